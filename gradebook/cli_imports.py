@@ -1,0 +1,91 @@
+"""Import commands (`flask gradebook import-case …`), added to a click group by `register(group)`.
+
+Each command reads the file (after checking its size, so a huge file is refused before it is read),
+calls the import service once, commits on success and rolls back on any error: a failed import leaves
+the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gradebook.services import ServiceError
+
+
+def _read(path: str, limit: int, what: str) -> bytes:
+    from gradebook.services.case_import import check_size
+
+    file = Path(path)
+    try:
+        check_size(file.stat().st_size, limit, what)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    return file.read_bytes()
+
+
+def _run(call: Callable[[], Any]) -> Any:
+    from gradebook.extensions import db
+
+    try:
+        report = call()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return report
+
+
+def register(group: click.Group) -> None:
+    """Add import-case, import-standards-csv and import-oneroster to `group`."""
+
+    @group.command("import-case")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    def import_case_command(file: str) -> None:
+        """Import or update a framework from a CASE 1.0/1.1 JSON package."""
+        from gradebook.extensions import db
+        from gradebook.services.case_import import MAX_CASE_BYTES, import_case
+
+        data = _read(file, MAX_CASE_BYTES, "a CASE package")
+        report = _run(lambda: import_case(db.session, data, actor=None))
+        click.echo(report.summary)
+        for warning in report.warnings:
+            click.echo(f"  note: {warning}")
+
+    @group.command("import-standards-csv")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--framework-title", required=True, help="The framework to create or update.")
+    def import_standards_csv_command(file: str, framework_title: str) -> None:
+        """Import or update standards from a spreadsheet (code, parent_code, statement, level_4 …)."""
+        from gradebook.extensions import db
+        from gradebook.services.standards_csv import MAX_CSV_BYTES, import_standards_csv
+
+        data = _read(file, MAX_CSV_BYTES, "a standards spreadsheet")
+        report = _run(lambda: import_standards_csv(db.session, data, framework_title=framework_title, actor=None))
+        click.echo(report.summary)
+
+    @group.command("import-oneroster")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--base-url", default="", help="Prefix for the set-password links, e.g. https://school.example.")
+    def import_oneroster_command(file: str, base_url: str) -> None:
+        """Import people, classes and enrollments from a OneRoster 1.1 CSV zip (bulk or delta)."""
+        from gradebook.extensions import db
+        from gradebook.services.oneroster import MAX_ROSTER_BYTES, import_oneroster
+
+        data = _read(file, MAX_ROSTER_BYTES, "a OneRoster zip")
+        report = _run(lambda: import_oneroster(db.session, data, actor=None))
+        click.echo(report.summary)
+        for rejection in report.rejected:
+            click.echo(f"  rejected: {rejection}")
+        for warning in report.warnings:
+            click.echo(f"  note: {warning}")
+        if report.links:
+            click.echo("One-time set-password links (give each person their own; each works once):")
+            for link in report.links:
+                click.echo(f"  {link.role:<8} {link.email:<40} {base_url.rstrip('/')}{link.path}")

@@ -1,0 +1,44 @@
+"""Typed SQLAlchemy 2.0 models, one module per aggregate."""
+
+from gradebook.models.assessments import ASSESSMENT_KINDS, Assessment, AssessmentStandard
+from gradebook.models.audit import AuditEvent
+from gradebook.models.base import Base, utcnow
+from gradebook.models.evidence import (
+    EVIDENCE_STATUSES,
+    Artifact,
+    CommentBankEntry,
+    Evidence,
+    EvidenceRevision,
+    FeedbackRead,
+    FeedbackReply,
+    ReassessmentRequest,
+)
+from gradebook.models.frameworks import Competency, Crosswalk, Framework, LevelDescriptor
+from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob
+from gradebook.models.portfolio import (
+    GOAL_STATUSES,
+    VISIBILITIES,
+    Comment,
+    Goal,
+    GoalCompetency,
+    GoalStep,
+    LearnerProfile,
+    Narrative,
+    PortfolioEntry,
+    PortfolioEntryEvidence,
+    PortfolioEntryStandard,
+)
+from gradebook.models.proficiency import Override, PolicyChange, ProficiencyRecord
+from gradebook.models.scale import ProficiencyScale, ScaleLevel
+from gradebook.models.school import Enrollment, School, Section, SectionStandard, SectionTeacher, Term
+from gradebook.models.users import ROLES, GuardianLink, PasswordReset, User
+
+__all__ = [
+    "ASSESSMENT_KINDS", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
+    "Artifact", "Assessment", "AssessmentStandard", "AuditEvent", "Base", "Comment", "CommentBankEntry",
+    "Competency", "Crosswalk", "Enrollment", "Evidence", "EvidenceRevision", "FeedbackRead", "FeedbackReply",
+    "Framework", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
+    "Narrative", "Override", "PasswordReset", "PolicyChange", "PortfolioEntry", "PortfolioEntryEvidence",
+    "PortfolioEntryStandard", "ProficiencyRecord", "ProficiencyScale", "ReassessmentRequest", "ScaleLevel",
+    "School", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",
+]

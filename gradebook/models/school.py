@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gradebook.models.base import Base, utcnow
+from gradebook.models.frameworks import Competency
+from gradebook.models.scale import ProficiencyScale
+from gradebook.models.users import User
+
+
+class School(Base):
+    """The one school this installation serves, with its defaults (scale and calculation policy)."""
+
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    default_scale_id: Mapped[int | None] = mapped_column(ForeignKey("proficiency_scales.id"))
+    default_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+
+    default_scale: Mapped[ProficiencyScale | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Term(Base):
+    __tablename__ = "terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Section(Base):
+    """A class a teacher teaches in a term: its standards, scale and calculation policy."""
+
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    code: Mapped[str | None] = mapped_column(String(60))
+    subject: Mapped[str | None] = mapped_column(String(120))
+    scale_id: Mapped[int | None] = mapped_column(ForeignKey("proficiency_scales.id"))
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    term: Mapped[Term] = relationship(lazy="raise")
+    teachers: Mapped[list[User]] = relationship(secondary="section_teachers", lazy="raise", order_by=User.name)
+    standards: Mapped[list[SectionStandard]] = relationship(
+        lazy="raise", order_by="SectionStandard.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SectionTeacher(Base):
+    __tablename__ = "section_teachers"
+
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("section_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    student: Mapped[User] = relationship(lazy="raise")
+    section: Mapped[Section] = relationship(lazy="raise")
+
+
+class SectionStandard(Base):
+    """A standard (leaf competency) that a section assesses, in display order."""
+
+    __tablename__ = "section_standards"
+
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    competency: Mapped[Competency] = relationship(lazy="raise")

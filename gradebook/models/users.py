@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gradebook.models.base import Base, choice, utcnow
+
+ROLES = ("admin", "teacher", "student", "guardian")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (choice("role", ROLES, "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    grade_level: Mapped[str | None] = mapped_column(String(16))
+    session_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    children_links: Mapped[list[GuardianLink]] = relationship(
+        foreign_keys="GuardianLink.guardian_id", back_populates="guardian", lazy="raise"
+    )
+
+    def get_id(self) -> str:
+        # The session token rotates on a password change, which logs out every other session.
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ")[0]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role} {self.email}>"
+
+
+class GuardianLink(Base):
+    __tablename__ = "guardian_links"
+    __table_args__ = (UniqueConstraint("guardian_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    relationship_label: Mapped[str] = mapped_column(String(40), default="guardian")
+
+    guardian: Mapped[User] = relationship(foreign_keys=[guardian_id], back_populates="children_links", lazy="raise")
+    student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="raise")
+
+
+class PasswordReset(Base):
+    """A one-time set-password link (accounts created by import have no usable password)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+

@@ -1,0 +1,78 @@
+"""Proficiency maths for the gradebook.
+
+Pure functions over plain dataclasses, standard library only: nothing here
+imports Flask, SQLAlchemy or the rest of the project, so every rule can be
+tested and explained on its own.
+
+    >>> from datetime import date
+    >>> from gradebook.proficiency import Observation, compute
+    >>> result = compute([Observation(score=1, observed_on=date(2026, 9, 1)),
+    ...                   Observation(score=2, observed_on=date(2026, 9, 8))],
+    ...                  method="decaying_average", weight=0.65, mastery=3)
+    >>> result.score
+    1.65
+"""
+
+from ._format import format_date, format_result, format_score, round_half_up, round_score
+from .explanation import Explanation, Step, WhatIf
+from .methods import (
+    DEFAULT_MASTERY,
+    DEFAULT_METHOD,
+    DEFAULT_MIN_EVIDENCE,
+    DEFAULT_N,
+    DEFAULT_WEIGHT,
+    METHODS,
+    POWER_LAW_FLOOR,
+    Result,
+    check_params,
+    compute,
+    power_law_fit,
+    what_if,
+)
+from .observation import Observation
+from .policy import TEACHER_JUDGEMENT, OverriddenResult, Policy, apply_override, compute_with_policy
+from .rollup import ROLLUP_RULES, ChildResult, RollupResult, rollup
+from .scale import DEFAULT_SCALE, Level, Scale, contrast_ratio
+from .signals import FLAG_CODES, TRENDS, Flag, flags, trend
+
+__all__ = [
+    "DEFAULT_MASTERY",
+    "DEFAULT_METHOD",
+    "DEFAULT_MIN_EVIDENCE",
+    "DEFAULT_N",
+    "DEFAULT_SCALE",
+    "DEFAULT_WEIGHT",
+    "FLAG_CODES",
+    "METHODS",
+    "POWER_LAW_FLOOR",
+    "ROLLUP_RULES",
+    "TEACHER_JUDGEMENT",
+    "TRENDS",
+    "ChildResult",
+    "Explanation",
+    "Flag",
+    "Level",
+    "Observation",
+    "OverriddenResult",
+    "Policy",
+    "Result",
+    "RollupResult",
+    "Scale",
+    "Step",
+    "WhatIf",
+    "apply_override",
+    "check_params",
+    "compute",
+    "compute_with_policy",
+    "contrast_ratio",
+    "flags",
+    "format_date",
+    "format_result",
+    "format_score",
+    "power_law_fit",
+    "round_half_up",
+    "round_score",
+    "rollup",
+    "trend",
+    "what_if",
+]

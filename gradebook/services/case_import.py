@@ -1,0 +1,637 @@
+"""CASE import: a 1EdTech CASE 1.0/1.1 JSON package becomes a framework of competencies.
+
+Rules:
+- the CFDocument is the framework (matched by its identifier); CFItems are competencies (matched by
+  identifier within the framework); `isChildOf` builds the tree (origin is the child, destination the parent
+  or the document); `sequenceNumber` orders siblings; `exactMatchOf` is kept as a crosswalk.
+- Re-importing updates by identifier, never duplicates, and never touches evidence: competencies are only
+  created or updated, never deleted (items a new version leaves out are kept and counted).
+- The whole package is validated before anything is written; any problem (not JSON, not CASE, a missing
+  required field, a dangling association, a cycle) raises ServiceError naming the item, and nothing is
+  written. The writes happen inside one savepoint, so a failure leaves the caller's transaction as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from gradebook.models import AuditEvent, Competency, Crosswalk, Framework, LevelDescriptor, User
+from gradebook.services import ServiceError
+
+T = TypeVar("T")
+
+MAX_CASE_BYTES = 50 * 1024 * 1024
+MAX_ERRORS = 10
+CROSSWALK_KIND = "exactMatchOf"
+
+# Column widths of the models: checked here so SQLite and PostgreSQL refuse the same input.
+CODE_MAX = 80
+SHORT_NAME_MAX = 255
+ITEM_TYPE_MAX = 80
+IDENTIFIER_MAX = 255
+TITLE_MAX = 255
+PUBLISHER_MAX = 255
+VERSION_MAX = 60
+SUBJECT_MAX = 120
+TARGET_LABEL_MAX = 500
+
+
+# ---------------------------------------------------------------- shared by the CASE and CSV imports
+
+@dataclass
+class ImportReport:
+    """What a standards import did. `changed_codes` lists the codes of created and updated competencies."""
+
+    framework: Framework
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_codes: list[str] = field(default_factory=list)
+    crosswalks: int = 0
+    crosswalks_added: int = 0
+    crosswalks_updated: int = 0
+    crosswalks_removed: int = 0
+    crosswalks_resolved: int = 0  # crosswalks of other frameworks that now point at a created competency
+    framework_created: bool = False
+    framework_changed: bool = False
+    kept_not_in_file: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def no_change(self) -> bool:
+        return not (self.created or self.updated or self.framework_created or self.framework_changed
+                    or self.crosswalks_added or self.crosswalks_updated or self.crosswalks_removed
+                    or self.crosswalks_resolved)
+
+    @property
+    def summary(self) -> str:
+        title = self.framework.title
+        if self.no_change:
+            return (f"No change: “{title}” is already up to date ({self.unchanged} competencies"
+                    + (f", {self.crosswalks} crosswalks" if self.crosswalks else "") + ").")
+        verb = "Imported" if self.framework_created else "Updated"
+        text = f"{verb} “{title}”: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        if self.crosswalks:
+            text += f"; {self.crosswalks} crosswalks"
+        if self.kept_not_in_file:
+            text += f"; {self.kept_not_in_file} competencies not in this file were kept"
+        text += "."
+        if self.changed_codes:
+            shown = ", ".join(self.changed_codes[:20])
+            more = len(self.changed_codes) - 20
+            text += f" Changed: {shown}" + (f" and {more} more." if more > 0 else ".")
+        return text
+
+
+@dataclass
+class PlannedCompetency:
+    """One competency as the file says it should be; `key` matches it to an existing row."""
+
+    key: str
+    code: str
+    statement: str
+    short_name: str | None = None
+    item_type: str | None = None
+    identifier: str | None = None
+    parent_key: str | None = None
+    position: int = 0
+    # points → description of the non-empty level cells; None when the file has no level columns.
+    descriptors: dict[float, str] | None = None
+    # the points of every level column in the file: an empty cell there removes that descriptor.
+    level_columns: frozenset[float] = frozenset()
+
+
+def check_size(size: int, limit: int, what: str) -> None:
+    if size > limit:
+        raise ServiceError(f"The file is {size / 1024 / 1024:.1f} MB; the limit for {what} is "
+                           f"{limit // 1024 // 1024} MB. Nothing was imported.")
+
+
+def decode_utf8(data: bytes, what: str) -> str:
+    """UTF-8 text, with a leading byte-order mark accepted and dropped; any other encoding is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ServiceError(f"{what} is UTF-16 text. Save it as UTF-8 and import it again. Nothing was imported.")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ServiceError(f"{what} is not UTF-8 text (an invalid byte on line {line}). Save it as UTF-8 and "
+                           "import it again. Nothing was imported.") from None
+
+
+def natural_key(text: str | None) -> tuple[tuple[int, int, str], ...]:
+    """Sorts “L1.2” before “L1.10”."""
+    parts = re.findall(r"\d+|\D+", (text or "").lower())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def find_cycle(parents: dict[str, str | None]) -> list[str] | None:
+    """The keys of one cycle in a child → parent map, or None."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for start in parents:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = parents.get(node)
+        if node is not None and state.get(node) == 1:
+            return path[path.index(node):] + [node]
+        for visited in path:
+            state[visited] = 2
+    return None
+
+
+def fail(errors: list[str], what: str) -> None:
+    if not errors:
+        return
+    shown = errors[:MAX_ERRORS]
+    more = len(errors) - len(shown)
+    head = f"Nothing was imported: {what} has {len(errors)} problem{'s' if len(errors) != 1 else ''}."
+    if len(errors) == 1:
+        head = f"Nothing was imported: {what} has a problem."
+    raise ServiceError(head + " " + " ".join(shown) + (f" (and {more} more)" if more > 0 else ""))
+
+
+@dataclass
+class TreeOutcome:
+    created: list[Competency] = field(default_factory=list)
+    updated: list[Competency] = field(default_factory=list)
+    unchanged: list[Competency] = field(default_factory=list)
+    by_key: dict[str, Competency] = field(default_factory=dict)
+    kept: int = 0
+
+
+def apply_tree(session: Session, framework: Framework, planned: list[PlannedCompetency], *,
+               match_on: str) -> TreeOutcome:
+    """Create or update the framework's competencies to match `planned`; never delete one.
+
+    `match_on` is the column that identifies a competency across imports ("identifier" for CASE, "code"
+    for a spreadsheet). A row is written only when one of its values differs, so an unchanged file writes
+    nothing.
+    """
+    existing = session.scalars(select(Competency).where(Competency.framework_id == framework.id)
+                               .order_by(Competency.id)).all()
+    outcome = TreeOutcome()
+    for competency in existing:
+        key = getattr(competency, match_on)
+        if key is not None:
+            outcome.by_key.setdefault(key, competency)
+    planned_keys = {p.key for p in planned}
+    outcome.kept = sum(1 for c in existing if getattr(c, match_on) not in planned_keys)
+
+    descriptors: dict[int, dict[float, LevelDescriptor]] = {}
+    if any(p.descriptors is not None for p in planned) and existing:
+        for row in session.scalars(select(LevelDescriptor).where(
+                LevelDescriptor.competency_id.in_([c.id for c in existing]))):
+            descriptors.setdefault(row.competency_id, {})[row.points] = row
+
+    fresh: list[tuple[PlannedCompetency, Competency]] = []
+    for plan in planned:
+        if plan.key not in outcome.by_key:
+            competency = Competency(framework_id=framework.id, identifier=plan.identifier, code=plan.code,
+                                    statement=plan.statement, short_name=plan.short_name,
+                                    item_type=plan.item_type, position=plan.position)
+            session.add(competency)
+            outcome.by_key[plan.key] = competency
+            fresh.append((plan, competency))
+    session.flush()
+    new_ids = {c.id for _, c in fresh}
+
+    for plan in planned:
+        competency = outcome.by_key[plan.key]
+        parent_id = outcome.by_key[plan.parent_key].id if plan.parent_key is not None else None
+        if competency.id in new_ids:
+            competency.parent_id = parent_id
+            for points, text in (plan.descriptors or {}).items():
+                session.add(LevelDescriptor(competency_id=competency.id, points=points, description=text))
+            outcome.created.append(competency)
+            continue
+        wanted = {"code": plan.code, "statement": plan.statement, "short_name": plan.short_name,
+                  "item_type": plan.item_type, "position": plan.position, "parent_id": parent_id}
+        if plan.identifier is not None:
+            wanted["identifier"] = plan.identifier
+        changed = False
+        for name, value in wanted.items():
+            if getattr(competency, name) != value:
+                setattr(competency, name, value)
+                changed = True
+        if plan.descriptors is not None:
+            have = descriptors.get(competency.id, {})
+            for points, text in plan.descriptors.items():
+                row = have.get(points)
+                if row is None:
+                    session.add(LevelDescriptor(competency_id=competency.id, points=points, description=text))
+                    changed = True
+                elif row.description != text:
+                    row.description = text
+                    changed = True
+            for points, row in have.items():
+                if points not in plan.descriptors and points in plan.level_columns:
+                    session.delete(row)
+                    changed = True
+        (outcome.updated if changed else outcome.unchanged).append(competency)
+    session.flush()
+    return outcome
+
+
+def audit_import(session: Session, actor: User | None, report: ImportReport, source: str) -> None:
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action="framework.import",
+                           target_type="framework", target_id=report.framework.id,
+                           detail={"source": source, "created": report.created, "updated": report.updated,
+                                   "unchanged": report.unchanged, "changed_codes": report.changed_codes[:200]}))
+
+
+# ---------------------------------------------------------------- CASE parsing and validation
+
+@dataclass
+class _Document:
+    identifier: str
+    title: str
+    publisher: str | None
+    version: str | None
+    subject: str | None
+
+
+@dataclass
+class _Crosswalk:
+    origin: str
+    target: str
+    label: str | None
+
+
+@dataclass
+class _Package:
+    document: _Document
+    items: list[PlannedCompetency]
+    crosswalks: list[_Crosswalk]
+    warnings: list[str]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _node_id(node: Any) -> str | None:
+    """A LinkURI's identifier (CASE 1.0 and 1.1 both use {title, identifier, uri})."""
+    if isinstance(node, dict):
+        return _text(node.get("identifier"))
+    return None
+
+
+def _load_json(data: bytes) -> Any:
+    if not data.strip():
+        raise ServiceError("The file is empty. A CASE package is a JSON file with a CFDocument, CFItems and "
+                           "CFAssociations. Nothing was imported.")
+    text = decode_utf8(data, "The file")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ServiceError("The file is not a CASE package: its JSON is nested too deeply. "
+                           "Nothing was imported.") from None
+    except json.JSONDecodeError as error:
+        hint = ""
+        first_line = text.lstrip().split("\n", 1)[0]
+        if not first_line.startswith(("{", "[")) and "," in first_line:
+            hint = " It looks like a CSV file: use the standards CSV import for spreadsheets."
+        elif _unclosed(text):
+            hint = " The file ends before its JSON is complete: it may be truncated."
+        raise ServiceError(f"The file is not valid JSON (line {error.lineno}, column {error.colno}: "
+                           f"{error.msg}).{hint} A CASE package is a JSON file with a CFDocument. "
+                           "Nothing was imported.") from None
+
+
+def _unclosed(text: str) -> bool:
+    """Whether a string or a bracket is still open at the end of the text (a cut-off download)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return in_string or depth > 0
+
+
+def parse_case(data: bytes) -> _Package:
+    """Validate a whole CASE package without touching the database."""
+    check_size(len(data), MAX_CASE_BYTES, "a CASE package")
+    raw = _load_json(data)
+    if isinstance(raw, dict) and isinstance(raw.get("CFPackage"), dict):
+        raw = raw["CFPackage"]
+    if not isinstance(raw, dict) or "CFDocument" not in raw:
+        raise ServiceError("This JSON file is not a CASE package: it has no CFDocument. "
+                           "Export the framework as a CASE package (JSON) and try again. Nothing was imported.")
+    errors: list[str] = []
+    doc_raw = raw["CFDocument"]
+    if not isinstance(doc_raw, dict):
+        raise ServiceError("This JSON file is not a CASE package: its CFDocument is not an object. "
+                           "Nothing was imported.")
+    doc_id = _text(doc_raw.get("identifier"))
+    title = _text(doc_raw.get("title"))
+    if doc_id is None:
+        errors.append("The CFDocument has no identifier.")
+    if title is None:
+        errors.append(f"The CFDocument{f' {doc_id}' if doc_id else ''} has no title.")
+    subject_raw = doc_raw.get("subject")
+    subject = ", ".join(s for s in (_text(x) for x in subject_raw) if s) if isinstance(subject_raw, list) \
+        else _text(subject_raw)
+    document = _Document(identifier=doc_id or "", title=title or "",
+                         publisher=_text(doc_raw.get("publisher")) or _text(doc_raw.get("creator")),
+                         version=_text(doc_raw.get("version")), subject=(subject or None) and subject[:SUBJECT_MAX])
+    for name, value, limit in (("identifier", doc_id, IDENTIFIER_MAX), ("title", title, TITLE_MAX),
+                               ("publisher", document.publisher, PUBLISHER_MAX),
+                               ("version", document.version, VERSION_MAX)):
+        if value is not None and len(value) > limit:
+            errors.append(f"The CFDocument's {name} is {len(value)} characters long; at most {limit} fit.")
+
+    items_raw = raw.get("CFItems", [])
+    associations_raw = raw.get("CFAssociations", [])
+    if not isinstance(items_raw, list):
+        errors.append("CFItems is not a list.")
+        items_raw = []
+    if not isinstance(associations_raw, list):
+        errors.append("CFAssociations is not a list.")
+        associations_raw = []
+
+    items: dict[str, dict[str, Any]] = {}
+    order: dict[str, int] = {}
+    for index, item in enumerate(items_raw):
+        if not isinstance(item, dict):
+            errors.append(f"CFItems[{index}] is not an object.")
+            continue
+        identifier = _text(item.get("identifier"))
+        code = _text(item.get("humanCodingScheme"))
+        where = f"CFItems[{index}]" + (f" ({code})" if code else "")
+        if identifier is None:
+            errors.append(f"{where} has no identifier.")
+            continue
+        where = f"CFItem {identifier}" + (f" ({code})" if code else "")
+        if identifier in items:
+            errors.append(f"{where} appears twice in CFItems.")
+            continue
+        if identifier == doc_id:
+            errors.append(f"{where} has the same identifier as the CFDocument.")
+            continue
+        statement = item.get("fullStatement")
+        if not isinstance(statement, str) or not statement.strip():
+            errors.append(f"{where} has no fullStatement.")
+        short_name = _text(item.get("abbreviatedStatement"))
+        item_type = _text(item.get("CFItemType")) or _node_title(item.get("CFItemTypeURI"))
+        for name, value, limit in (("identifier", identifier, IDENTIFIER_MAX),
+                                   ("humanCodingScheme", code, CODE_MAX),
+                                   ("abbreviatedStatement", short_name, SHORT_NAME_MAX),
+                                   ("CFItemType", item_type, ITEM_TYPE_MAX)):
+            if value is not None and len(value) > limit:
+                errors.append(f"{where}: its {name} is {len(value)} characters long; at most {limit} fit.")
+        items[identifier] = item
+        order[identifier] = index
+
+    parents: dict[str, str | None] = {}
+    sort_keys: dict[str, tuple] = {}
+    crosswalks: dict[tuple[str, str], _Crosswalk] = {}
+    warnings: list[str] = []
+    ignored: dict[str, int] = {}
+    multi_parent: list[str] = []
+    for index, assoc in enumerate(associations_raw):
+        if not isinstance(assoc, dict):
+            errors.append(f"CFAssociations[{index}] is not an object.")
+            continue
+        kind = _text(assoc.get("associationType"))
+        assoc_id = _text(assoc.get("identifier"))
+        where = f"CFAssociation {assoc_id}" if assoc_id else f"CFAssociations[{index}]"
+        origin, destination = _node_id(assoc.get("originNodeURI")), _node_id(assoc.get("destinationNodeURI"))
+        if kind is None:
+            errors.append(f"{where} has no associationType.")
+            continue
+        if kind not in ("isChildOf", CROSSWALK_KIND):
+            ignored[kind] = ignored.get(kind, 0) + 1
+            continue
+        if origin is None or destination is None:
+            errors.append(f"{where} ({kind}) has no {'originNodeURI' if origin is None else 'destinationNodeURI'}"
+                          " identifier.")
+            continue
+        if origin not in items:
+            errors.append(f"{where} ({kind}) is dangling: its origin {origin} "
+                          f"{'is the CFDocument' if origin == doc_id else 'is not an item of this package'}.")
+            continue
+        if kind == CROSSWALK_KIND:
+            label = _text(assoc["destinationNodeURI"].get("title"))
+            if len(destination) > IDENTIFIER_MAX:
+                errors.append(f"{where} (exactMatchOf): its destination identifier is too long.")
+                continue
+            crosswalks.setdefault((origin, destination), _Crosswalk(origin, destination,
+                                                                    label and label[:TARGET_LABEL_MAX]))
+            continue
+        # isChildOf: the destination is an item of the package or the document itself (top level).
+        if destination != doc_id and destination not in items:
+            errors.append(f"{where} (isChildOf) is dangling: its destination {destination} is neither an item of "
+                          f"this package nor the CFDocument (child {_label(items[origin], origin)}).")
+            continue
+        if destination == origin:
+            errors.append(f"{where} (isChildOf) makes {_label(items[origin], origin)} its own parent.")
+            continue
+        sequence = assoc.get("sequenceNumber")
+        if sequence is not None and not (isinstance(sequence, int) and not isinstance(sequence, bool)):
+            if isinstance(sequence, str) and sequence.strip().lstrip("-").isdigit():
+                sequence = int(sequence)
+            else:
+                errors.append(f"{where} (isChildOf) has a sequenceNumber that is not a whole number: {sequence!r}.")
+                continue
+        parent = None if destination == doc_id else destination
+        if origin in parents:
+            if parents[origin] != parent:
+                multi_parent.append(_label(items[origin], origin))
+            continue
+        parents[origin] = parent
+        sort_keys[origin] = (sequence is None, sequence or 0)
+
+    cycle = find_cycle(parents)
+    if cycle:
+        errors.append("The isChildOf associations make a cycle (child → parent): "
+                      + " → ".join(_label(items[node], node) for node in cycle) + ".")
+    fail(errors, "this CASE package")
+
+    if multi_parent:
+        warnings.append(f"{len(multi_parent)} item(s) have more than one parent; each was placed under its first "
+                        f"(e.g. {multi_parent[0]}).")
+    if ignored:
+        warnings.append("Associations of other types were not imported: "
+                        + ", ".join(f"{count} {kind}" for kind, count in sorted(ignored.items())) + ".")
+
+    codes = _codes(items)
+    siblings: dict[str | None, list[str]] = {}
+    for identifier in items:
+        siblings.setdefault(parents.get(identifier), []).append(identifier)
+    position: dict[str, int] = {}
+    for members in siblings.values():
+        members.sort(key=lambda i: (*sort_keys.get(i, (True, 0)),
+                                    natural_key(_text(items[i].get("listEnumeration"))),
+                                    natural_key(_text(items[i].get("humanCodingScheme"))), order[i]))
+        for rank, identifier in enumerate(members):
+            position[identifier] = rank
+
+    # Parents before children, so the report lists codes in tree order.
+    planned: list[PlannedCompetency] = []
+
+    def visit(parent: str | None) -> None:
+        for identifier in siblings.get(parent, []):
+            item = items[identifier]
+            planned.append(PlannedCompetency(
+                key=identifier, identifier=identifier, code=codes[identifier],
+                statement=item["fullStatement"].strip(), short_name=_text(item.get("abbreviatedStatement")),
+                item_type=_text(item.get("CFItemType")) or _node_title(item.get("CFItemTypeURI")),
+                parent_key=parents.get(identifier), position=position[identifier]))
+            visit(identifier)
+
+    visit(None)
+    return _Package(document, planned, list(crosswalks.values()), warnings)
+
+
+def _node_title(node: Any) -> str | None:
+    return _text(node.get("title")) if isinstance(node, dict) else None
+
+
+def _label(item: dict[str, Any], identifier: str) -> str:
+    code = _text(item.get("humanCodingScheme"))
+    return f"{code} ({identifier})" if code else identifier
+
+
+def _codes(items: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """humanCodingScheme, else a short abbreviatedStatement, else a short form of the identifier."""
+    codes: dict[str, str] = {}
+    fallback: dict[str, str] = {}
+    for identifier, item in items.items():
+        code = _text(item.get("humanCodingScheme"))
+        short = _text(item.get("abbreviatedStatement"))
+        if code is not None:
+            codes[identifier] = code
+        elif short is not None and len(short) <= CODE_MAX:
+            codes[identifier] = short
+        else:
+            fallback[identifier] = identifier if len(identifier) <= 12 else identifier[-8:]
+    taken = list(fallback.values())
+    for identifier, short_form in fallback.items():
+        codes[identifier] = short_form if taken.count(short_form) == 1 else identifier[:CODE_MAX]
+    return codes
+
+
+# ---------------------------------------------------------------- CASE writing
+
+def import_case(session: Session, data: bytes, *, actor: User | None) -> ImportReport:
+    """Import (or re-import) a CASE package; see the module docstring for the rules."""
+    package = parse_case(data)
+    try:
+        with session.begin_nested():
+            report = _write_case(session, package, actor)
+    except SQLAlchemyError as error:
+        raise ServiceError(f"The package could not be saved, so nothing was imported ({type(error).__name__}: "
+                           f"{str(error.orig) if hasattr(error, 'orig') else error}).") from error
+    return report
+
+
+def _write_case(session: Session, package: _Package, actor: User | None) -> ImportReport:
+    doc = package.document
+    framework = session.scalar(select(Framework).where(Framework.identifier == doc.identifier))
+    created = framework is None
+    changed = False
+    if framework is None:
+        framework = Framework(identifier=doc.identifier, title=doc.title, publisher=doc.publisher,
+                              version=doc.version, subject=doc.subject, source="case")
+        session.add(framework)
+        session.flush()
+    else:
+        for name in ("title", "publisher", "version", "subject"):
+            value = getattr(doc, name)
+            if getattr(framework, name) != value:
+                setattr(framework, name, value)
+                changed = True
+
+    outcome = apply_tree(session, framework, package.items, match_on="identifier")
+    report = ImportReport(framework=framework, created=len(outcome.created), updated=len(outcome.updated),
+                          unchanged=len(outcome.unchanged), framework_created=created, framework_changed=changed,
+                          kept_not_in_file=outcome.kept, warnings=list(package.warnings))
+    changed_ids = {c.id for c in outcome.created} | {c.id for c in outcome.updated}
+    report.changed_codes = [outcome.by_key[p.key].code for p in package.items
+                            if outcome.by_key[p.key].id in changed_ids]
+    _write_crosswalks(session, package, outcome, report)
+    if not report.no_change:
+        audit_import(session, actor, report, "case")
+    return report
+
+
+def _chunks(values: list[T], size: int = 500) -> Iterable[list[T]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _write_crosswalks(session: Session, package: _Package, outcome: TreeOutcome, report: ImportReport) -> None:
+    framework_id = report.framework.id
+    package_ids = [outcome.by_key[p.key].id for p in package.items]
+    targets = sorted({c.target for c in package.crosswalks})
+    resolved: dict[str, int] = {}
+    for chunk in _chunks(targets):
+        rows = session.execute(select(Competency.identifier, Competency.id, Competency.framework_id)
+                               .where(Competency.identifier.in_(chunk))).all()
+        # A target in this framework wins; otherwise the first one imported.
+        for identifier, competency_id, _owner in sorted(rows, key=lambda r: (r[2] != framework_id, r[1])):
+            resolved.setdefault(identifier, competency_id)
+
+    existing: dict[tuple[int, str], Crosswalk] = {}
+    for id_chunk in _chunks(package_ids):
+        for row in session.scalars(select(Crosswalk).where(Crosswalk.competency_id.in_(id_chunk),
+                                                           Crosswalk.kind == CROSSWALK_KIND)):
+            existing[(row.competency_id, row.target_identifier)] = row
+    wanted: set[tuple[int, str]] = set()
+    for plan in package.crosswalks:
+        competency_id = outcome.by_key[plan.origin].id
+        key = (competency_id, plan.target)
+        wanted.add(key)
+        target_id = resolved.get(plan.target)
+        row = existing.get(key)
+        if row is None:
+            session.add(Crosswalk(competency_id=competency_id, target_identifier=plan.target,
+                                  target_competency_id=target_id, target_label=plan.label, kind=CROSSWALK_KIND))
+            report.crosswalks_added += 1
+        elif row.target_label != plan.label or row.target_competency_id != target_id:
+            row.target_label, row.target_competency_id = plan.label, target_id
+            report.crosswalks_updated += 1
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+            report.crosswalks_removed += 1
+    report.crosswalks = len(wanted)
+
+    # Crosswalks of other frameworks that pointed at these items before they were here now find them.
+    new_identifiers = [c.identifier for c in outcome.created if c.identifier]
+    for chunk in _chunks(new_identifiers):
+        for row in session.scalars(select(Crosswalk).where(Crosswalk.target_competency_id.is_(None),
+                                                           Crosswalk.target_identifier.in_(chunk))):
+            row.target_competency_id = outcome.by_key[row.target_identifier].id
+            report.crosswalks_resolved += 1
+    session.flush()

@@ -1,0 +1,406 @@
+"""The demo school: deterministic, realistic enough that every screen shows real-looking data.
+
+Riverside Middle School: an admin, three teachers, four sections in the fall term, 90 students
+(each with one or two guardians; ten families have two children here), two frameworks written for
+this project (25 standards with level descriptors), and six weeks of evidence with feedback,
+including missing, excused and not-yet states.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradebook.models import (
+    Assessment,
+    AssessmentStandard,
+    Competency,
+    Enrollment,
+    Evidence,
+    EvidenceRevision,
+    FeedbackReply,
+    Framework,
+    Goal,
+    GoalCompetency,
+    GoalStep,
+    GuardianLink,
+    LearnerProfile,
+    LevelDescriptor,
+    Narrative,
+    Override,
+    PortfolioEntry,
+    PortfolioEntryStandard,
+    ProficiencyScale,
+    ReassessmentRequest,
+    ScaleLevel,
+    School,
+    Section,
+    SectionStandard,
+    SectionTeacher,
+    Term,
+    User,
+    utcnow,
+)
+from gradebook.services.accounts import create_user, hash_password
+
+DEMO_PASSWORD = "gradebook-demo"
+DEMO_DOMAIN = "riverside.example"
+
+DEFAULT_LEVELS = (
+    (4, "Exceeds", "#1b6e4f", False, "Goes beyond the standard: applies it in new situations on their own."),
+    (3, "Meets", "#2a6fb0", True, "Has mastered the standard: does it accurately and independently."),
+    (2, "Approaching", "#b7791f", False, "Getting there: does it with some support; a few gaps remain."),
+    (1, "Beginning", "#8a4fb0", False, "Starting out: does parts of it with close guidance."),
+)
+
+# (code, short name, statement); inner nodes have children listed after them.
+SCIENCE = [
+    ("SCI.7.1", "Scientific inquiry", "Investigate the natural world the way scientists do.", [
+        ("SCI.7.1.a", "Testable questions", "Ask testable questions about natural phenomena."),
+        ("SCI.7.1.b", "Investigations", "Plan and carry out a fair investigation."),
+        ("SCI.7.1.c", "Data analysis", "Analyze and interpret data to find patterns."),
+        ("SCI.7.1.d", "Explanations", "Construct explanations that are supported by evidence."),
+    ]),
+    ("SCI.7.2", "Matter and its interactions", "Understand what matter is made of and how it changes.", [
+        ("SCI.7.2.a", "Atoms and molecules", "Model how atoms combine into molecules and extended structures."),
+        ("SCI.7.2.b", "Chemical changes", "Distinguish physical changes from chemical reactions using evidence."),
+        ("SCI.7.2.c", "Conservation of mass", "Explain why mass is conserved in a chemical reaction."),
+    ]),
+    ("SCI.7.3", "Ecosystems", "Understand how living things depend on each other and their environment.", [
+        ("SCI.7.3.a", "Food webs", "Trace the flow of energy through a food web."),
+        ("SCI.7.3.b", "Cycling of matter", "Describe how matter cycles among living and nonliving parts of an ecosystem."),
+        ("SCI.7.3.c", "Human impact", "Evaluate solutions that reduce human impact on an ecosystem."),
+    ]),
+    ("SCI.7.4", "Communicating science", "Share scientific ideas clearly and argue from evidence.", [
+        ("SCI.7.4.a", "Argument from evidence", "Argue for a claim using evidence and reasoning."),
+        ("SCI.7.4.b", "Presenting findings", "Present findings clearly to an audience."),
+    ]),
+]
+
+MATH = [
+    ("MA.7.RP", "Ratios and proportional reasoning", "Use ratios and proportions to solve real problems.", [
+        ("MA.7.RP.1", "Unit rates", "Compute unit rates, including with fractions."),
+        ("MA.7.RP.2", "Proportional relationships", "Recognize and represent proportional relationships."),
+        ("MA.7.RP.3", "Percent problems", "Solve multi-step ratio and percent problems."),
+    ]),
+    ("MA.7.EE", "Expressions and equations", "Write, simplify and solve expressions and equations.", [
+        ("MA.7.EE.1", "Equivalent expressions", "Simplify and rewrite linear expressions."),
+        ("MA.7.EE.2", "Two-step equations", "Solve two-step equations and check the solution."),
+        ("MA.7.EE.3", "Inequalities", "Solve and graph two-step inequalities."),
+    ]),
+    ("MA.7.G", "Geometry", "Reason about shapes, scale and measurement.", [
+        ("MA.7.G.1", "Scale drawings", "Solve problems involving scale drawings."),
+        ("MA.7.G.2", "Circles", "Find the area and circumference of a circle."),
+        ("MA.7.G.3", "Angle relationships", "Use angle relationships to find unknown angles."),
+    ]),
+    ("MA.7.SP", "Statistics and probability", "Draw conclusions from data and chance.", [
+        ("MA.7.SP.1", "Random sampling", "Use random samples to draw inferences about a population."),
+        ("MA.7.SP.2", "Comparing populations", "Compare two populations using measures of center and spread."),
+        ("MA.7.SP.3", "Probability models", "Develop and use probability models."),
+    ]),
+    ("MA.7.MP", "Mathematical practices", "Think and work like a mathematician.", [
+        ("MA.7.MP.1", "Perseverance", "Make sense of problems and persevere in solving them."),
+    ]),
+]
+
+FIRST = ["Maya", "Liam", "Sofia", "Noah", "Aisha", "Ethan", "Zara", "Lucas", "Priya", "Mateo", "Hana", "Owen",
+         "Leila", "Caleb", "Nia", "Diego", "Emma", "Kofi", "Ava", "Ravi", "Chloe", "Jonah", "Amara", "Felix",
+         "Isla", "Tariq", "Grace", "Ben", "Yuki", "Omar"]
+LAST = ["Johnson", "Nguyen", "Garcia", "Okoro", "Smith", "Patel", "Kim", "Rossi", "Haddad", "Brown",
+        "Silva", "Cohen", "Mensah", "Dubois", "Lopez", "Ahmed", "Walsh", "Tanaka", "Novak", "Reid",
+        "Costa", "Ivanova", "Bello", "Moreau", "Singh", "Larsen", "Owens", "Park", "Diaz", "Ali"]
+GUARDIAN_FIRST = ["Sarah", "David", "Maria", "James", "Fatima", "Michael", "Elena", "Robert", "Mei", "Carlos",
+                  "Anna", "Samuel", "Grace", "Ahmed", "Laura"]
+
+FEEDBACK = {
+    1: ["Let's revisit this together: start with the worked example on page 2, then try the first two again.",
+        "You have started well. Next step: label each part of your answer before you solve it."],
+    2: ["You are close. Check each step against the success criteria before you hand it in.",
+        "Good reasoning in places; next time, back each claim with a piece of data from your table.",
+        "Nearly there: explain *why*, not only *what*, in your final answer."],
+    3: ["Solid work: accurate and clear. To go further, try applying this to a new situation.",
+        "You showed you can do this on your own. Nice use of evidence.",
+        "Clear and correct. Next step: compare two methods and say which you'd pick."],
+    4: ["Excellent: you extended the idea to a new case without prompting.",
+        "Outstanding explanation; you connected this to what we learned earlier."],
+}
+
+TEACHERS = [
+    ("okafor", "Amara Okafor"),
+    ("reyes", "Daniel Reyes"),
+    ("natarajan", "Priya Natarajan"),
+]
+
+
+def demo_exists(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.email == f"admin@{DEMO_DOMAIN}")) is not None
+
+
+def default_scale(session: Session) -> ProficiencyScale:
+    """The school's scale: 4 Exceeds · 3 Meets (mastery) · 2 Approaching · 1 Beginning."""
+    scale = session.scalar(select(ProficiencyScale).where(ProficiencyScale.name == "Four-level scale"))
+    if scale is None:
+        scale = ProficiencyScale(name="Four-level scale", allow_decimals=True)
+        for points, label, colour, mastery, description in DEFAULT_LEVELS:
+            scale.levels.append(ScaleLevel(points=points, label=label, colour=colour, is_mastery=mastery,
+                                           description=description))
+        session.add(scale)
+        session.flush()
+    return scale
+
+
+def _descriptors(statement: str) -> dict[int, str]:
+    verb = statement.rstrip(".")
+    base = verb[0].lower() + verb[1:]
+    return {
+        4: f"Can {base}, and applies it to new, unfamiliar situations without prompting.",
+        3: f"Can {base} accurately and independently.",
+        2: f"Can {base} with some support; a few errors or gaps remain.",
+        1: f"Is beginning to {base}, with close guidance.",
+    }
+
+
+def _framework(session: Session, title: str, subject: str, tree: list) -> list[Competency]:
+    framework = Framework(title=title, subject=subject, publisher="Riverside Middle School", version="2026",
+                          source="authored", identifier=f"demo-{subject.lower()}")
+    session.add(framework)
+    session.flush()
+    standards: list[Competency] = []
+    for position, (code, short, statement, children) in enumerate(tree):
+        parent = Competency(framework_id=framework.id, code=code, short_name=short, statement=statement,
+                            position=position, identifier=f"demo-{code}")
+        session.add(parent)
+        session.flush()
+        for child_position, (child_code, child_short, child_statement) in enumerate(children):
+            child = Competency(framework_id=framework.id, parent_id=parent.id, code=child_code,
+                               short_name=child_short, statement=child_statement, position=child_position,
+                               identifier=f"demo-{child_code}")
+            session.add(child)
+            session.flush()
+            for points, text in _descriptors(child_statement).items():
+                session.add(LevelDescriptor(competency_id=child.id, points=points, description=text))
+            standards.append(child)
+    return standards
+
+
+def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str]]:
+    """Build the demo school; return (role, email, who) for the README and the console."""
+    if demo_exists(session):
+        return _logins(session)
+    rng = random.Random(seed)
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    scale = default_scale(session)
+    school = School(name="Riverside Middle School", default_scale_id=scale.id,
+                    default_policy={"method": "decaying_average", "weight": 0.65, "n": 2, "min_evidence": 2,
+                                    "rollup": "average", "kind_weights": {}})
+    session.add(school)
+
+    def account(email: str, name: str, role: str, grade: str | None = None) -> User:
+        user = create_user(session, email=email, name=name, role=role, grade_level=grade)
+        user.password_hash = password_hash
+        return user
+
+    account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin")
+    teachers = [account(f"{login}@{DEMO_DOMAIN}", name, "teacher") for login, name in TEACHERS]
+
+    students: list[User] = []
+    for i in range(90):
+        first, last = FIRST[i % 30], LAST[(i * 7 + i // 30) % 30]
+        email = f"{first.lower()}.{last.lower()}{i // 30 or ''}@students.{DEMO_DOMAIN}"
+        students.append(account(email, f"{first} {last}", "student", "7"))
+
+    guardians: list[User] = []
+    for i, student in enumerate(students):
+        if 45 <= i < 55:  # siblings of students 0-9: same family
+            sibling_guardians = [g for g in guardians if _is_guardian_of(session, g, students[i - 45])]
+            for guardian in sibling_guardians:
+                session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id, relationship_label="parent"))
+            continue
+        last = student.name.split(" ")[1]
+        count = 2 if i % 3 == 0 else 1
+        for k in range(count):
+            first = GUARDIAN_FIRST[(i * 2 + k) % len(GUARDIAN_FIRST)]
+            guardian = account(f"{first.lower()}.{last.lower()}{i}@family.{DEMO_DOMAIN}", f"{first} {last}", "guardian")
+            guardians.append(guardian)
+            session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id, relationship_label="parent"))
+            session.flush()
+
+    term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18))
+    session.add(term)
+    science = _framework(session, "Riverside Science Practices, Grade 7", "Science", SCIENCE)
+    math = _framework(session, "Riverside Mathematics, Grade 7", "Math", MATH)
+    session.flush()
+
+    plan = [
+        ("Science 7 · Period 1", "SCI7-P1", "Science", teachers[0], students[0:30], science),
+        ("Science 7 · Period 3", "SCI7-P3", "Science", teachers[0], students[30:60], science),
+        ("Math 7 · Period 2", "MA7-P2", "Math", teachers[1], students[50:90], math),
+        ("Math 7 · Period 4", "MA7-P4", "Math", teachers[2], students[0:40], math),
+    ]
+    sections = []
+    for name, code, subject, teacher, roster, standards in plan:
+        section = Section(term_id=term.id, school_id=school.id, name=name, code=code, subject=subject)
+        session.add(section)
+        session.flush()
+        session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
+        for position, standard in enumerate(standards):
+            session.add(SectionStandard(section_id=section.id, competency_id=standard.id, position=position))
+        for student in roster:
+            session.add(Enrollment(section_id=section.id, student_id=student.id))
+        sections.append(section)
+        _evidence(session, rng, section, teacher, roster, standards)
+    session.flush()
+    _student_voice(session, rng, students, sections, plan)
+    session.flush()
+    from gradebook.services.proficiency import recompute
+
+    recompute(session)
+    return _logins(session)
+
+
+def _is_guardian_of(session: Session, guardian: User, student: User) -> bool:
+    return session.scalar(select(GuardianLink.id).where(GuardianLink.guardian_id == guardian.id,
+                                                        GuardianLink.student_id == student.id)) is not None
+
+
+ASSESSMENT_PLAN = [
+    # (week, weekday, title, kind, standard indexes, counts)
+    (0, 1, "Lab: what makes a question testable?", "performance_task", [0], True),
+    (0, 3, "Warm-up quiz", "practice", [0, 2], False),
+    (1, 2, "Investigation plan", "project", [1], True),
+    (1, 4, "Data table check", "test", [2], True),
+    (2, 1, "Conversation: explaining results", "conversation", [3, 2], True),
+    (2, 3, "Quiz 1", "test", [0, 1, 2], True),
+    (3, 2, "Model building", "performance_task", [4], True),
+    (3, 4, "Exit ticket", "observation", [3, 4], True),
+    (4, 1, "Quiz 2", "test", [4, 5], True),
+    (4, 3, "Lab report", "project", [1, 2, 3], True),
+    (5, 1, "Reaction demo write-up", "performance_task", [5, 6], True),
+    (5, 4, "Unit test", "test", [3, 5, 6, 9], True),
+]
+
+
+def _evidence(session: Session, rng: random.Random, section: Section, teacher: User, roster: list[User],
+              standards: list[Competency]) -> None:
+    start = date(2026, 10, 5)
+    ability = {(s.id, c.id): rng.gauss(2.4, 0.65) for s in roster for c in standards}
+    now = utcnow()
+    for week, weekday, title, kind, indexes, counts in ASSESSMENT_PLAN:
+        when = start + timedelta(weeks=week, days=weekday)
+        aligned = [standards[i] for i in indexes if i < len(standards)]
+        assessment = Assessment(section_id=section.id, title=title, kind=kind, assessed_on=when, counts=counts,
+                                created_by_id=teacher.id)
+        session.add(assessment)
+        session.flush()
+        for standard in aligned:
+            session.add(AssessmentStandard(assessment_id=assessment.id, competency_id=standard.id))
+        for student in roster:
+            for standard in aligned:
+                roll = rng.random()
+                status, score, feedback = "scored", None, ""
+                if roll < 0.03:
+                    status = "missing"
+                elif roll < 0.045:
+                    status = "excused"
+                elif roll < 0.065:
+                    status = "not_yet"
+                    feedback = "Started but not finished; let's find a time to complete it this week."
+                else:
+                    level = ability[(student.id, standard.id)] + 0.12 * week + rng.gauss(0, 0.45)
+                    score = float(min(4, max(1, round(level))))
+                    if rng.random() < 0.4:
+                        feedback = rng.choice(FEEDBACK[int(score)])
+                evidence = Evidence(student_id=student.id, section_id=section.id, competency_id=standard.id,
+                                    assessment_id=assessment.id, status=status, score=score, observed_on=when,
+                                    feedback=feedback, recorded_by_id=teacher.id, recorded_at=now, updated_at=now)
+                session.add(evidence)
+                session.flush()
+                session.add(EvidenceRevision(evidence_id=evidence.id, action="create", changed_by_id=teacher.id,
+                                             changed_at=now, old=None, new=evidence.snapshot()))
+    # A few conversations recorded without an assessment, and reassessments that keep the earlier evidence.
+    for student in roster[:6]:
+        standard = standards[0]
+        evidence = Evidence(student_id=student.id, section_id=section.id, competency_id=standard.id,
+                            assessment_id=None, status="scored", score=3.0, observed_on=start + timedelta(weeks=5, days=2),
+                            feedback="In our conversation you explained this clearly and on your own.",
+                            is_reassessment=True, recorded_by_id=teacher.id, recorded_at=now, updated_at=now)
+        session.add(evidence)
+        session.flush()
+        session.add(EvidenceRevision(evidence_id=evidence.id, action="create", changed_by_id=teacher.id,
+                                     changed_at=now, new=evidence.snapshot()))
+    session.add(Override(student_id=roster[7].id, competency_id=standards[1].id, section_id=section.id,
+                         level_points=3, created_by_id=teacher.id,
+                         reason="Showed full mastery in the class project presentation, which was not scored."))
+
+
+def _student_voice(session: Session, rng: random.Random, students: list[User], sections: list[Section],
+                   plan: list) -> None:
+    interests = ["drawing", "football", "coding games", "music", "animals", "cooking", "robotics", "reading fantasy"]
+    styles = ["with diagrams and examples", "by talking it through", "by trying it myself first",
+              "with quiet time to think", "in a small group"]
+    for i, student in enumerate(students):
+        session.add(LearnerProfile(
+            student_id=student.id,
+            strengths=rng.choice(["I notice patterns quickly.", "I keep going when it is hard.",
+                                  "I explain things well to friends.", "I am careful and neat."]),
+            needs=rng.choice(["Help getting started on long tasks.", "More time to check my work.",
+                              "Reminders to show my steps.", "Practice with vocabulary."]),
+            interests=", ".join(rng.sample(interests, 2)),
+            learns_best=rng.choice(styles),
+            teacher_notes="Participates well in discussions." if i % 2 == 0 else "",
+        ))
+    for _name, _code, _subject, teacher, roster, standards in plan[:1]:
+        section = sections[0]
+        for student in roster[:10]:
+            goal = Goal(student_id=student.id, title=f"Reach Meets on {standards[2].short_name.lower()}",
+                        target_on=date(2026, 12, 11))
+            session.add(goal)
+            session.flush()
+            session.add(GoalCompetency(goal_id=goal.id, competency_id=standards[2].id))
+            for k, text in enumerate(["Redo the data table practice", "Ask for feedback on my graph",
+                                      "Request a reassessment"]):
+                session.add(GoalStep(goal_id=goal.id, text=text, position=k, done=k == 0))
+            entry = PortfolioEntry(student_id=student.id, title="My investigation plan",
+                                   reflection="I learned to change only one variable at a time. "
+                                              "Next time I will plan how many trials to run.",
+                                   visibility="family", featured=True)
+            session.add(entry)
+            session.flush()
+            session.add(PortfolioEntryStandard(entry_id=entry.id, competency_id=standards[1].id))
+            session.add(Narrative(section_id=section.id, student_id=student.id, updated_by_id=teacher.id,
+                                  body=f"{student.first_name} asks thoughtful questions and is growing in "
+                                       "how they use data to support a claim."))
+        evidence_with_feedback = session.scalars(
+            select(Evidence).where(Evidence.section_id == section.id, Evidence.feedback != "",
+                                   Evidence.student_id.in_([s.id for s in roster[:5]])).limit(5)
+        ).all()
+        for evidence in evidence_with_feedback:
+            session.add(FeedbackReply(evidence_id=evidence.id, author_id=evidence.student_id,
+                                      body="Thank you! I will try that on the next lab."))
+        session.add(ReassessmentRequest(student_id=roster[1].id, section_id=section.id, competency_id=standards[2].id,
+                                        requested_by_id=roster[1].id,
+                                        note="I redid the practice set and fixed my graph scales."))
+
+
+def _logins(session: Session) -> list[tuple[str, str, str]]:
+    """One login per role worth trying, for the README and the console."""
+    admin = session.scalar(select(User).where(User.email == f"admin@{DEMO_DOMAIN}"))
+    teachers = session.scalars(select(User).where(User.role == "teacher").order_by(User.id).limit(3)).all()
+    student = session.scalar(select(User).where(User.role == "student").order_by(User.id).limit(1))
+    guardian = session.scalar(
+        select(User).join(GuardianLink, GuardianLink.guardian_id == User.id)
+        .where(GuardianLink.student_id == (student.id if student else 0)).order_by(User.id).limit(1)
+    )
+    rows: list[tuple[str, str, str]] = []
+    if admin:
+        rows.append(("admin", admin.email, admin.name))
+    rows += [("teacher", t.email, t.name) for t in teachers]
+    if student:
+        rows.append(("student", student.email, student.name))
+    if guardian and student:
+        rows.append(("guardian", guardian.email, f"{guardian.name}, parent of {student.name} (and a sibling)"))
+    return rows

@@ -1,0 +1,287 @@
+"""Recording evidence: validate, write the evidence and its revision, refresh the proficiency cache.
+
+Evidence is never overwritten silently nor hard-deleted: every change writes a revision (who, when, old,
+new); a removal is a soft delete that can be undone; a write based on a stale version is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from gradebook import authz
+from gradebook.models import (
+    EVIDENCE_STATUSES,
+    Assessment,
+    AssessmentStandard,
+    Enrollment,
+    Evidence,
+    EvidenceRevision,
+    Override,
+    Section,
+    SectionStandard,
+    User,
+    utcnow,
+)
+from gradebook.services import ServiceError, StaleWrite
+from gradebook.services.proficiency import refresh_student, scale_for
+
+MAX_FEEDBACK = 5000
+# Letters a teacher types for the non-score states.
+STATUS_LETTERS = {"M": "missing", "E": "excused", "N": "not_yet"}
+STATUS_LETTER = {v: k for k, v in STATUS_LETTERS.items()}
+EARLIEST = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class CellValue:
+    status: str
+    score: float | None
+
+
+def parse_cell(text: str, section: Section, session: Session) -> CellValue | None:
+    """What a teacher typed in a cell: a score on the scale, or M / E / N. Empty means 'no evidence'."""
+    raw = (text or "").strip()
+    if raw == "":
+        return None
+    letter = raw.upper()
+    if letter in STATUS_LETTERS:
+        return CellValue(STATUS_LETTERS[letter], None)
+    if letter.replace("_", " ").lower() in ("missing", "excused", "not yet"):
+        return CellValue(letter.lower().replace(" ", "_"), None)
+    try:
+        score = float(raw.replace(",", "."))
+    except ValueError:
+        raise ServiceError(f"“{raw[:20]}” is not a score. Type a number on the scale, or M (missing), "
+                           "E (excused), N (not yet).", "value") from None
+    return CellValue("scored", check_score(session, section, score))
+
+
+def check_score(session: Session, section: Section, score: float) -> float:
+    scale = scale_for(session, section)
+    low, high = scale.min_points, scale.max_points
+    if not math.isfinite(score) or score < 0 or score > high:
+        raise ServiceError(f"{score:g} is off the scale: scores go from {low:g} to {high:g}.", "value")
+    from gradebook.services.proficiency import scale_row_for
+
+    if not scale_row_for(session, section).allow_decimals and score != int(score):
+        raise ServiceError(f"This scale takes whole numbers only ({low:g} to {high:g}).", "value")
+    return round(score, 2)
+
+
+def check_observed_on(observed_on: date | None, *, today: date | None = None) -> date:
+    today = today or date.today()
+    if observed_on is None:
+        raise ServiceError("Give the date the evidence was observed.", "observed_on")
+    if observed_on > today + timedelta(days=1):
+        raise ServiceError(f"{observed_on:%-d %b %Y} is in the future: evidence is dated when it was observed.",
+                           "observed_on")
+    if observed_on < EARLIEST:
+        raise ServiceError("That date is too far in the past.", "observed_on")
+    return observed_on
+
+
+def _check_scope(session: Session, actor: User, section: Section, student_id: int, competency_id: int,
+                 assessment: Assessment | None) -> None:
+    if not authz.teaches_section(actor, section.id):
+        raise ServiceError("Only a teacher of this section can record evidence here.")
+    enrolled = session.scalar(select(Enrollment.id).where(Enrollment.section_id == section.id,
+                                                          Enrollment.student_id == student_id))
+    if enrolled is None:
+        raise ServiceError("That student is not in this section.", "student")
+    assessed = session.scalar(select(SectionStandard.competency_id).where(
+        SectionStandard.section_id == section.id, SectionStandard.competency_id == competency_id))
+    if assessed is None:
+        raise ServiceError("That standard is not one this section assesses.", "standard")
+    if assessment is not None:
+        if assessment.section_id != section.id or assessment.deleted_at is not None:
+            raise ServiceError("That assessment is not in this section.", "assessment")
+        aligned = session.scalar(select(AssessmentStandard.competency_id).where(
+            AssessmentStandard.assessment_id == assessment.id, AssessmentStandard.competency_id == competency_id))
+        if aligned is None:
+            raise ServiceError("That assessment is not aligned to this standard.", "standard")
+
+
+def _revise(session: Session, evidence: Evidence, actor: User, action: str, old: dict | None) -> None:
+    session.add(EvidenceRevision(evidence_id=evidence.id, action=action, changed_by_id=actor.id,
+                                 changed_at=utcnow(), old=old, new=evidence.snapshot()))
+
+
+STALE_MESSAGE = "Someone else saved this since you opened it. Compare the two values and choose."
+
+
+def _check_version(evidence: Evidence | None, expected_version: int | None) -> None:
+    """expected_version is what the user's screen showed: 0 for an empty cell, else the evidence version."""
+    if expected_version is None:
+        return
+    current = evidence.version if evidence is not None else 0
+    if current != expected_version:
+        raise StaleWrite(STALE_MESSAGE, current=evidence)
+
+
+def _flush_versioned(session: Session, evidence: Evidence) -> None:
+    """Write a change to existing evidence. Another transaction may have committed between our version check
+    and this UPDATE (whose WHERE carries the version): refuse it like any stale write, never as a crash.
+    The caller rolls back, which expires `evidence`, so it then shows what the other person saved."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleWrite(STALE_MESSAGE, current=evidence) from None
+
+
+def live_cell(session: Session, student_id: int, assessment_id: int, competency_id: int) -> Evidence | None:
+    return session.scalar(select(Evidence).where(
+        Evidence.student_id == student_id, Evidence.assessment_id == assessment_id,
+        Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None)))
+
+
+def record_evidence(
+    session: Session,
+    actor: User,
+    *,
+    section: Section,
+    student_id: int,
+    competency_id: int,
+    value: CellValue,
+    observed_on: date | None,
+    assessment: Assessment | None = None,
+    feedback: str | None = None,
+    is_reassessment: bool = False,
+    expected_version: int | None = None,
+    evidence_id: int | None = None,
+) -> Evidence:
+    """Create or update one piece of evidence, with its revision, and refresh the student's proficiency.
+
+    With an assessment there is one live piece per (student, assessment, standard): saving again updates
+    it. Without one (a conversation, an observation) each call adds a piece unless evidence_id names one.
+    """
+    _check_scope(session, actor, section, student_id, competency_id, assessment)
+    observed_on = check_observed_on(observed_on)
+    if feedback is not None and len(feedback) > MAX_FEEDBACK:
+        raise ServiceError(f"Feedback is limited to {MAX_FEEDBACK} characters.", "feedback")
+    if value.status not in EVIDENCE_STATUSES:
+        raise ServiceError("Unknown evidence status.", "value")
+    if value.status == "scored":
+        check_score(session, section, value.score if value.score is not None else -1)
+
+    if evidence_id is not None:
+        evidence = session.get(Evidence, evidence_id)
+        if evidence is None or evidence.section_id != section.id or evidence.student_id != student_id \
+                or evidence.competency_id != competency_id or evidence.deleted_at is not None:
+            raise ServiceError("That evidence is not here any more.")
+    elif assessment is not None:
+        evidence = live_cell(session, student_id, assessment.id, competency_id)
+    else:
+        evidence = None
+    _check_version(evidence, expected_version)
+
+    now = utcnow()
+    if evidence is None:
+        evidence = Evidence(student_id=student_id, section_id=section.id, competency_id=competency_id,
+                            assessment_id=assessment.id if assessment else None, status=value.status,
+                            score=value.score, observed_on=observed_on, feedback=(feedback or "").strip(),
+                            is_reassessment=is_reassessment, recorded_by_id=actor.id, recorded_at=now,
+                            updated_at=now)
+        session.add(evidence)
+        session.flush()
+        _revise(session, evidence, actor, "create", None)
+    else:
+        old = evidence.snapshot()
+        evidence.status, evidence.score, evidence.observed_on = value.status, value.score, observed_on
+        if feedback is not None:
+            evidence.feedback = feedback.strip()
+        evidence.is_reassessment = evidence.is_reassessment or is_reassessment
+        if evidence.snapshot() == old:
+            return evidence  # nothing changed: no revision, no version bump
+        evidence.updated_at = now
+        _flush_versioned(session, evidence)
+        _revise(session, evidence, actor, "update", old)
+    refresh_student(session, section, student_id)
+    return evidence
+
+
+def set_feedback(session: Session, actor: User, evidence: Evidence, feedback: str,
+                 expected_version: int | None = None) -> Evidence:
+    section = session.get(Section, evidence.section_id)
+    assert section is not None
+    if not authz.teaches_section(actor, section.id):
+        raise ServiceError("Only a teacher of this section can give feedback here.")
+    if len(feedback) > MAX_FEEDBACK:
+        raise ServiceError(f"Feedback is limited to {MAX_FEEDBACK} characters.", "feedback")
+    _check_version(evidence, expected_version)
+    old = evidence.snapshot()
+    evidence.feedback = feedback.strip()
+    if evidence.snapshot() != old:
+        evidence.updated_at = utcnow()
+        _flush_versioned(session, evidence)
+        _revise(session, evidence, actor, "update", old)
+    return evidence
+
+
+def remove_evidence(session: Session, actor: User, evidence: Evidence, expected_version: int | None = None) -> None:
+    """Soft delete: hidden from proficiency, kept with a revision, and can be restored."""
+    section = session.get(Section, evidence.section_id)
+    assert section is not None
+    if not authz.teaches_section(actor, section.id):
+        raise ServiceError("Only a teacher of this section can remove evidence here.")
+    if evidence.deleted_at is not None:
+        raise ServiceError("That evidence was already removed.")
+    _check_version(evidence, expected_version)
+    old = evidence.snapshot()
+    evidence.deleted_at = utcnow()
+    evidence.deleted_by_id = actor.id
+    _flush_versioned(session, evidence)
+    _revise(session, evidence, actor, "delete", old)
+    refresh_student(session, section, evidence.student_id)
+
+
+def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
+    section = session.get(Section, evidence.section_id)
+    assert section is not None
+    if not authz.teaches_section(actor, section.id):
+        raise ServiceError("Only a teacher of this section can restore evidence here.")
+    if evidence.deleted_at is None:
+        raise ServiceError("That evidence is not removed.")
+    if evidence.assessment_id is not None and live_cell(session, evidence.student_id, evidence.assessment_id,
+                                                        evidence.competency_id) is not None:
+        raise ServiceError("This cell has newer evidence now; remove that first to restore this one.")
+    old = evidence.snapshot()
+    evidence.deleted_at = None
+    evidence.deleted_by_id = None
+    _flush_versioned(session, evidence)
+    _revise(session, evidence, actor, "restore", old)
+    refresh_student(session, section, evidence.student_id)
+
+
+def set_override(session: Session, actor: User, *, section: Section, student_id: int, competency_id: int,
+                 level_points: float | None, reason: str) -> Override | None:
+    """A teacher's judgement replaces the computed level (with a reason); None clears it. Never deleted."""
+    _check_scope(session, actor, section, student_id, competency_id, None)
+    current = session.scalar(select(Override).where(
+        Override.section_id == section.id, Override.student_id == student_id,
+        Override.competency_id == competency_id, Override.cleared_at.is_(None)))
+    if current is not None:
+        current.cleared_at = utcnow()
+        current.cleared_by_id = actor.id
+        session.flush()
+    override = None
+    if level_points is not None:
+        scale = scale_for(session, section)
+        if level_points not in [lv.points for lv in scale.levels]:
+            raise ServiceError("Choose one of the scale's levels.", "level")
+        reason = (reason or "").strip()
+        if not reason:
+            raise ServiceError("Give the reason for your judgement: families will see it.", "reason")
+        if len(reason) > 1000:
+            raise ServiceError("Keep the reason under 1000 characters.", "reason")
+        override = Override(section_id=section.id, student_id=student_id, competency_id=competency_id,
+                            level_points=level_points, reason=reason, created_by_id=actor.id)
+        session.add(override)
+        session.flush()
+    refresh_student(session, section, student_id)
+    return override

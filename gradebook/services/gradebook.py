@@ -1,0 +1,217 @@
+"""Read models for the teacher's pages, each loaded in a fixed number of queries whatever the class size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gradebook import proficiency as prof
+from gradebook.models import (
+    Assessment,
+    AssessmentStandard,
+    Competency,
+    Enrollment,
+    Evidence,
+    LevelDescriptor,
+    Override,
+    ProficiencyRecord,
+    ReassessmentRequest,
+    Section,
+    SectionStandard,
+    User,
+)
+from gradebook.services.proficiency import scale_for
+
+
+def level_class(points: float | None) -> str:
+    """CSS class for a level's colour (served by /scale.css, as the CSP allows no inline style)."""
+    if points is None:
+        return "lv-none"
+    return "lv-" + f"{points:g}".replace(".", "_")
+
+
+@dataclass
+class Cell:
+    score: float | None = None
+    level: prof.Level | None = None
+    computed_level: prof.Level | None = None
+    count: int = 0
+    needed: int = 0
+    trend: str | None = None
+    override: Override | None = None
+    missing: int = 0
+
+    @property
+    def css(self) -> str:
+        return level_class(self.level.points if self.level else None)
+
+    @property
+    def below_mastery(self) -> bool:
+        return self.level is not None and not self.level.is_mastery and self.level.points < self._mastery
+
+    _mastery: float = 3.0
+
+
+@dataclass
+class Group:
+    competency: Competency | None
+    standards: list[Competency] = field(default_factory=list)
+
+
+@dataclass
+class SectionGradebook:
+    section: Section
+    scale: prof.Scale
+    students: list[User]
+    groups: list[Group]
+    cells: dict[tuple[int, int], Cell]
+
+    @property
+    def standards(self) -> list[Competency]:
+        return [s for g in self.groups for s in g.standards]
+
+    def cell(self, student_id: int, competency_id: int) -> Cell:
+        return self.cells.get((student_id, competency_id)) or Cell(_mastery=self.scale.mastery.points)
+
+    def share_at_mastery(self) -> float | None:
+        cells = [self.cell(s.id, c.id) for s in self.students for c in self.standards]
+        if not cells:
+            return None
+        return sum(1 for c in cells if c.level and c.level.points >= self.scale.mastery.points) / len(cells)
+
+
+def section_students(session: Session, section_id: int) -> list[User]:
+    return list(session.scalars(
+        select(User).join(Enrollment, Enrollment.student_id == User.id)
+        .where(Enrollment.section_id == section_id, Enrollment.active.is_(True)).order_by(User.name)
+    ))
+
+
+def section_groups(session: Session, section_id: int) -> list[Group]:
+    standards = list(session.scalars(
+        select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
+        .where(SectionStandard.section_id == section_id).order_by(SectionStandard.position)
+    ))
+    parent_ids = {s.parent_id for s in standards if s.parent_id}
+    parents = {p.id: p for p in session.scalars(select(Competency).where(Competency.id.in_(parent_ids)))} \
+        if parent_ids else {}
+    groups: dict[int | None, Group] = {}
+    for standard in standards:
+        key = standard.parent_id
+        if key not in groups:
+            groups[key] = Group(parents.get(key) if key else None)
+        groups[key].standards.append(standard)
+    return list(groups.values())
+
+
+def load_cells(session: Session, section: Section, scale: prof.Scale, student_ids: list[int] | None = None,
+               competency_ids: list[int] | None = None) -> dict[tuple[int, int], Cell]:
+    """Cached proficiency, live overrides and missing-work counts for a section (3 queries)."""
+    mastery = scale.mastery.points
+    record_query = select(ProficiencyRecord).where(ProficiencyRecord.section_id == section.id)
+    override_query = select(Override).where(Override.section_id == section.id, Override.cleared_at.is_(None))
+    missing_query = (
+        select(Evidence.student_id, Evidence.competency_id, func.count())
+        .where(Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None))
+        .group_by(Evidence.student_id, Evidence.competency_id)
+    )
+    if student_ids is not None:
+        record_query = record_query.where(ProficiencyRecord.student_id.in_(student_ids))
+        override_query = override_query.where(Override.student_id.in_(student_ids))
+        missing_query = missing_query.where(Evidence.student_id.in_(student_ids))
+    if competency_ids is not None:
+        record_query = record_query.where(ProficiencyRecord.competency_id.in_(competency_ids))
+    cells: dict[tuple[int, int], Cell] = defaultdict(lambda: Cell(_mastery=mastery))
+    for record in session.scalars(record_query):
+        level = scale.level_for(record.score) if record.score is not None else None
+        cells[(record.student_id, record.competency_id)] = Cell(
+            score=record.score, level=level, computed_level=level, count=record.evidence_count,
+            needed=record.needed, trend=record.trend, _mastery=mastery)
+    for override in session.scalars(override_query):
+        cell = cells[(override.student_id, override.competency_id)]
+        cell.override = override
+        cell.level = scale.level_with_points(override.level_points)
+    for student_id, competency_id, count in session.execute(missing_query):
+        cells[(student_id, competency_id)].missing = count
+    return dict(cells)
+
+
+def load_gradebook(session: Session, section: Section) -> SectionGradebook:
+    scale = scale_for(session, section)
+    students = section_students(session, section.id)
+    groups = section_groups(session, section.id)
+    return SectionGradebook(section, scale, students, groups, load_cells(session, section, scale))
+
+
+@dataclass
+class EntrySheet:
+    """An assessment's entry page: students × its standards, with the live evidence in each cell."""
+
+    section: Section
+    assessment: Assessment
+    scale: prof.Scale
+    students: list[User]
+    standards: list[Competency]
+    evidence: dict[tuple[int, int], Evidence]
+    cells: dict[tuple[int, int], Cell]
+
+    def cell(self, student_id: int, competency_id: int) -> Cell:
+        return self.cells.get((student_id, competency_id)) or Cell(_mastery=self.scale.mastery.points)
+
+
+def assessment_standards(session: Session, assessment_id: int) -> list[Competency]:
+    return list(session.scalars(
+        select(Competency).join(AssessmentStandard, AssessmentStandard.competency_id == Competency.id)
+        .where(AssessmentStandard.assessment_id == assessment_id).order_by(Competency.code)
+    ))
+
+
+def load_entry_sheet(session: Session, section: Section, assessment: Assessment) -> EntrySheet:
+    scale = scale_for(session, section)
+    students = section_students(session, section.id)
+    standards = assessment_standards(session, assessment.id)
+    evidence = {
+        (e.student_id, e.competency_id): e
+        for e in session.scalars(select(Evidence).where(Evidence.assessment_id == assessment.id,
+                                                        Evidence.deleted_at.is_(None)))
+    }
+    cells = load_cells(session, section, scale, competency_ids=[s.id for s in standards])
+    return EntrySheet(section, assessment, scale, students, standards, evidence, cells)
+
+
+def next_step(session: Session, competency_id: int, level: prof.Level | None, scale: prof.Scale) -> str | None:
+    """The level descriptor for the next level up: what to aim for next."""
+    points = [lv.points for lv in sorted(scale.levels, key=lambda lv: lv.points)]
+    if level is None:
+        target = scale.mastery.points
+    else:
+        higher = [p for p in points if p > level.points]
+        if not higher:
+            return None
+        target = higher[0]
+    return session.scalar(select(LevelDescriptor.description).where(
+        LevelDescriptor.competency_id == competency_id, LevelDescriptor.points == target))
+
+
+def next_steps_for(session: Session, competency_ids: list[int], scale: prof.Scale) -> list[str]:
+    """The mastery-level descriptor of each standard: the next step offered while writing feedback."""
+    return list(session.scalars(select(LevelDescriptor.description).where(
+        LevelDescriptor.competency_id.in_(competency_ids), LevelDescriptor.points == scale.mastery.points)))
+
+
+def open_reassessment_requests(session: Session, section_id: int) -> list[tuple[ReassessmentRequest, User, Competency]]:
+    return list(session.execute(
+        select(ReassessmentRequest, User, Competency)
+        .join(User, User.id == ReassessmentRequest.student_id)
+        .join(Competency, Competency.id == ReassessmentRequest.competency_id)
+        .where(ReassessmentRequest.section_id == section_id, ReassessmentRequest.status == "open")
+        .order_by(ReassessmentRequest.created_at)
+    ).all())
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,135 @@
+"""Long imports in the background: the upload is saved, a job row tracks it, a thread runs the importer.
+
+The importer runs in one transaction (a failed import leaves the database as it was). Progress lives in
+this process while the job runs (SQLite allows no second writer during the import's transaction) and
+its start and end are written to the job row, which any worker can read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from gradebook.models import ImportJob, User, utcnow
+from gradebook.services import ServiceError
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+_progress: dict[int, tuple[int, str]] = {}
+_lock = threading.Lock()
+
+Importer = Callable[[Session, bytes, User, dict[str, Any]], Any]
+
+
+def _importers() -> dict[str, Importer]:
+    from gradebook.services import case_import, oneroster, standards_csv
+
+    return {
+        "case": lambda s, data, actor, _opts: case_import.import_case(s, data, actor=actor),
+        "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
+            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor),
+        "oneroster": lambda s, data, actor, _opts: oneroster.import_oneroster(s, data, actor=actor),
+    }
+
+
+def folder(app: Flask) -> Path:
+    path = Path(app.config["UPLOAD_FOLDER"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def create_job(session: Session, app: Flask, *, kind: str, filename: str, data: bytes, actor: User,
+               options: dict[str, Any] | None = None) -> ImportJob:
+    if kind not in ("case", "standards_csv", "oneroster"):
+        raise ServiceError("Choose what kind of file this is.", "kind")
+    if not data:
+        raise ServiceError("Choose a file to import.", "file")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ServiceError(f"That file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.", "file")
+    stored = secrets.token_hex(16)
+    (folder(app) / stored).write_bytes(data)
+    job = ImportJob(kind=kind, filename=Path(filename or "upload").name[:255], stored_name=stored,
+                    created_by_id=actor.id, options=options or {})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def progress_of(job: ImportJob) -> tuple[int, str]:
+    with _lock:
+        return _progress.get(job.id, (job.progress, job.stage))
+
+
+def _set_progress(job_id: int, percent: int, stage: str) -> None:
+    with _lock:
+        _progress[job_id] = (percent, stage)
+
+
+def report_as_dict(report: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(report) and not isinstance(report, type):
+        out = {}
+        for f in dataclasses.fields(report):
+            value = getattr(report, f.name)
+            if isinstance(value, (str, int, float, bool, type(None))):
+                out[f.name] = value
+            elif isinstance(value, (list, tuple)):
+                out[f.name] = [v if isinstance(v, (str, int, float, bool)) else str(v) for v in value][:500]
+        if hasattr(report, "summary"):
+            out["summary"] = str(report.summary)
+        return out
+    return {"summary": str(report)}
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    """Run one job to the end, in its own app context and session."""
+    from gradebook.extensions import db
+
+    with app.app_context():
+        session = db.session
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status not in ("queued",):
+            return
+        job.status, job.stage, job.progress = "running", "Reading the file", 10
+        session.commit()
+        _set_progress(job_id, 10, "Reading the file")
+        data = (folder(app) / job.stored_name).read_bytes()
+        actor = session.get(User, job.created_by_id)
+        kind, options = job.kind, dict(job.options or {})
+        try:
+            _set_progress(job_id, 30, "Checking every row and item")
+            report = _importers()[kind](session, data, actor, options)  # type: ignore[arg-type]
+            _set_progress(job_id, 90, "Saving")
+            session.commit()
+            summary = report_as_dict(report)
+            job = session.get(ImportJob, job_id)
+            job.status, job.progress, job.stage, job.report = "done", 100, "Finished", summary  # type: ignore[union-attr]
+            job.message = summary.get("summary", "Imported.")  # type: ignore[union-attr]
+        except ServiceError as error:
+            session.rollback()
+            job = session.get(ImportJob, job_id)
+            job.status, job.stage, job.message = "failed", "Nothing was imported", error.message  # type: ignore[union-attr]
+        except Exception as error:  # noqa: BLE001 - a job must always end, and say so
+            session.rollback()
+            app.logger.exception("Import job %s failed", job_id)
+            job = session.get(ImportJob, job_id)
+            job.status, job.stage = "failed", "Nothing was imported"  # type: ignore[union-attr]
+            job.message = f"The import stopped on an unexpected error ({type(error).__name__}); nothing was changed."  # type: ignore[union-attr]
+        job.finished_at = utcnow()  # type: ignore[union-attr]
+        session.commit()
+        with _lock:
+            _progress.pop(job_id, None)
+        (folder(app) / job.stored_name).unlink(missing_ok=True)  # type: ignore[union-attr]
+
+
+def start(app: Flask, job_id: int) -> None:
+    """In tests (IMPORTS_INLINE) the job runs at once; otherwise in a background thread."""
+    if app.config.get("IMPORTS_INLINE"):
+        run_job(app, job_id)
+        return
+    threading.Thread(target=run_job, args=(app, job_id), daemon=True, name=f"import-{job_id}").start()

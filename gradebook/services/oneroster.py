@@ -1,0 +1,805 @@
+"""OneRoster 1.1 CSV import: schools, terms, sections, people, guardian links and enrollments from a SIS zip.
+
+Rules:
+- Everything is matched by `sourcedId`, so importing the same zip twice changes nothing.
+- The manifest says, per file, `bulk` (the file is the whole set: imported records it leaves out are
+  deactivated), `delta` (only changes) or `absent` (not read).
+- `status=tobedeleted` deactivates (user, section, enrollment, term), never deletes. A teacher's assignment
+  to a class has no active flag of its own, so ending it removes the assignment row; evidence stays.
+- Roles: teacher → teacher, student → student, parent/guardian/relative → guardian (linked to the students
+  named in the guardian's `agentSourcedIds`, or to the student whose `agentSourcedIds` names the guardian),
+  administrator → admin. Any other role is rejected row by row.
+- A row that cannot be imported (unknown role, unknown class, no email …) is rejected with its file and
+  row; the rest is imported. A file that cannot be read (not a zip, no manifest, a missing column,
+  a sourcedId twice in one file, too big …) imports nothing.
+- New accounts have no password; the report carries a one-time set-password link for each.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from gradebook.models import (
+    AuditEvent,
+    Enrollment,
+    GuardianLink,
+    School,
+    Section,
+    SectionTeacher,
+    Term,
+    User,
+)
+from gradebook.services import ServiceError
+from gradebook.services.accounts import EMAIL_RE, create_user, issue_set_password_link
+from gradebook.services.case_import import check_size, decode_utf8
+
+MAX_ROSTER_BYTES = 100 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+
+# Columns each file must have (OneRoster 1.1 required fields, plus email, which every account signs in with).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orgs": ("sourcedId", "status", "name", "type"),
+    "academicSessions": ("sourcedId", "status", "title", "type", "startDate", "endDate", "schoolYear"),
+    "courses": ("sourcedId", "status", "title", "orgSourcedId"),
+    "classes": ("sourcedId", "status", "title", "courseSourcedId", "classType", "schoolSourcedId",
+                "termSourcedIds"),
+    "users": ("sourcedId", "status", "enabledUser", "orgSourcedIds", "role", "username", "givenName",
+              "familyName", "email"),
+    "enrollments": ("sourcedId", "status", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"),
+}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orgs": ("dateLastModified", "identifier", "parentSourcedId"),
+    "academicSessions": ("dateLastModified", "parentSourcedId"),
+    "courses": ("dateLastModified", "schoolYearSourcedId", "courseCode", "grades", "subjects", "subjectCodes"),
+    "classes": ("dateLastModified", "grades", "classCode", "location", "subjects", "subjectCodes", "periods"),
+    "users": ("dateLastModified", "userIds", "middleName", "identifier", "sms", "phone", "agentSourcedIds",
+              "grades", "password"),
+    "enrollments": ("dateLastModified", "primary", "beginDate", "endDate"),
+}
+FILE_ORDER = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
+OTHER_FILES = ("demographics", "lineItems", "results", "categories", "resources", "classResources",
+               "courseResources")
+MODES = ("bulk", "delta", "absent")
+ROLE_MAP = {"teacher": "teacher", "student": "student", "parent": "guardian", "guardian": "guardian",
+            "relative": "guardian", "administrator": "admin"}
+TERM_TYPES = ("term", "semester")
+SESSION_TYPES = ("term", "semester", "gradingPeriod", "schoolYear")
+KINDS = ("schools", "terms", "sections", "users", "guardian_links", "enrollments", "teachers")
+NOUNS = {"schools": ("school", "schools"), "terms": ("term", "terms"), "sections": ("section", "sections"),
+         "users": ("user", "users"), "guardian_links": ("guardian link", "guardian links"),
+         "enrollments": ("enrollment", "enrollments"), "teachers": ("teacher assignment", "teacher assignments")}
+
+
+# ---------------------------------------------------------------- report
+
+@dataclass(frozen=True)
+class Rejection:
+    file: str
+    row: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} row {self.row}: {self.message}"
+
+
+@dataclass(frozen=True)
+class SetPasswordLink:
+    user_id: int
+    email: str
+    name: str
+    role: str
+    path: str  # /set-password/<token>; the token is shown once and only its hash is stored
+
+
+@dataclass
+class RosterReport:
+    """Counts by kind (schools, terms, sections, users, guardian_links, enrollments, teachers)."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    deactivated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    rejected: list[Rejection] = field(default_factory=list)
+    links: list[SetPasswordLink] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    modes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(sum(self.created.values()) + sum(self.updated.values()) + sum(self.deactivated.values()))
+
+    @property
+    def summary(self) -> str:
+        def part(counter: Counter[str]) -> str:
+            items = [f"{counter[k]} {NOUNS[k][counter[k] != 1]}" for k in KINDS if counter[k]]
+            return ", ".join(items) if items else "nothing"
+
+        if not self.changed and not self.rejected:
+            return f"No change: the roster is already up to date ({part(self.unchanged)} unchanged)."
+        text = (f"Created {part(self.created)}; updated {part(self.updated)}; "
+                f"deactivated {part(self.deactivated)}; {len(self.rejected)} row(s) rejected.")
+        if self.links:
+            text += f" {len(self.links)} new account(s) need a set-password link."
+        return text
+
+
+# ---------------------------------------------------------------- reading the zip
+
+@dataclass
+class _File:
+    name: str
+    mode: str
+    rows: list[dict[str, Any]]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+
+def _fatal(message: str) -> ServiceError:
+    return ServiceError(f"Nothing was imported: {message}")
+
+
+def _open_zip(data: bytes) -> dict[str, bytes]:
+    check_size(len(data), MAX_ROSTER_BYTES, "a OneRoster zip")
+    if not data:
+        raise _fatal("the file is empty. A OneRoster 1.1 export is a .zip holding manifest.csv, orgs.csv, "
+                     "academicSessions.csv, courses.csv, classes.csv, users.csv and enrollments.csv.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        if data.startswith(b"PK"):
+            raise _fatal("the zip file is damaged or incomplete (was the download cut short?). "
+                         "Export it again.") from None
+        raise _fatal("the file is not a zip archive. A OneRoster 1.1 export is a .zip holding manifest.csv, "
+                     "users.csv, classes.csv, enrollments.csv …") from None
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in archive.infolist():
+        name = info.filename.replace("\\", "/")
+        base = name.rsplit("/", 1)[-1]
+        if info.is_dir() or name.startswith("__MACOSX/") or base.startswith(".") or not base.lower().endswith(".csv"):
+            continue
+        key = base[:-4].lower()
+        if key in members:
+            raise _fatal(f"the zip holds two files named {base}.")
+        members[key] = info
+        total += info.file_size
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _fatal(f"the zip unpacks to {total / 1024 / 1024:.0f} MB; the limit is "
+                     f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB.")
+    files: dict[str, bytes] = {}
+    for key, info in members.items():
+        try:
+            files[key] = archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
+                ValueError):
+            raise _fatal(f"{info.filename} in the zip is damaged or encrypted (was the download cut short?). "
+                         "Export it again.") from None
+    return files
+
+
+def _read_csv(raw: bytes, filename: str, required: tuple[str, ...],
+              optional: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by the canonical column names, each with its spreadsheet row number in `_row`."""
+    try:
+        text = decode_utf8(raw, filename)
+    except ServiceError as error:
+        raise _fatal(error.message.replace(" Nothing was imported.", "")) from None
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as error:
+        raise _fatal(f"{filename} is not valid CSV ({error}).") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise _fatal(f"{filename} is empty: it needs at least its header row ({', '.join(required)}).")
+    canonical = {name.lower(): name for name in required + optional}
+    header: list[str | None] = []
+    for cell in rows[0]:
+        name = canonical.get(cell.strip().lower())
+        if name is not None and name in header:
+            raise _fatal(f"{filename} has the column {name} twice.")
+        header.append(name)
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise _fatal(f"{filename} is missing the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                     "(OneRoster 1.1 headers).")
+    records: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        record: dict[str, Any] = {name: "" for name in required + optional}
+        for name, cell in zip(header, row, strict=False):
+            if name is not None:
+                record[name] = cell.strip()
+        record["_row"] = number
+        record["_overflow"] = len(row) > len(header)
+        sourced_id = record["sourcedId"]
+        if sourced_id:
+            if sourced_id in seen:
+                raise _fatal(f"{filename} has the sourcedId {sourced_id} twice (rows {seen[sourced_id]} and "
+                             f"{number}); each record needs its own sourcedId.")
+            seen[sourced_id] = number
+        records.append(record)
+    return records
+
+
+def parse_roster(data: bytes) -> tuple[dict[str, _File], list[str]]:
+    """Read and check the zip and every CSV in it, without touching the database."""
+    files = _open_zip(data)
+    if "manifest" not in files:
+        raise _fatal("the zip has no manifest.csv, so it is not a OneRoster 1.1 CSV export.")
+    try:
+        manifest_raw = list(csv.reader(io.StringIO(decode_utf8(files["manifest"], "manifest.csv"), newline="")))
+    except (ServiceError, csv.Error):
+        raise _fatal("manifest.csv cannot be read as UTF-8 CSV.") from None
+    if not manifest_raw or [c.strip().lower() for c in manifest_raw[0][:2]] != ["propertyname", "value"]:
+        raise _fatal("manifest.csv must start with the header propertyName,value.")
+    manifest = {row[0].strip(): row[1].strip() for row in manifest_raw[1:] if len(row) >= 2 and row[0].strip()}
+    version = manifest.get("oneroster.version")
+    if version is None:
+        raise _fatal("manifest.csv has no oneroster.version.")
+    if version != "1.1":
+        raise _fatal(f"this is OneRoster {version}; this import reads OneRoster 1.1 CSV.")
+
+    warnings: list[str] = []
+    parsed: dict[str, _File] = {}
+    for name in FILE_ORDER + OTHER_FILES:
+        mode = manifest.get(f"file.{name}", "absent").strip().lower()
+        if mode not in MODES:
+            raise _fatal(f"manifest.csv says file.{name} is “{mode}”; it must be bulk, delta or absent.")
+        present = name.lower() in files
+        if mode == "absent":
+            if present:
+                warnings.append(f"{name}.csv is in the zip but the manifest marks it absent; it was not read.")
+            continue
+        if not present:
+            raise _fatal(f"manifest.csv lists {name}.csv as {mode}, but the zip has no {name}.csv.")
+        if name in OTHER_FILES:
+            warnings.append(f"{name}.csv was not read (this import reads people, classes and enrollments).")
+            continue
+        rows = _read_csv(files[name.lower()], f"{name}.csv", REQUIRED_COLUMNS[name], OPTIONAL_COLUMNS[name])
+        parsed[name] = _File(name, mode, rows)
+    if not parsed:
+        raise _fatal("the manifest marks every file absent, so there is nothing to import.")
+    return parsed, warnings
+
+
+# ---------------------------------------------------------------- writing
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class _Importer:
+    def __init__(self, session: Session, files: dict[str, _File], actor: User | None, report: RosterReport):
+        self.session = session
+        self.files = files
+        self.actor = actor
+        self.report = report
+        self.schools = {s.sourced_id: s for s in session.scalars(select(School).where(School.sourced_id.is_not(None)))}
+        self.terms = {t.sourced_id: t for t in session.scalars(select(Term).where(Term.sourced_id.is_not(None)))}
+        self.sections = {s.sourced_id: s for s in session.scalars(select(Section).where(Section.sourced_id.is_not(None)))}
+        users = session.scalars(select(User)).all()
+        self.users = {u.sourced_id: u for u in users if u.sourced_id}
+        self.users_by_email = {u.email.lower(): u for u in users}
+        self.enrollments = list(session.scalars(select(Enrollment)))
+        self.enrollment_by_sid = {e.sourced_id: e for e in self.enrollments if e.sourced_id}
+        self.enrollment_by_pair = {(e.section_id, e.student_id): e for e in self.enrollments}
+        self.rejected_users: dict[str, int] = {}
+        self.user_rows: dict[str, int] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.courses: dict[str, dict[str, Any]] = {}
+        self.new_users: list[User] = []
+        self.links_seen: set[tuple[int, int]] = set()
+
+    # -- helpers
+    def reject(self, file: _File, record: dict[str, Any], message: str) -> None:
+        self.report.rejected.append(Rejection(file.filename, record["_row"], message))
+
+    def status(self, file: _File, record: dict[str, Any]) -> str | None:
+        """'active', 'deleted', or None (rejected) for a row."""
+        if record["_overflow"]:
+            self.reject(file, record, "the row has more cells than the header has columns.")
+            return None
+        if not record["sourcedId"]:
+            self.reject(file, record, "the row has no sourcedId.")
+            return None
+        value = record["status"].lower()
+        if value in ("", "active"):
+            return "active"
+        if value in ("tobedeleted", "inactive"):
+            return "deleted"
+        self.reject(file, record, f"unknown status “{record['status']}” (use active or tobedeleted).")
+        return None
+
+    def set(self, obj: Any, **values: Any) -> bool:
+        changed = False
+        for name, value in values.items():
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                changed = True
+        return changed
+
+    def count(self, kind: str, created: bool, changed: bool) -> None:
+        (self.report.created if created else self.report.updated if changed else self.report.unchanged)[kind] += 1
+
+    # -- orgs
+    def orgs(self, file: _File) -> None:
+        template = self.session.scalar(select(School).order_by(School.id).limit(1))
+        for record in file.rows:
+            state = self.status(file, record)
+            if state is None:
+                continue
+            if record["type"].lower() != "school":
+                continue  # districts, departments … hold no classes of their own here
+            sid, name = record["sourcedId"], record["name"]
+            school = self.schools.get(sid)
+            if state == "deleted":
+                if school is not None:
+                    self.report.warnings.append(f"orgs.csv row {record['_row']}: school {sid} is marked "
+                                                "tobedeleted; schools are kept (deactivate its classes instead).")
+                continue
+            if not name or len(name) > 200:
+                self.reject(file, record, "the school needs a name of 1 to 200 characters.")
+                continue
+            if school is None:
+                unlinked = [s for s in self.session.scalars(select(School).where(School.sourced_id.is_(None)))
+                            if s.name.strip().lower() == name.lower()]
+                if len(unlinked) == 1:
+                    school = unlinked[0]
+                    school.sourced_id = sid
+                    self.schools[sid] = school
+                    self.count("schools", False, True)
+                    continue
+                if template is None:
+                    from gradebook.services.demo import default_scale
+
+                    scale_id, policy = default_scale(self.session).id, {}
+                else:
+                    scale_id, policy = template.default_scale_id, dict(template.default_policy or {})
+                school = School(name=name, sourced_id=sid, default_scale_id=scale_id, default_policy=policy)
+                self.session.add(school)
+                self.schools[sid] = school
+                template = template or school
+                self.count("schools", True, False)
+            else:
+                self.count("schools", False, self.set(school, name=name))
+        self.session.flush()
+
+    # -- academicSessions
+    def academic_sessions(self, file: _File) -> None:
+        for record in file.rows:
+            state = self.status(file, record)
+            if state is None:
+                continue
+            sid = record["sourcedId"]
+            if state == "deleted":
+                self.deactivate_term(sid)
+                continue
+            kind = record["type"]
+            match = {t.lower(): t for t in SESSION_TYPES}.get(kind.lower())
+            if match is None:
+                self.reject(file, record, f"unknown session type “{kind}” (term, semester, gradingPeriod or "
+                                          "schoolYear).")
+                continue
+            starts, ends = _date(record["startDate"]), _date(record["endDate"])
+            if starts is None or ends is None:
+                self.reject(file, record, "startDate and endDate must be dates like 2026-08-31.")
+                continue
+            if ends < starts:
+                self.reject(file, record, f"the session ends ({ends}) before it starts ({starts}).")
+                continue
+            title = record["title"]
+            if not title or len(title) > 120:
+                self.reject(file, record, "the session needs a title of 1 to 120 characters.")
+                continue
+            self.sessions[sid] = {"type": match, "parent": record.get("parentSourcedId", ""), "title": title,
+                                  "starts": starts, "ends": ends}
+            if match in TERM_TYPES:
+                self.upsert_term(sid, title, starts, ends)
+
+    def upsert_term(self, sid: str, title: str, starts: date, ends: date) -> Term:
+        term = self.terms.get(sid)
+        if term is None:
+            term = Term(sourced_id=sid, name=title, starts_on=starts, ends_on=ends, active=True)
+            self.session.add(term)
+            self.terms[sid] = term
+            self.count("terms", True, False)
+        else:
+            self.count("terms", False, self.set(term, name=title, starts_on=starts, ends_on=ends, active=True))
+        return term
+
+    def deactivate_term(self, sid: str) -> None:
+        term = self.terms.get(sid)
+        if term is not None and term.active:
+            term.active = False
+            self.report.deactivated["terms"] += 1
+
+    def term_for(self, sids: list[str]) -> Term | None:
+        """The class's term: a term or semester, the term above a grading period, else its school year."""
+        for sid in sids:
+            if sid in self.terms:
+                return self.terms[sid]
+        for sid in sids:
+            seen: set[str] = set()
+            node = self.sessions.get(sid)
+            while node is not None and node["parent"] and node["parent"] not in seen:
+                seen.add(node["parent"])
+                if node["parent"] in self.terms:
+                    return self.terms[node["parent"]]
+                node = self.sessions.get(node["parent"])
+        for sid in sids:
+            node = self.sessions.get(sid)
+            if node is not None and node["type"] == "schoolYear":
+                return self.upsert_term(sid, node["title"], node["starts"], node["ends"])
+        return None
+
+    # -- courses
+    def read_courses(self, file: _File) -> None:
+        for record in file.rows:
+            if self.status(file, record) is not None:
+                self.courses[record["sourcedId"]] = record
+
+    # -- classes
+    def classes(self, file: _File) -> None:
+        for record in file.rows:
+            state = self.status(file, record)
+            if state is None:
+                continue
+            sid = record["sourcedId"]
+            section = self.sections.get(sid)
+            if state == "deleted":
+                if section is not None and section.active:
+                    section.active = False
+                    self.report.deactivated["sections"] += 1
+                continue
+            title = record["title"]
+            if not title or len(title) > 160:
+                self.reject(file, record, "the class needs a title of 1 to 160 characters.")
+                continue
+            code = record.get("classCode") or None
+            if code and len(code) > 60:
+                self.reject(file, record, "the classCode is longer than 60 characters.")
+                continue
+            school_sid = record["schoolSourcedId"]
+            school = self.schools.get(school_sid)
+            if school is None:
+                self.reject(file, record, f"schoolSourcedId {school_sid or '(empty)'} is not a school in orgs.csv "
+                                          "or in an earlier import.")
+                continue
+            term_sids = _split(record["termSourcedIds"])
+            term = self.term_for(term_sids)
+            if term is None:
+                self.reject(file, record, f"termSourcedIds {record['termSourcedIds'] or '(empty)'} names no term in "
+                                          "academicSessions.csv or in an earlier import.")
+                continue
+            course = self.courses.get(record["courseSourcedId"], {})
+            subjects = _split(record.get("subjects", "")) or _split(course.get("subjects", ""))
+            subject = subjects[0][:120] if subjects else None
+            self.session.flush()
+            values = {"name": title, "code": code, "school_id": school.id, "term_id": term.id, "active": True}
+            if section is None:
+                section = Section(sourced_id=sid, subject=subject, **values)
+                self.session.add(section)
+                self.sections[sid] = section
+                self.count("sections", True, False)
+            else:
+                if subject is not None:
+                    values["subject"] = subject
+                self.count("sections", False, self.set(section, **values))
+        self.session.flush()
+
+    # -- users
+    def users_file(self, file: _File) -> None:
+        for record in file.rows:
+            state = self.status(file, record)
+            if state is None:
+                continue
+            sid = record["sourcedId"]
+            self.user_rows[sid] = record["_row"]
+            user = self.users.get(sid)
+            if state == "deleted":
+                if user is not None and user.active:
+                    if self.actor is not None and user.id == self.actor.id:
+                        self.reject(file, record, "this is your own account; it was left active.")
+                        continue
+                    user.active = False
+                    self.report.deactivated["users"] += 1
+                continue
+            self.upsert_user(file, record, user)
+        self.session.flush()
+        for record in file.rows:
+            self.link_guardians(file, record)
+
+    def upsert_user(self, file: _File, record: dict[str, Any], user: User | None) -> None:
+        sid = record["sourcedId"]
+        source_role = record["role"].strip()
+        role = ROLE_MAP.get(source_role.lower())
+        if role is None:
+            self.rejected_users[sid] = record["_row"]
+            self.reject(file, record, f"unknown role “{source_role}” for user {sid}; the roles imported are "
+                                      "teacher, student, parent, guardian, relative and administrator.")
+            return
+        email = record["email"].lower()
+        if not email and EMAIL_RE.match(record["username"].lower()):
+            email = record["username"].lower()
+        if not email or not EMAIL_RE.match(email) or len(email) > 254:
+            self.rejected_users[sid] = record["_row"]
+            self.reject(file, record, f"user {sid} has no valid email address"
+                                      + (f" (“{record['email']}”)" if record["email"] else "")
+                                      + "; every account signs in with one.")
+            return
+        name = " ".join(part for part in (record["givenName"], record["familyName"]) if part) or record["username"]
+        if not name or len(name) > 120:
+            self.rejected_users[sid] = record["_row"]
+            self.reject(file, record, f"user {sid} needs a name (givenName, familyName) of 1 to 120 characters.")
+            return
+        grades = _split(record.get("grades", ""))
+        grade = grades[0][:16] if grades else None
+        enabled = record["enabledUser"].lower() not in ("false", "0", "no")
+
+        owner = self.users_by_email.get(email)
+        adopted = False
+        if owner is not None and owner is not user:
+            if owner.sourced_id is None and user is None and owner.role == role:
+                user, adopted = owner, True  # an account made by hand before the first import: link it
+                user.sourced_id = sid
+                self.users[sid] = user
+            else:
+                self.rejected_users[sid] = record["_row"]
+                taken_by = f"user {owner.sourced_id}" if owner.sourced_id else f"an existing {owner.role} account"
+                self.reject(file, record, f"the email {email} is already used by {taken_by}.")
+                return
+        if user is None:
+            try:
+                user = create_user(self.session, email=email, name=name, role=role, password=None, sourced_id=sid,
+                                   grade_level=grade, actor=self.actor)
+            except ServiceError as error:
+                self.rejected_users[sid] = record["_row"]
+                self.reject(file, record, error.message)
+                return
+            user.active = enabled
+            self.users[sid] = user
+            self.users_by_email[email] = user
+            self.new_users.append(user)
+            self.count("users", True, False)
+            return
+        old_email = user.email.lower()
+        changed = self.set(user, email=email, name=name, role=role, grade_level=grade) or adopted
+        if old_email != email:
+            self.users_by_email.pop(old_email, None)
+            self.users_by_email[email] = user
+        if user.active and not enabled:  # enabledUser=false: the account stays, it cannot sign in
+            user.active = False
+            self.report.deactivated["users"] += 1
+            if changed:
+                self.report.updated["users"] += 1
+            return
+        changed = self.set(user, active=enabled) or changed
+        self.count("users", False, changed)
+
+    def link_guardians(self, file: _File, record: dict[str, Any]) -> None:
+        sid = record["sourcedId"]
+        user = self.users.get(sid)
+        if user is None or sid in self.rejected_users or record["status"].lower() in ("tobedeleted", "inactive"):
+            return
+        for agent_sid in _split(record.get("agentSourcedIds", "")):
+            agent = self.users.get(agent_sid)
+            if user.role == "guardian":
+                guardian, student = user, agent
+                wanted = "student"
+            elif user.role == "student":
+                guardian, student = agent, user
+                wanted = "guardian"
+            else:
+                continue
+            if agent is None or agent.role != wanted:
+                why = "was rejected above" if agent_sid in self.rejected_users else (
+                    f"is a {agent.role}" if agent is not None else "is not in users.csv or an earlier import")
+                self.reject(file, record, f"agentSourcedIds names {agent_sid}, who {why}; no {wanted} link was made "
+                                          f"for {sid}.")
+                continue
+            assert guardian is not None and student is not None
+            pair = (guardian.id, student.id)
+            if pair in self.links_seen:
+                continue
+            self.links_seen.add(pair)
+            exists = self.session.scalar(select(GuardianLink.id).where(GuardianLink.guardian_id == guardian.id,
+                                                                       GuardianLink.student_id == student.id))
+            if exists is None:
+                label = record["role"].lower() if user is guardian else "guardian"
+                self.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id,
+                                              relationship_label=label[:40]))
+                self.session.flush()
+            self.count("guardian_links", exists is None, False)
+
+    # -- enrollments
+    def enrollments_file(self, file: _File) -> None:
+        pairs: dict[tuple[int, int], int] = {}
+        for record in file.rows:
+            state = self.status(file, record)
+            if state is None:
+                continue
+            sid, role = record["sourcedId"], record["role"].lower()
+            section = self.sections.get(record["classSourcedId"])
+            user = self.users.get(record["userSourcedId"])
+            if state == "deleted":
+                self.end_enrollment(sid, role, section, user)
+                continue
+            if role not in ("student", "teacher"):
+                self.reject(file, record, f"enrollment role “{record['role']}” is not imported (student or teacher).")
+                continue
+            if section is None:
+                self.reject(file, record, f"classSourcedId {record['classSourcedId'] or '(empty)'} is not a class in "
+                                          "classes.csv or an earlier import.")
+                continue
+            if user is None or record["userSourcedId"] in self.rejected_users:
+                user_sid = record["userSourcedId"]
+                why = (f"was rejected (users.csv row {self.rejected_users[user_sid]})"
+                       if user_sid in self.rejected_users else "is not in users.csv or an earlier import")
+                self.reject(file, record, f"userSourcedId {user_sid or '(empty)'} {why}.")
+                continue
+            if role == "teacher":
+                if user.role not in ("teacher", "admin"):
+                    self.reject(file, record, f"{user.name} is a {user.role}, not a teacher.")
+                    continue
+                exists = self.session.get(SectionTeacher, (section.id, user.id))
+                if exists is None:
+                    self.session.add(SectionTeacher(section_id=section.id, teacher_id=user.id))
+                    self.session.flush()
+                self.count("teachers", exists is None, False)
+                continue
+            if user.role != "student":
+                self.reject(file, record, f"{user.name} is a {user.role}, not a student.")
+                continue
+            pair = (section.id, user.id)
+            if pair in pairs:
+                self.reject(file, record, f"{user.name} is already enrolled in {section.name} on row {pairs[pair]}.")
+                continue
+            pairs[pair] = record["_row"]
+            self.enroll(sid, section, user)
+        self.session.flush()
+
+    def enroll(self, sid: str, section: Section, student: User) -> None:
+        pair = (section.id, student.id)
+        by_sid = self.enrollment_by_sid.get(sid)
+        target = self.enrollment_by_pair.get(pair)
+        if by_sid is not None and by_sid is not target:
+            # The same enrollment now names another class or student: end the old one, keep its history.
+            by_sid.active = False
+            by_sid.sourced_id = None
+            self.session.flush()
+            del self.enrollment_by_sid[sid]
+            if target is None:
+                target = Enrollment(section_id=section.id, student_id=student.id, sourced_id=sid, active=True)
+                self.session.add(target)
+                self.enrollments.append(target)
+                self.enrollment_by_pair[pair] = target
+            else:
+                if target.sourced_id is not None:
+                    self.enrollment_by_sid.pop(target.sourced_id, None)
+                target.sourced_id, target.active = sid, True
+            self.session.flush()
+            self.enrollment_by_sid[sid] = target
+            self.count("enrollments", False, True)
+            return
+        if target is None:
+            target = Enrollment(section_id=section.id, student_id=student.id, sourced_id=sid, active=True)
+            self.session.add(target)
+            self.session.flush()
+            self.enrollments.append(target)
+            self.enrollment_by_pair[pair] = target
+            self.enrollment_by_sid[sid] = target
+            self.count("enrollments", True, False)
+            return
+        if target.sourced_id not in (None, sid):
+            self.enrollment_by_sid.pop(target.sourced_id, None)
+        changed = self.set(target, sourced_id=sid, active=True)
+        self.enrollment_by_sid[sid] = target
+        self.count("enrollments", False, changed)
+
+    def end_enrollment(self, sid: str, role: str, section: Section | None, user: User | None) -> None:
+        enrollment = self.enrollment_by_sid.get(sid)
+        if enrollment is not None:
+            if enrollment.active:
+                enrollment.active = False
+                self.report.deactivated["enrollments"] += 1
+            return
+        if role == "teacher" and section is not None and user is not None:
+            link = self.session.get(SectionTeacher, (section.id, user.id))
+            if link is not None:
+                self.session.delete(link)
+                self.session.flush()
+                self.report.deactivated["teachers"] += 1
+
+    # -- bulk files are the whole set: imported records they leave out are deactivated
+    def complete_bulk(self) -> None:
+        files = self.files
+        if "academicSessions" in files and files["academicSessions"].mode == "bulk":
+            listed = {r["sourcedId"] for r in files["academicSessions"].rows}
+            for sid in list(self.terms):
+                if sid not in listed:
+                    self.deactivate_term(sid)
+        if "classes" in files and files["classes"].mode == "bulk":
+            listed = {r["sourcedId"] for r in files["classes"].rows}
+            for sid, section in self.sections.items():
+                if sid not in listed and section.active:
+                    section.active = False
+                    self.report.deactivated["sections"] += 1
+        if "users" in files and files["users"].mode == "bulk":
+            listed = {r["sourcedId"] for r in files["users"].rows}
+            for sid, user in self.users.items():
+                if sid not in listed and user.active and not (self.actor is not None and user.id == self.actor.id):
+                    user.active = False
+                    self.report.deactivated["users"] += 1
+        if "enrollments" in files and files["enrollments"].mode == "bulk":
+            rows = files["enrollments"].rows
+            listed = {r["sourcedId"] for r in rows}
+            for sid, enrollment in self.enrollment_by_sid.items():
+                if sid not in listed and enrollment.active:
+                    enrollment.active = False
+                    self.report.deactivated["enrollments"] += 1
+            teaching = {(r["classSourcedId"], r["userSourcedId"]) for r in rows if r["role"].lower() == "teacher"
+                        and r["status"].lower() not in ("tobedeleted", "inactive")}
+            section_sid = {s.id: sid for sid, s in self.sections.items()}
+            user_sid = {u.id: sid for sid, u in self.users.items()}
+            for link in self.session.scalars(select(SectionTeacher)).all():
+                pair = (section_sid.get(link.section_id), user_sid.get(link.teacher_id))
+                if None not in pair and pair not in teaching:
+                    self.session.delete(link)
+                    self.report.deactivated["teachers"] += 1
+        self.session.flush()
+
+    def run(self) -> None:
+        steps = {"orgs": self.orgs, "academicSessions": self.academic_sessions, "courses": self.read_courses,
+                 "classes": self.classes, "users": self.users_file, "enrollments": self.enrollments_file}
+        for name in FILE_ORDER:
+            if name in self.files:
+                steps[name](self.files[name])
+        self.complete_bulk()
+        for user in self.new_users:
+            if user.active:
+                token = issue_set_password_link(self.session, user)
+                self.report.links.append(SetPasswordLink(user.id, user.email, user.name, user.role,
+                                                         f"/set-password/{token}"))
+        self.session.flush()
+
+
+def import_oneroster(session: Session, data: bytes, *, actor: User | None) -> RosterReport:
+    """Import a OneRoster 1.1 CSV zip (bulk or delta); see the module docstring for the rules."""
+    files, warnings = parse_roster(data)
+    report = RosterReport(warnings=warnings, modes={name: f.mode for name, f in files.items()})
+    try:
+        with session.begin_nested():
+            _Importer(session, files, actor, report).run()
+            order = {f"{name}.csv": index for index, name in enumerate(FILE_ORDER)}
+            report.rejected.sort(key=lambda r: (order.get(r.file, len(order)), r.row))
+            if report.changed:
+                session.add(AuditEvent(
+                    actor_id=actor.id if actor else None, action="roster.import", target_type="roster",
+                    detail={"created": dict(report.created), "updated": dict(report.updated),
+                            "deactivated": dict(report.deactivated), "rejected": len(report.rejected),
+                            "modes": report.modes}))
+    except SQLAlchemyError as error:
+        raise ServiceError(f"The roster could not be saved, so nothing was imported ({type(error).__name__}).") \
+            from error
+    return report

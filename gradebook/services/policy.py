@@ -1,0 +1,98 @@
+"""Changing the calculation policy (school default or one section): preview, then apply and recompute.
+
+Evidence is never touched: only the derived cache is rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradebook import proficiency as prof
+from gradebook.models import PolicyChange, ProficiencyRecord, School, Section, User
+from gradebook.services import ServiceError
+from gradebook.services.proficiency import compute_section, recompute, school_policy, store
+
+
+@dataclass(frozen=True)
+class PolicyPreview:
+    up: int
+    down: int
+    same: int
+    gained: int  # had no level, would have one
+    lost: int    # had a level, would have none
+
+    @property
+    def summary(self) -> str:
+        return (f"{self.up} levels would go up, {self.down} down, {self.same} stay the same"
+                + (f"; {self.gained} would get a level" if self.gained else "")
+                + (f"; {self.lost} would wait for more evidence" if self.lost else "") + ".")
+
+
+def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a policy the way the engine will use it; return its normal form."""
+    try:
+        policy = prof.Policy.from_dict(data)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(str(error), "policy") from error
+    return policy.to_dict()
+
+
+def preview_section_policy(session: Session, section: Section, new_policy: dict[str, Any]) -> PolicyPreview:
+    """How many cached levels the new policy would move, without changing anything."""
+    old_policy = section.policy
+    section.policy = validate_policy({**school_policy(session), **new_policy})
+    try:
+        computed = compute_section(session, section)
+    finally:
+        section.policy = old_policy
+    current = {
+        (r.student_id, r.competency_id): r.level_points
+        for r in session.scalars(select(ProficiencyRecord).where(ProficiencyRecord.section_id == section.id))
+    }
+    up = down = same = gained = lost = 0
+    for key, value in computed.items():
+        before, after = current.get(key), value.level_points
+        if before is None and after is None:
+            continue
+        if before is None:
+            gained += 1
+        elif after is None:
+            lost += 1
+        elif after > before:
+            up += 1
+        elif after < before:
+            down += 1
+        else:
+            same += 1
+    return PolicyPreview(up, down, same, gained, lost)
+
+
+def change_section_policy(session: Session, actor: User, section: Section, new_policy: dict[str, Any] | None,
+                          expected_version: int | None = None) -> PolicyPreview:
+    """Apply a section's own policy (None: use the school default) and recompute its cache."""
+    if expected_version is not None and expected_version != section.version:
+        raise ServiceError("Someone else changed this section's policy since you opened it. Reload and try again.")
+    preview = preview_section_policy(session, section, new_policy or {})
+    old = section.policy
+    section.policy = validate_policy({**school_policy(session), **new_policy}) if new_policy else None
+    session.add(PolicyChange(section_id=section.id, changed_by_id=actor.id, old=old, new=section.policy,
+                             summary=preview.summary))
+    session.flush()
+    store(session, section, compute_section(session, section))
+    return preview
+
+
+def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any]) -> int:
+    """Apply a new school default and recompute every section; returns how many cached rows changed."""
+    school = session.scalar(select(School).limit(1))
+    if school is None:
+        raise ServiceError("Set up the school first.")
+    normal = validate_policy(new_policy)
+    session.add(PolicyChange(section_id=None, changed_by_id=actor.id, old=school.default_policy, new=normal))
+    school.default_policy = normal
+    session.flush()
+    return len(recompute(session).changed)

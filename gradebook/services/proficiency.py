@@ -1,0 +1,305 @@
+"""Computed proficiency: the scale and policy a section uses, the cache, and recompute.
+
+The cache (ProficiencyRecord) is derived data. It is refreshed in the same transaction as the evidence
+write that changes it, and `recompute` rebuilds it from evidence alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradebook import proficiency as prof
+from gradebook.models import (
+    Assessment,
+    Competency,
+    Enrollment,
+    Evidence,
+    Override,
+    ProficiencyRecord,
+    ProficiencyScale,
+    ScaleLevel,
+    School,
+    Section,
+    SectionStandard,
+    utcnow,
+)
+
+DEFAULT_POLICY: dict[str, Any] = {
+    "method": "decaying_average", "weight": 0.65, "n": 2, "min_evidence": 1, "rollup": "average", "kind_weights": {},
+}
+
+
+# ---------------------------------------------------------------- scale and policy
+
+def level_symbol(points: float, mastery: float, lowest: float) -> str:
+    """A non-colour cue: ★ above mastery, ✓ mastery, ◐ on the way, ○ the first level."""
+    if points > mastery:
+        return "★"
+    if points == mastery:
+        return "✓"
+    return "○" if points == lowest else "◐"
+
+
+def scale_from_levels(levels: Iterable[ScaleLevel]) -> prof.Scale:
+    rows = list(levels)
+    mastery = next((lv.points for lv in rows if lv.is_mastery), max((lv.points for lv in rows), default=0))
+    lowest = min((lv.points for lv in rows), default=0)
+    return prof.Scale([
+        prof.Level(points=lv.points, label=lv.label, colour=lv.colour, is_mastery=lv.is_mastery,
+                   description=lv.description or "", symbol=level_symbol(lv.points, mastery, lowest))
+        for lv in rows
+    ])
+
+
+def scale_row_for(session: Session, section: Section | None) -> ProficiencyScale:
+    """The section's own scale, else the school's default scale."""
+    scale_id = section.scale_id if section is not None else None
+    if scale_id is None:
+        school = session.scalar(select(School).limit(1))
+        scale_id = school.default_scale_id if school else None
+    query = select(ProficiencyScale).order_by(ProficiencyScale.id).limit(1)
+    if scale_id is not None:
+        query = select(ProficiencyScale).where(ProficiencyScale.id == scale_id)
+    row = session.scalar(query)
+    if row is None:
+        from gradebook.services.demo import default_scale
+
+        row = default_scale(session)
+    return row
+
+
+def scale_for(session: Session, section: Section | None) -> prof.Scale:
+    row = scale_row_for(session, section)
+    levels = session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == row.id)).all()
+    return scale_from_levels(levels)
+
+
+def school_policy(session: Session) -> dict[str, Any]:
+    school = session.scalar(select(School).limit(1))
+    return {**DEFAULT_POLICY, **((school.default_policy or {}) if school else {})}
+
+
+def policy_for(session: Session, section: Section) -> prof.Policy:
+    """The school's default policy, overridden field by field by the section's own."""
+    merged = {**school_policy(session), **(section.policy or {})}
+    return prof.Policy.from_dict(merged)
+
+
+# ---------------------------------------------------------------- evidence → observations
+
+def observation_for(evidence: Evidence, assessment: Assessment | None, policy: prof.Policy) -> prof.Observation:
+    kind = assessment.kind if assessment is not None else "observation"
+    weight = 0.0 if assessment is not None and not assessment.counts else policy.weight_for(kind)
+    return prof.Observation(
+        score=float(evidence.score or 0),
+        observed_on=evidence.observed_on,
+        recorded_at=evidence.recorded_at,
+        weight=weight,
+        label=assessment.title if assessment is not None else ("Reassessment" if evidence.is_reassessment
+                                                                else "Observation"),
+        kind=kind,
+        ref=evidence.id,
+    )
+
+
+@dataclass
+class SectionContext:
+    """Everything about a section that recomputing needs, loaded once."""
+
+    section: Section
+    scale: prof.Scale
+    policy: prof.Policy
+    standard_ids: list[int]
+    parent_of: dict[int, int | None]
+    children_of: dict[int, list[int]]
+    competencies: dict[int, Competency]
+
+
+def section_context(session: Session, section: Section) -> SectionContext:
+    rows = session.execute(
+        select(SectionStandard.competency_id, Competency)
+        .join(Competency, Competency.id == SectionStandard.competency_id)
+        .where(SectionStandard.section_id == section.id)
+        .order_by(SectionStandard.position)
+    ).all()
+    standard_ids = [cid for cid, _ in rows]
+    competencies = {c.id: c for _, c in rows}
+    parent_ids = {c.parent_id for c in competencies.values() if c.parent_id is not None}
+    if parent_ids:
+        for parent in session.scalars(select(Competency).where(Competency.id.in_(parent_ids))):
+            competencies[parent.id] = parent
+    children_of: dict[int, list[int]] = defaultdict(list)
+    for cid in standard_ids:
+        parent_id = competencies[cid].parent_id
+        if parent_id is not None:
+            children_of[parent_id].append(cid)
+    return SectionContext(
+        section=section,
+        scale=scale_for(session, section),
+        policy=policy_for(session, section),
+        standard_ids=standard_ids,
+        parent_of={cid: competencies[cid].parent_id for cid in standard_ids},
+        children_of=dict(children_of),
+        competencies=competencies,
+    )
+
+
+@dataclass(frozen=True)
+class Computed:
+    score: float | None
+    level_points: float | None
+    evidence_count: int
+    needed: int
+    method: str
+    trend: str | None
+    last_observed_on: date | None
+
+
+def compute_standard(ctx: SectionContext, observations: Sequence[prof.Observation]) -> Computed:
+    result = prof.compute_with_policy(list(observations), ctx.policy, scale=ctx.scale)
+    level = result.level
+    counted = [o for o in observations if o.weight > 0]
+    return Computed(
+        score=result.score,
+        level_points=level.points if level is not None and result.score is not None else None,
+        evidence_count=result.count,
+        needed=result.needed,
+        method=ctx.policy.method,
+        trend=prof.trend(counted) if counted else None,
+        last_observed_on=max((o.observed_on for o in counted if o.observed_on), default=None),
+    )
+
+
+def compute_parent(ctx: SectionContext, parent_id: int, child_scores: dict[int, float | None]) -> Computed:
+    children = [
+        prof.ChildResult(code=ctx.competencies[cid].code, statement=ctx.competencies[cid].short_name or
+                         ctx.competencies[cid].statement, score=child_scores.get(cid))
+        for cid in ctx.children_of.get(parent_id, [])
+    ]
+    result = prof.rollup(children, ctx.policy.rollup, mastery=ctx.scale.mastery.points, scale=ctx.scale)
+    return Computed(
+        score=result.score,
+        level_points=result.level.points if result.level is not None and result.score is not None else None,
+        evidence_count=result.count,
+        needed=len(result.missing),
+        method=f"rollup:{ctx.policy.rollup}",
+        trend=None,
+        last_observed_on=None,
+    )
+
+
+# ---------------------------------------------------------------- computing a section
+
+def compute_section(session: Session, section: Section, student_ids: Iterable[int] | None = None
+                    ) -> dict[tuple[int, int], Computed]:
+    """(student_id, competency_id) → computed result for every enrolled student, standard and parent."""
+    ctx = section_context(session, section)
+    if student_ids is None:
+        student_ids = session.scalars(select(Enrollment.student_id).where(Enrollment.section_id == section.id)).all()
+    student_ids = list(student_ids)
+    evidence_rows = session.execute(
+        select(Evidence, Assessment)
+        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
+        .where(Evidence.section_id == section.id, Evidence.student_id.in_(student_ids),
+               Evidence.deleted_at.is_(None), Evidence.status == "scored",
+               Evidence.competency_id.in_(ctx.standard_ids))
+    ).all()
+    by_cell: dict[tuple[int, int], list[prof.Observation]] = defaultdict(list)
+    for evidence, assessment in evidence_rows:
+        by_cell[(evidence.student_id, evidence.competency_id)].append(observation_for(evidence, assessment, ctx.policy))
+    overrides = {
+        (o.student_id, o.competency_id): o.level_points
+        for o in session.scalars(select(Override).where(Override.section_id == section.id,
+                                                        Override.cleared_at.is_(None),
+                                                        Override.student_id.in_(student_ids)))
+    }
+    out: dict[tuple[int, int], Computed] = {}
+    for student_id in student_ids:
+        child_scores: dict[int, float | None] = {}
+        for cid in ctx.standard_ids:
+            computed = compute_standard(ctx, by_cell.get((student_id, cid), []))
+            out[(student_id, cid)] = computed
+            # A teacher's override wins, in the roll-up too.
+            child_scores[cid] = overrides.get((student_id, cid), computed.score)
+        for parent_id in ctx.children_of:
+            out[(student_id, parent_id)] = compute_parent(ctx, parent_id, child_scores)
+    return out
+
+
+def _apply(record: ProficiencyRecord, computed: Computed) -> None:
+    record.score = computed.score
+    record.level_points = computed.level_points
+    record.evidence_count = computed.evidence_count
+    record.needed = computed.needed
+    record.method = computed.method
+    record.trend = computed.trend
+    record.last_observed_on = computed.last_observed_on
+    record.computed_at = utcnow()
+
+
+def _same(record: ProficiencyRecord, computed: Computed) -> bool:
+    return (record.score, record.level_points, record.evidence_count, record.needed, record.method, record.trend,
+            record.last_observed_on) == (computed.score, computed.level_points, computed.evidence_count,
+                                         computed.needed, computed.method, computed.trend, computed.last_observed_on)
+
+
+@dataclass
+class RecomputeReport:
+    rows: int = 0
+    created: int = 0
+    changed: list[str] = field(default_factory=list)
+    removed: int = 0
+
+    @property
+    def differences(self) -> int:
+        return self.created + len(self.changed) + self.removed
+
+
+def store(session: Session, section: Section, computed: dict[tuple[int, int], Computed],
+          student_ids: Iterable[int] | None = None, report: RecomputeReport | None = None) -> RecomputeReport:
+    """Write computed results to the cache, reporting every row that differed."""
+    report = report or RecomputeReport()
+    query = select(ProficiencyRecord).where(ProficiencyRecord.section_id == section.id)
+    if student_ids is not None:
+        query = query.where(ProficiencyRecord.student_id.in_(list(student_ids)))
+    existing = {(r.student_id, r.competency_id): r for r in session.scalars(query)}
+    for key, value in computed.items():
+        report.rows += 1
+        record = existing.pop(key, None)
+        if record is None:
+            record = ProficiencyRecord(student_id=key[0], competency_id=key[1], section_id=section.id)
+            session.add(record)
+            report.created += 1
+        elif not _same(record, value):
+            report.changed.append(
+                f"section {section.id} student {key[0]} competency {key[1]}: "
+                f"{record.score} ({record.level_points}) -> {value.score} ({value.level_points})"
+            )
+        _apply(record, value)
+    for record in existing.values():  # a standard no longer assessed, or a student no longer enrolled
+        session.delete(record)
+        report.removed += 1
+    return report
+
+
+def refresh_student(session: Session, section: Section, student_id: int) -> None:
+    """Refresh one student's cache in a section: called in the transaction of every evidence write."""
+    store(session, section, compute_section(session, section, [student_id]), [student_id])
+
+
+def recompute(session: Session, section_ids: Iterable[int] | None = None) -> RecomputeReport:
+    """Rebuild the cache from evidence alone, and report every row that differed."""
+    query = select(Section).order_by(Section.id)
+    if section_ids is not None:
+        query = query.where(Section.id.in_(list(section_ids)))
+    report = RecomputeReport()
+    for section in session.scalars(query).all():
+        store(session, section, compute_section(session, section), report=report)
+    return report

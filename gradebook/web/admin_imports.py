@@ -1,0 +1,54 @@
+"""Imports from the admin pages: upload, then a progress bar that htmx polls; the page can be left and
+come back to. Routes join the admin blueprint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from gradebook.authz import roles_required
+from gradebook.extensions import db
+from gradebook.models import ImportJob
+from gradebook.services import ServiceError, jobs
+from gradebook.web import render_page_or_fragment
+from gradebook.web.admin import bp
+
+KINDS = {"case": "Standards: a CASE package (JSON)", "standards_csv": "Standards: a spreadsheet (CSV)",
+         "oneroster": "Rosters: a OneRoster 1.1 zip"}
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@roles_required("admin")
+def imports() -> Any:
+    error = None
+    if request.method == "POST":
+        file = request.files.get("file")
+        try:
+            if file is None or not file.filename:
+                raise ServiceError("Choose a file to import.")
+            job = jobs.create_job(db.session, current_app._get_current_object(),  # type: ignore[attr-defined]
+                                  kind=request.form.get("kind", ""), filename=file.filename,
+                                  data=file.read(jobs.MAX_IMPORT_BYTES + 1), actor=current_user,
+                                  options={"framework_title": (request.form.get("framework_title") or "").strip()[:200]})
+            db.session.commit()
+            jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+            return redirect(url_for("admin.import_job", job_id=job.id), 303)
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+    recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
+    return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error), 422 if error else 200
+
+
+@bp.get("/imports/<int:job_id>")
+@roles_required("admin")
+def import_job(job_id: int) -> Any:
+    job = db.get_or_404(ImportJob, job_id)
+    percent, stage = jobs.progress_of(job)
+    if job.status == "done" and request.args.get("from") == "poll":
+        flash("Import finished.", "success")
+    return render_page_or_fragment("admin/import_job.html", "admin/_import_job.html", job=job, percent=percent,
+                                   stage=stage, kinds=KINDS)

@@ -1,0 +1,253 @@
+"""Setup of people and classes: users, guardian links, terms, sections, their standards and enrollments.
+
+Routes join the admin blueprint.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from gradebook.authz import roles_required
+from gradebook.extensions import db
+from gradebook.models import (
+    ROLES,
+    AuditEvent,
+    Competency,
+    Enrollment,
+    Framework,
+    GuardianLink,
+    Section,
+    SectionStandard,
+    SectionTeacher,
+    Term,
+    User,
+)
+from gradebook.services import ServiceError
+from gradebook.services.accounts import create_user, find_user_by_email, issue_set_password_link
+from gradebook.services.proficiency import compute_section, store
+from gradebook.web.admin import bp
+
+PAGE = 50
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required("admin")
+def users() -> Any:
+    error = None
+    if request.method == "POST":
+        try:
+            user = create_user(db.session, email=request.form.get("email", ""), name=request.form.get("name", ""),
+                               role=request.form.get("role", ""), actor=current_user)
+            token = issue_set_password_link(db.session, user)
+            db.session.commit()
+            flash(f"Account created for {user.name}. Send them this one-time link to set a password: "
+                  f"{url_for('auth.set_password', token=token, _external=True)}", "success")
+            return redirect(url_for("admin.user", user_id=user.id), 303)
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    q = (request.args.get("q") or "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(User).order_by(User.name)
+    if role:
+        query = query.where(User.role == role)
+    if q:
+        query = query.where(or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%")))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = list(db.session.scalars(query.limit(PAGE).offset((page - 1) * PAGE)))
+    return render_template("admin/users.html", rows=rows, role=role, q=q, page=page, total=total, pages=(total + PAGE - 1) // PAGE,
+                           roles=ROLES, error=error, form=request.form if error else {}), 422 if error else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user(user_id: int) -> Any:
+    person = db.get_or_404(User, user_id)
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "active":
+                if person.id == current_user.id:
+                    raise ServiceError("You cannot switch off your own account.")
+                person.active = not person.active
+                db.session.add(AuditEvent(actor_id=current_user.id, action="user.active", target_type="user",
+                                          target_id=person.id, detail={"active": person.active}))
+                message = f"{person.name} is {'active' if person.active else 'switched off'}."
+            elif action == "link":
+                other = find_user_by_email(db.session, request.form.get("email", ""))
+                guardian, student = (person, other) if person.role == "guardian" else (other, person)
+                if other is None:
+                    raise ServiceError("No account has that email.")
+                if guardian is None or student is None or guardian.role != "guardian" or student.role != "student":
+                    raise ServiceError("A link joins a guardian to a student.")
+                if db.session.scalar(select(GuardianLink.id).where(GuardianLink.guardian_id == guardian.id,
+                                                                   GuardianLink.student_id == student.id)):
+                    raise ServiceError(f"{guardian.name} is already linked to {student.name}.")
+                db.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id))
+                message = f"{guardian.name} is now linked to {student.name}."
+            elif action == "unlink":
+                link = db.session.get(GuardianLink, request.form.get("link_id", type=int) or 0)
+                if link is None or person.id not in (link.guardian_id, link.student_id):
+                    raise ServiceError("That link is not here any more.")
+                db.session.delete(link)
+                message = "Link removed."
+            elif action == "password_link":
+                token = issue_set_password_link(db.session, person)
+                message = ("One-time set-password link (valid 14 days): "
+                           + url_for("auth.set_password", token=token, _external=True))
+            else:
+                raise ServiceError("Unknown action.")
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("admin.user", user_id=person.id), 303)
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+    column = GuardianLink.student_id if person.role == "guardian" else GuardianLink.guardian_id
+    own = GuardianLink.guardian_id if person.role == "guardian" else GuardianLink.student_id
+    links = db.session.execute(select(GuardianLink, User).join(User, User.id == column)
+                               .where(own == person.id).order_by(User.name)).all()
+    # A subquery rather than DISTINCT: PostgreSQL has no equality operator for json columns.
+    section_ids = select(Enrollment.section_id).where(Enrollment.student_id == person.id).union(
+        select(SectionTeacher.section_id).where(SectionTeacher.teacher_id == person.id))
+    sections = db.session.scalars(
+        select(Section).where(Section.id.in_(section_ids)).order_by(Section.name)).all()
+    return render_template("admin/user.html", person=person, links=links, sections=sections, error=error), \
+        422 if error else 200
+
+
+@bp.route("/sections", methods=["GET", "POST"])
+@roles_required("admin")
+def sections() -> Any:
+    error = None
+    if request.method == "POST":
+        try:
+            name = (request.form.get("name") or "").strip()
+            if not name or len(name) > 160:
+                raise ServiceError("Give the section a name of 1 to 160 characters.")
+            term = db.session.get(Term, request.form.get("term_id", type=int) or 0)
+            if term is None:
+                raise ServiceError("Choose a term (create one first if the list is empty).")
+            teacher = find_user_by_email(db.session, request.form.get("teacher_email", ""))
+            if teacher is None or teacher.role != "teacher":
+                raise ServiceError("Give the email of a teacher's account.")
+            section = Section(name=name, term_id=term.id, code=(request.form.get("code") or "").strip()[:60] or None,
+                              subject=(request.form.get("subject") or "").strip()[:120] or None)
+            db.session.add(section)
+            db.session.flush()
+            db.session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
+            db.session.commit()
+            flash(f"{section.name} created. Now choose its standards and enrol students.", "success")
+            return redirect(url_for("admin.section", section_id=section.id), 303)
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+    rows = db.session.execute(
+        select(Section, Term, func.count(Enrollment.id)).join(Term, Term.id == Section.term_id)
+        .outerjoin(Enrollment, (Enrollment.section_id == Section.id) & Enrollment.active.is_(True))
+        .group_by(Section.id, Term.id).order_by(Term.starts_on.desc(), Section.name)).all()
+    terms = db.session.scalars(select(Term).order_by(Term.starts_on.desc())).all()
+    return render_template("admin/sections.html", rows=rows, terms=terms, error=error,
+                           form=request.form if error else {}), 422 if error else 200
+
+
+@bp.route("/terms", methods=["POST"])
+@roles_required("admin")
+def terms() -> Any:
+    name = (request.form.get("name") or "").strip()
+    try:
+        starts, ends = date.fromisoformat(request.form.get("starts_on", "")), date.fromisoformat(request.form.get("ends_on", ""))
+    except ValueError:
+        flash("Give the term's first and last day as dates.", "error")
+        return redirect(url_for("admin.sections"), 303)
+    if not name or len(name) > 120:
+        flash("Give the term a name of 1 to 120 characters.", "error")
+    elif ends < starts:
+        flash("A term cannot end before it starts.", "error")
+    else:
+        db.session.add(Term(name=name, starts_on=starts, ends_on=ends))
+        db.session.commit()
+        flash(f"Term {name} created.", "success")
+    return redirect(url_for("admin.sections"), 303)
+
+
+@bp.route("/sections/<int:section_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def section(section_id: int) -> Any:
+    section = db.get_or_404(Section, section_id)
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "standards":
+                chosen = [int(v) for v in request.form.getlist("standards") if v.isdigit()]
+                valid = set(db.session.scalars(select(Competency.id).where(Competency.id.in_(chosen))))
+                current = {s.competency_id: s for s in db.session.scalars(
+                    select(SectionStandard).where(SectionStandard.section_id == section.id))}
+                for cid in set(current) - set(chosen):
+                    db.session.delete(current[cid])
+                for position, cid in enumerate(c for c in chosen if c in valid):
+                    if cid in current:
+                        current[cid].position = position
+                    else:
+                        db.session.add(SectionStandard(section_id=section.id, competency_id=cid, position=position))
+                db.session.flush()
+                store(db.session, section, compute_section(db.session, section))
+                message = f"{len(valid)} standards chosen; levels recomputed. Evidence is kept even for standards removed."
+            elif action == "enrol":
+                emails = [e.strip() for e in (request.form.get("emails") or "").replace(",", "\n").splitlines() if e.strip()]
+                if not emails:
+                    raise ServiceError("Give one or more student emails, one per line.")
+                added, unknown = 0, []
+                for email in emails[:500]:
+                    student = find_user_by_email(db.session, email)
+                    if student is None or student.role != "student":
+                        unknown.append(email)
+                        continue
+                    enrolment = db.session.scalar(select(Enrollment).where(
+                        Enrollment.section_id == section.id, Enrollment.student_id == student.id))
+                    if enrolment is None:
+                        db.session.add(Enrollment(section_id=section.id, student_id=student.id))
+                        added += 1
+                    elif not enrolment.active:
+                        enrolment.active = True
+                        added += 1
+                if unknown:
+                    raise ServiceError("No student account for: " + ", ".join(unknown[:10]) + ". Nothing was changed.")
+                db.session.flush()
+                store(db.session, section, compute_section(db.session, section))
+                message = f"{added} students enrolled."
+            elif action == "unenrol":
+                enrolment = db.session.get(Enrollment, request.form.get("enrollment_id", type=int) or 0)
+                if enrolment is None or enrolment.section_id != section.id:
+                    raise ServiceError("That enrolment is not here any more.")
+                enrolment.active = False  # kept, with the student's evidence
+                message = "Student removed from the class list; their evidence is kept."
+            else:
+                abort(400)
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("admin.section", section_id=section.id), 303)
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+    chosen = set(db.session.scalars(select(SectionStandard.competency_id).where(SectionStandard.section_id == section.id)))
+    frameworks = db.session.scalars(select(Framework).order_by(Framework.title)).all()
+    items = db.session.scalars(select(Competency).order_by(Competency.framework_id, Competency.position,
+                                                           Competency.code)).all()
+    parents = {i.parent_id for i in items if i.parent_id}
+    leaves = [i for i in items if i.id not in parents]
+    roster = db.session.execute(select(Enrollment, User).join(User, User.id == Enrollment.student_id)
+                                .where(Enrollment.section_id == section.id, Enrollment.active.is_(True))
+                                .order_by(User.name)).all()
+    teachers = db.session.scalars(select(User).join(SectionTeacher, SectionTeacher.teacher_id == User.id)
+                                  .where(SectionTeacher.section_id == section.id)).all()
+    return render_template("admin/section.html", section=section, chosen=chosen, frameworks=frameworks,
+                           leaves=leaves, roster=roster, teachers=teachers, error=error), 422 if error else 200

@@ -1,0 +1,104 @@
+"""The family's side: their children, in plain words; and the conference page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from gradebook import authz
+from gradebook.authz import roles_required
+from gradebook.extensions import db
+from gradebook.models import Comment, Goal, GuardianLink, User
+from gradebook.services.portfolio import audit_view, load_story
+from gradebook.web.portfolio import why_context
+
+bp = Blueprint("family", __name__)
+
+
+@bp.url_value_preprocessor
+def _pull_student_id(_endpoint: str | None, values: dict | None) -> None:
+    g.student_id = values.get("student_id") if values else None
+
+
+@bp.before_request
+def _load_student() -> None:
+    """The child in the URL is loaded and authorised once: another family's child is a 404."""
+    if g.student_id is not None:
+        g.student = authz.student_or_404(g.student_id)
+
+
+def _render_then_commit(template: str, **context: object) -> str:
+    """Render before committing the audit event: a commit expires every loaded object, and the template
+    would then reload the story row by row (one query per piece of feedback, per standard)."""
+    html = render_template(template, **context)
+    db.session.commit()
+    return html
+
+
+@bp.get("/family")
+@roles_required("guardian")
+def home() -> str:
+    children = list(db.session.scalars(
+        select(User).join(GuardianLink, GuardianLink.student_id == User.id)
+        .where(GuardianLink.guardian_id == current_user.id).order_by(User.name)))
+    stories = [load_story(db.session, child, viewer=current_user, family_only=True, feedback_limit=3)
+               for child in children]
+    return render_template("family/home.html", stories=stories)
+
+
+@bp.get("/family/children/<int:student_id>")
+@roles_required("guardian")
+def child(student_id: int) -> str:
+    story = load_story(db.session, g.student, viewer=current_user, family_only=True)
+    audit_view(db.session, current_user, g.student, "family_page")
+    return _render_then_commit("family/child.html", story=story)
+
+
+@bp.get("/family/children/<int:student_id>/sections/<int:section_id>/standards/<int:competency_id>")
+@roles_required("guardian")
+def why(student_id: int, section_id: int, competency_id: int) -> str:
+    context = why_context(student_id, section_id, competency_id)
+    audit_view(db.session, current_user, g.student, "why")
+    return _render_then_commit("portfolio/why.html", viewer_role="guardian", student=g.student, **context)
+
+
+@bp.post("/family/children/<int:student_id>/goals/<int:goal_id>/comments")
+@roles_required("guardian")
+def comment_goal(student_id: int, goal_id: int) -> Response:
+    """Family can see and comment on their child's goals."""
+    goal = db.session.get(Goal, goal_id)
+    authz.require(goal is not None and goal.student_id == g.student.id)
+    body = (request.form.get("body") or "").strip()
+    if not body:
+        flash("Write your comment first.", "error")
+    elif len(body) > 2000:
+        flash("Keep your comment under 2000 characters.", "error")
+    else:
+        db.session.add(Comment(subject_type="goal", subject_id=goal_id, author_id=current_user.id, body=body))
+        db.session.commit()
+        flash(f"Your comment is on {g.student.first_name}'s goal.", "success")
+    return redirect(url_for("family.child", student_id=student_id), 303)
+
+
+@bp.get("/students/<int:student_id>/record.html")
+@roles_required("student", "guardian", "teacher", "admin")
+def record(student_id: int) -> Response:
+    """The student's full record as one file a family can keep."""
+    from gradebook.services.export import student_record
+
+    html = student_record(db.session, g.student)
+    audit_view(db.session, current_user, g.student, "record_export")
+    db.session.commit()
+    name = g.student.name.replace(" ", "-").lower()
+    return Response(html, mimetype="text/html",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-record.html"'})
+
+
+@bp.get("/students/<int:student_id>/conference")
+@roles_required("guardian", "teacher", "admin")
+def conference(student_id: int) -> str:
+    story = load_story(db.session, g.student, viewer=current_user, family_only=current_user.role == "guardian")
+    audit_view(db.session, current_user, g.student, "conference")
+    return _render_then_commit("family/conference.html", story=story)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from gradebook.web.auth import landing_url
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    """Everyone starts at their own landing page."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/scale.css")
+def scale_css() -> Response:
+    """Level colours as CSS classes: the CSP allows no inline style, and admins choose the colours."""
+    from flask import make_response
+    from sqlalchemy import select
+
+    from gradebook.extensions import db
+    from gradebook.models import ScaleLevel
+    from gradebook.proficiency import Level
+    from gradebook.services.gradebook import level_class
+
+    rules, seen = [], set()
+    for level in db.session.scalars(select(ScaleLevel).order_by(ScaleLevel.scale_id)):
+        css = level_class(level.points)
+        if css in seen:
+            continue
+        seen.add(css)
+        ink = Level(points=level.points, label=level.label, colour=level.colour, is_mastery=level.is_mastery).text_colour
+        rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
+    response = make_response("\n".join(rules) + "\n.lv-none{background:#eef0f4;color:#4b5563}\n")
+    response.mimetype = "text/css"
+    response.cache_control.max_age = 60
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[str, int]:
+    return "ok", 200

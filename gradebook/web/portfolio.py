@@ -1,0 +1,286 @@
+"""The student's side: their portfolio, "why this level?", the feedback loop, entries, goals, profile."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from gradebook import authz
+from gradebook.authz import roles_required
+from gradebook.extensions import db
+from gradebook.models import (
+    Competency,
+    Enrollment,
+    Evidence,
+    FeedbackRead,
+    FeedbackReply,
+    Goal,
+    GoalCompetency,
+    GoalStep,
+    LearnerProfile,
+    PortfolioEntry,
+    PortfolioEntryStandard,
+    ReassessmentRequest,
+    Section,
+    SectionStandard,
+    utcnow,
+)
+from gradebook.services import ServiceError, explain
+from gradebook.services.portfolio import load_story
+
+bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
+
+
+@bp.get("")
+@roles_required("student")
+def home() -> str:
+    story = load_story(db.session, current_user, viewer=current_user)
+    return render_template("portfolio/home.html", story=story, viewer_role="student")
+
+
+def why_context(student_id: int, section_id: int, competency_id: int) -> dict[str, Any]:
+    """"Why this level?" for one standard: the explanation, the evidence with feedback, the what-if."""
+    section = db.session.get(Section, section_id)
+    enrolled = db.session.scalar(select(Enrollment.id).where(Enrollment.section_id == section_id,
+                                                             Enrollment.student_id == student_id))
+    assessed = db.session.scalar(select(SectionStandard.competency_id).where(
+        SectionStandard.section_id == section_id, SectionStandard.competency_id == competency_id))
+    authz.require(section is not None and enrolled is not None and assessed is not None)
+    standard = db.session.get(Competency, competency_id)
+    result = explain.for_standard(db.session, section, student_id, competency_id)  # type: ignore[arg-type]
+    from gradebook.models import Assessment
+
+    rows = db.session.execute(
+        select(Evidence, Assessment).outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
+        .where(Evidence.section_id == section_id, Evidence.student_id == student_id,
+               Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None))
+        .order_by(Evidence.observed_on.desc(), Evidence.recorded_at.desc())).all()
+    replies: dict[int, list[FeedbackReply]] = {}
+    for reply in db.session.scalars(select(FeedbackReply).where(
+            FeedbackReply.evidence_id.in_([e.id for e, _ in rows])).order_by(FeedbackReply.created_at)):
+        replies.setdefault(reply.evidence_id, []).append(reply)
+    from gradebook.models import Override
+    from gradebook.services.gradebook import next_step
+    from gradebook.services.proficiency import scale_for
+
+    override = db.session.scalar(select(Override).where(
+        Override.section_id == section_id, Override.student_id == student_id,
+        Override.competency_id == competency_id, Override.cleared_at.is_(None)))
+    scale = scale_for(db.session, section)
+    level = scale.level_with_points(override.level_points) if override else (
+        result.level if result.score is not None else None)
+    open_request = db.session.scalar(select(ReassessmentRequest.id).where(
+        ReassessmentRequest.section_id == section_id, ReassessmentRequest.student_id == student_id,
+        ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open"))
+    return {"section": section, "standard": standard, "result": result, "rows": rows, "replies": replies,
+            "override": override, "level": level, "scale": scale, "open_request": open_request,
+            "next_step": next_step(db.session, competency_id, level, scale)}
+
+
+@bp.get("/sections/<int:section_id>/standards/<int:competency_id>")
+@roles_required("student")
+def why(section_id: int, competency_id: int) -> str:
+    context = why_context(current_user.id, section_id, competency_id)
+    unread = [e.id for e, _ in context["rows"] if e.feedback]
+    already = set(db.session.scalars(select(FeedbackRead.evidence_id).where(
+        FeedbackRead.user_id == current_user.id, FeedbackRead.evidence_id.in_(unread))))
+    for evidence_id in set(unread) - already:
+        db.session.add(FeedbackRead(evidence_id=evidence_id, user_id=current_user.id))
+    # Render first: committing expires the loaded evidence, which the template would reload row by row.
+    html = render_template("portfolio/why.html", viewer_role="student", **context)
+    db.session.commit()
+    return html
+
+
+def _own_evidence_or_404(evidence_id: int) -> Evidence:
+    evidence = db.session.get(Evidence, evidence_id)
+    authz.require(evidence is not None and evidence.student_id == current_user.id and evidence.deleted_at is None)
+    return evidence  # type: ignore[return-value]
+
+
+@bp.post("/feedback/<int:evidence_id>/reply")
+@roles_required("student")
+def reply(evidence_id: int) -> Response:
+    evidence = _own_evidence_or_404(evidence_id)
+    body = (request.form.get("body") or "").strip()
+    target = url_for("portfolio.why", section_id=evidence.section_id, competency_id=evidence.competency_id)
+    if not body:
+        flash("Write your reply or reflection first.", "error")
+    elif len(body) > 2000:
+        flash("Keep your reply under 2000 characters.", "error")
+    else:
+        db.session.add(FeedbackReply(evidence_id=evidence.id, author_id=current_user.id, body=body))
+        db.session.commit()
+        flash("Your reply is sent to your teacher.", "success")
+    return redirect(target + f"#evidence-{evidence.id}", 303)
+
+
+@bp.post("/sections/<int:section_id>/standards/<int:competency_id>/reassessment")
+@roles_required("student")
+def request_reassessment(section_id: int, competency_id: int) -> Response:
+    why_context(current_user.id, section_id, competency_id)  # 404 unless the student is in it
+    note = (request.form.get("note") or "").strip()
+    target = url_for("portfolio.why", section_id=section_id, competency_id=competency_id)
+    existing = db.session.scalar(select(ReassessmentRequest.id).where(
+        ReassessmentRequest.section_id == section_id, ReassessmentRequest.student_id == current_user.id,
+        ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open"))
+    if existing:
+        flash("You already asked for a reassessment on this standard; your teacher will be in touch.", "info")
+    elif not note:
+        flash("Say what you have done since, so your teacher can plan the reassessment.", "error")
+    elif len(note) > 2000:
+        flash("Keep your note under 2000 characters.", "error")
+    else:
+        db.session.add(ReassessmentRequest(student_id=current_user.id, section_id=section_id,
+                                           competency_id=competency_id, note=note, requested_by_id=current_user.id))
+        db.session.commit()
+        flash("Your reassessment request is with your teacher.", "success")
+    return redirect(target, 303)
+
+
+# ------------------------------------------------------------------ entries, goals, profile
+
+def _my_standard_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
+        .join(Enrollment, Enrollment.section_id == SectionStandard.section_id)
+        .where(Enrollment.student_id == current_user.id).order_by(Competency.code).distinct()).scalars().all()
+    return [(c.id, f"{c.code} {c.short_name or c.statement}") for c in rows]
+
+
+class EntryForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Give your work a title."), Length(max=200)])
+    reflection = TextAreaField("Reflection: what does this show, and what did you learn?",
+                               validators=[Optional(), Length(max=5000)])
+    # Not validate_choice: the view keeps only the student's own standards and ignores the rest, rather than
+    # refusing the whole entry.
+    standards = SelectMultipleField("Standards it shows", coerce=int, validators=[Optional()], validate_choice=False)
+    visibility = SelectField("Who may see it", choices=[("private", "Only me"), ("teachers", "Me and my teachers"),
+                                                        ("family", "My teachers and my family")])
+    featured = BooleanField("Feature it at my conference")
+    file = FileField("A photo, PDF or recording of the work (optional)")
+
+
+@bp.route("/entries/new", methods=["GET", "POST"])
+@roles_required("student")
+def new_entry() -> Any:
+    form = EntryForm()
+    form.standards.choices = _my_standard_choices()
+    if form.validate_on_submit():
+        allowed = {cid for cid, _ in form.standards.choices}
+        entry = PortfolioEntry(student_id=current_user.id, title=form.title.data.strip(),
+                               reflection=form.reflection.data or "", visibility=form.visibility.data,
+                               featured=bool(form.featured.data))
+        db.session.add(entry)
+        db.session.flush()
+        for cid in set(form.standards.data or []) & allowed:
+            db.session.add(PortfolioEntryStandard(entry_id=entry.id, competency_id=cid))
+        upload = request.files.get("file")
+        try:
+            if upload is not None and upload.filename:
+                from flask import current_app
+
+                from gradebook.services.artifacts import Upload, store_upload
+
+                store_upload(db.session, Upload(upload.filename, upload.stream),
+                             folder=current_app.config["UPLOAD_FOLDER"], owner_student_id=current_user.id,
+                             uploaded_by=current_user, portfolio_entry_id=entry.id)
+        except ServiceError as error:
+            db.session.rollback()
+            form.file.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Added to your portfolio.", "success")
+            return redirect(url_for("portfolio.home") + "#entries", 303)
+    return render_template("portfolio/entry_form.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.post("/entries/<int:entry_id>/feature")
+@roles_required("student")
+def feature_entry(entry_id: int) -> Response:
+    entry = db.session.get(PortfolioEntry, entry_id)
+    authz.require(entry is not None and entry.student_id == current_user.id and entry.deleted_at is None)
+    entry.featured = not entry.featured  # type: ignore[union-attr]
+    entry.updated_at = utcnow()  # type: ignore[union-attr]
+    db.session.commit()
+    return redirect(url_for("portfolio.home") + "#entries", 303)
+
+
+class GoalForm(FlaskForm):
+    title = StringField("My goal", validators=[DataRequired("Write your goal."), Length(max=200)])
+    competencies = SelectMultipleField("Standards it is about", coerce=int,
+                                       validators=[DataRequired("Choose at least one standard.")])
+    target_on = DateField("By when", validators=[Optional()])
+    steps = TextAreaField("Steps (one per line)", validators=[Optional(), Length(max=3000)])
+
+
+@bp.route("/goals/new", methods=["GET", "POST"])
+@roles_required("student")
+def new_goal() -> Any:
+    form = GoalForm()
+    form.competencies.choices = _my_standard_choices()
+    if form.validate_on_submit():
+        if form.target_on.data and form.target_on.data < date.today():
+            form.target_on.errors.append("Choose a date from today on.")
+        else:
+            goal = Goal(student_id=current_user.id, title=form.title.data.strip(), target_on=form.target_on.data)
+            db.session.add(goal)
+            db.session.flush()
+            for cid in set(form.competencies.data):
+                db.session.add(GoalCompetency(goal_id=goal.id, competency_id=cid))
+            lines = [line.strip() for line in (form.steps.data or "").splitlines() if line.strip()]
+            for position, text in enumerate(lines[:20]):
+                db.session.add(GoalStep(goal_id=goal.id, text=text[:300], position=position))
+            db.session.commit()
+            flash("Your goal is set. Your teachers and family can see it.", "success")
+            return redirect(url_for("portfolio.home") + "#goals", 303)
+    return render_template("portfolio/goal_form.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.post("/goals/steps/<int:step_id>/toggle")
+@roles_required("student")
+def toggle_step(step_id: int) -> Response:
+    step = db.session.get(GoalStep, step_id)
+    goal = db.session.get(Goal, step.goal_id) if step else None
+    authz.require(goal is not None and goal.student_id == current_user.id)
+    step.done = not step.done  # type: ignore[union-attr]
+    db.session.commit()
+    return redirect(url_for("portfolio.home") + "#goals", 303)
+
+
+class ProfileForm(FlaskForm):
+    strengths = TextAreaField("My strengths", validators=[Optional(), Length(max=2000)])
+    needs = TextAreaField("What I need help with", validators=[Optional(), Length(max=2000)])
+    interests = TextAreaField("My interests", validators=[Optional(), Length(max=2000)])
+    learns_best = TextAreaField("How I learn best", validators=[Optional(), Length(max=2000)])
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@roles_required("student")
+def profile() -> Any:
+    record = db.session.scalar(select(LearnerProfile).where(LearnerProfile.student_id == current_user.id))
+    form = ProfileForm(obj=record)
+    if form.validate_on_submit():
+        if record is None:
+            record = LearnerProfile(student_id=current_user.id)
+            db.session.add(record)
+        if record.version and request.form.get("version", type=int) not in (None, record.version):
+            form.strengths.errors.append("Your profile was changed elsewhere since you opened it. Reload to see it.")
+        else:
+            for name in ("strengths", "needs", "interests", "learns_best"):
+                setattr(record, name, (getattr(form, name).data or "").strip())
+            record.updated_at = utcnow()
+            db.session.commit()
+            flash("Your learner profile is saved.", "success")
+            return redirect(url_for("portfolio.home"), 303)
+    return render_template("portfolio/profile_form.html", form=form, record=record), \
+        422 if request.method == "POST" else 200

@@ -1,0 +1,5 @@
+"""Production entry point: `gunicorn 'gradebook.wsgi:app'`."""
+
+from gradebook import create_app
+
+app = create_app()

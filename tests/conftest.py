@@ -1,0 +1,169 @@
+"""Shared fixtures: an app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), a clean database per test,
+logins, a SQL query counter, and builders (tests/builders.py)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from gradebook import create_app
+from gradebook.extensions import db
+from gradebook.services.accounts import use_fast_hashing
+
+PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_sqlite_dir()}/test.sqlite"
+
+
+_tmp: tempfile.TemporaryDirectory | None = None
+
+
+def _sqlite_dir() -> str:
+    global _tmp
+    if _tmp is None:
+        _tmp = tempfile.TemporaryDirectory(prefix="gradebook-test-")
+    return _tmp.name
+
+
+def is_postgres() -> bool:
+    return database_url().startswith("postgres")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = database_url()
+    return f"gradebook database: {'PostgreSQL' if is_postgres() else 'SQLite'} ({url.split('@')[-1]})"
+
+
+class FreshClient(FlaskClient):
+    """Requests share the test's app context (and so its `g`): forget the cached login before each one,
+    and expire loaded objects after it so the test sees what the request wrote."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from flask import g
+
+        g.pop("_login_user", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+            db.session.expire_all()
+
+
+@pytest.fixture(scope="session")
+def _app() -> Iterator[Flask]:
+    use_fast_hashing()
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "LOGIN_RATE_LIMIT": "10000 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "UPLOAD_FOLDER": os.path.join(_sqlite_dir(), "uploads"),
+        "SERVER_NAME": None,
+        # The test body keeps a read transaction open between requests; deferred BEGIN lets it
+        # read without holding SQLite's write lock while a live server (BEGIN IMMEDIATE) writes.
+        "SQLITE_BEGIN_IMMEDIATE": False,
+        "IMPORTS_INLINE": True,
+    })
+    app.test_client_class = FreshClient
+    with app.app_context():
+        if is_postgres():
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade(directory=str(ROOT / "migrations"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app with an empty database and an app context pushed."""
+    with _app.app_context():
+        _empty_tables()
+        yield _app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_on(app: Flask) -> Iterator[None]:
+    """Turn CSRF checking on for one test (it is off for the rest, which test other things)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def login(client: FlaskClient, user, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 303, f"login failed for {user.email}: {response.status_code}"
+    return response
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):  # type: ignore[no-untyped-def]
+    def _login(user):  # type: ignore[no-untyped-def]
+        client.post("/logout")
+        return login(client, user)
+
+    return _login
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask):  # type: ignore[no-untyped-def]
+    """`with count_queries() as q: ...; q.count` counts the SQL statements the block sends."""
+
+    @contextmanager
+    def _count() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def _before(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
+                counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", _before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _before)
+
+    return _count

@@ -1,0 +1,95 @@
+"""The proficiency cache: refreshed with every evidence write, rebuilt by recompute, kept by policy changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from gradebook.extensions import db
+from gradebook.models import Evidence, EvidenceRevision, ProficiencyRecord
+from gradebook.services.demo import seed_demo
+from gradebook.services.evidence import CellValue, record_evidence
+from gradebook.services.policy import change_section_policy, preview_section_policy
+from gradebook.services.proficiency import compute_section, recompute
+from tests.builders import make_assessment, make_section
+
+
+def _evidence_snapshot() -> list[tuple]:
+    return [tuple(row) for row in db.session.execute(
+        select(Evidence.id, Evidence.status, Evidence.score, Evidence.observed_on, Evidence.version,
+               Evidence.deleted_at).order_by(Evidence.id))]
+
+
+def _record_scores(world, scores: list[float]) -> None:  # type: ignore[no-untyped-def]
+    for i, score in enumerate(scores):
+        assessment = make_assessment(world, standards=world.standards[:1], title=f"Task {i}", on=date(2026, 9, 1 + i))
+        for student in world.students:
+            record_evidence(db.session, world.teacher, section=world.section, student_id=student.id,
+                            competency_id=world.standards[0].id, value=CellValue("scored", score),
+                            observed_on=assessment.assessed_on, assessment=assessment)
+    db.session.commit()
+
+
+def _cache() -> dict[tuple[int, int], float | None]:
+    return {(r.student_id, r.competency_id): r.score for r in db.session.scalars(select(ProficiencyRecord))}
+
+
+def test_changing_a_sections_method_recomputes_every_cached_value_and_touches_no_evidence(app: Flask) -> None:
+    world = make_section(students=3, standards=2)
+    _record_scores(world, [1, 2, 3, 4])
+    evidence_before = _evidence_snapshot()
+    revisions_before = db.session.scalar(select(func.count()).select_from(EvidenceRevision))
+    assert set(_cache().values()) >= {3.48}  # decaying average, the school default here
+
+    change_section_policy(db.session, world.teacher, world.section, {"method": "average"})
+    db.session.commit()
+
+    standard = world.standards[0].id
+    assert {_cache()[(s.id, standard)] for s in world.students} == {2.5}
+    fresh = compute_section(db.session, world.section)
+    assert {k: v.score for k, v in fresh.items()} == _cache()
+    assert _evidence_snapshot() == evidence_before
+    assert db.session.scalar(select(func.count()).select_from(EvidenceRevision)) == revisions_before
+
+
+def test_a_policy_preview_counts_levels_that_would_move_without_changing_anything(app: Flask) -> None:
+    world = make_section(students=2, standards=1)
+    _record_scores(world, [1, 2, 3, 4])
+    before = _cache()
+    preview = preview_section_policy(db.session, world.section, {"method": "average"})
+    # 3.48 Meets -> 2.50 Approaching for both students, on the standard and on its parent competency.
+    assert (preview.down, preview.up) == (4, 0)
+    assert _cache() == before
+
+
+def test_recompute_on_the_demo_school_reports_zero_differences(app: Flask) -> None:
+    seed_demo(db.session)
+    db.session.commit()
+    report = recompute(db.session)
+    assert report.rows > 2000
+    assert report.differences == 0, report.changed[:5]
+
+
+def test_recompute_reports_a_row_that_was_tampered_with(app: Flask) -> None:
+    world = make_section(students=1, standards=1)
+    _record_scores(world, [2, 3])
+    record = db.session.scalar(select(ProficiencyRecord).where(ProficiencyRecord.score.is_not(None)))
+    record.score = 1.0
+    db.session.commit()
+    report = recompute(db.session)
+    assert len(report.changed) == 1
+    assert recompute(db.session).differences == 0
+
+
+def test_parent_competency_rolls_up_its_standards(app: Flask) -> None:
+    world = make_section(students=1, standards=2)
+    for standard, score in zip(world.standards, (2.0, 4.0), strict=True):
+        assessment = make_assessment(world, standards=[standard], title=standard.code)
+        record_evidence(db.session, world.teacher, section=world.section, student_id=world.students[0].id,
+                        competency_id=standard.id, value=CellValue("scored", score),
+                        observed_on=assessment.assessed_on, assessment=assessment)
+    db.session.commit()
+    parent_id = world.standards[0].parent_id
+    assert _cache()[(world.students[0].id, parent_id)] == 3.0

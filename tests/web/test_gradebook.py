@@ -1,0 +1,443 @@
+"""The teacher's gradebook through HTTP: assessments, fast entry, the mastery grid, cell detail, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from gradebook.extensions import db
+from gradebook.models import (
+    Assessment,
+    AssessmentStandard,
+    Competency,
+    Evidence,
+    EvidenceRevision,
+    Override,
+    User,
+)
+from gradebook.services.evidence import CellValue, record_evidence, remove_evidence, set_override
+from gradebook.services.proficiency import scale_row_for
+from tests.builders import SectionWorld, make_assessment, make_section, make_user
+
+HTMX = {"HX-Request": "true"}
+ON = date(2026, 10, 5)
+
+
+# ---------------------------------------------------------------- helpers that say what the teacher does
+
+def _record(world: SectionWorld, assessment: Assessment | None, student: User, standard: Competency,
+            value: float | str, on: date = ON) -> Evidence:
+    """Record evidence through the service, as an earlier save would have."""
+    cell = CellValue("scored", float(value)) if not isinstance(value, str) else CellValue(value, None)
+    evidence = record_evidence(db.session, world.teacher, section=world.section, student_id=student.id,
+                               competency_id=standard.id, value=cell, observed_on=on, assessment=assessment)
+    db.session.commit()
+    return evidence
+
+
+def _cell_url(world: SectionWorld, assessment: Assessment, student: User, standard: Competency) -> str:
+    return f"/sections/{world.section.id}/assessments/{assessment.id}/cells/{student.id}/{standard.id}"
+
+
+def _type_in_cell(client: FlaskClient, world: SectionWorld, assessment: Assessment, student: User,
+                  standard: Competency, text: str, seen_version: int = 0):  # type: ignore[no-untyped-def]
+    """What htmx sends when a teacher types in one entry cell and leaves it."""
+    return client.post(_cell_url(world, assessment, student, standard), headers=HTMX,
+                       data={f"cell-{student.id}-{standard.id}": text, f"v-{student.id}-{standard.id}": seen_version})
+
+
+def _detail_url(world: SectionWorld, student: User, standard: Competency) -> str:
+    return f"/sections/{world.section.id}/students/{student.id}/standards/{standard.id}"
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _live_evidence() -> list[Evidence]:
+    return list(db.session.scalars(select(Evidence).where(Evidence.deleted_at.is_(None)).order_by(Evidence.id)))
+
+
+@pytest.fixture
+def world(app, login_as) -> SectionWorld:  # type: ignore[no-untyped-def]
+    """A section of three students and four standards, its teacher logged in."""
+    world = make_section(students=3, standards=4)
+    login_as(world.teacher)
+    return world
+
+
+@pytest.fixture
+def quiz(world: SectionWorld) -> Assessment:
+    return make_assessment(world, standards=world.standards[:2], title="Forces quiz", on=ON)
+
+
+# ---------------------------------------------------------------- creating an assessment
+
+def _assessment_form(world: SectionWorld, **changes) -> dict:  # type: ignore[no-untyped-def]
+    form = {"title": "Lab report", "kind": "project", "assessed_on": "2026-10-01", "counts": "y",
+            "standards": [str(world.standards[0].id), str(world.standards[2].id)]}
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_creating_an_assessment_takes_the_teacher_to_its_entry_page(client: FlaskClient, world: SectionWorld) -> None:
+    response = client.post(f"/sections/{world.section.id}/assessments/new", data=_assessment_form(world))
+    assessment = db.session.scalar(select(Assessment))
+    assert (response.status_code, response.headers["Location"]) == \
+        (303, f"/sections/{world.section.id}/assessments/{assessment.id}")
+
+
+def test_a_new_assessment_is_aligned_to_the_chosen_standards(client: FlaskClient, world: SectionWorld) -> None:
+    client.post(f"/sections/{world.section.id}/assessments/new", data=_assessment_form(world))
+    aligned = set(db.session.scalars(select(AssessmentStandard.competency_id)))
+    assert aligned == {world.standards[0].id, world.standards[2].id}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"title": "  "}, b"Give the assessment a title."),
+        ({"standards": None}, b"Choose at least one standard."),
+        ({"assessed_on": "2026-13-45"}, b"Give a valid date."),
+        ({"assessed_on": "2099-01-01"}, b"more than a year away"),
+    ],
+    ids=["empty-title", "no-standards", "invalid-date", "far-future-date"],
+)
+def test_bad_assessment_input_gets_a_message_and_writes_nothing(client: FlaskClient, world: SectionWorld,
+                                                                 changes: dict, message: bytes) -> None:
+    response = client.post(f"/sections/{world.section.id}/assessments/new", data=_assessment_form(world, **changes))
+    assert (response.status_code, message in response.data, _count(Assessment)) == (422, True, 0)
+
+
+def test_an_assessment_cannot_be_aligned_to_a_standard_outside_the_section(client: FlaskClient,
+                                                                          world: SectionWorld) -> None:
+    elsewhere = make_section(students=1, standards=1).standards[0]
+    response = client.post(f"/sections/{world.section.id}/assessments/new",
+                           data=_assessment_form(world, standards=[str(elsewhere.id)]))
+    assert (response.status_code, _count(Assessment)) == (422, 0)
+
+
+# ---------------------------------------------------------------- typing into a cell
+
+def test_saving_a_cell_returns_it_marked_saved(client: FlaskClient, world: SectionWorld, quiz: Assessment) -> None:
+    student, standard = world.students[0], world.standards[0]
+    response = _type_in_cell(client, world, quiz, student, standard, "3")
+    assert (response.status_code, b'class="cell-state saved"' in response.data,
+            f'id="cell-{student.id}-{standard.id}"'.encode() in response.data) == (200, True, True)
+
+
+def test_saving_a_cell_updates_the_students_proficiency_badge_out_of_band(client: FlaskClient, world: SectionWorld,
+                                                                          quiz: Assessment) -> None:
+    student, standard = world.students[0], world.standards[0]
+    body = _type_in_cell(client, world, quiz, student, standard, "3").get_data(as_text=True)
+    oob = body[body.index("</td>"):]  # after the cell itself
+    assert f'id="prof-{student.id}-{standard.id}" hx-swap-oob="true"' in oob and "Meets" in oob
+
+
+def test_a_saved_cell_is_stored_as_evidence_with_the_assessment_date(client: FlaskClient, world: SectionWorld,
+                                                                     quiz: Assessment) -> None:
+    _type_in_cell(client, world, quiz, world.students[0], world.standards[0], "3")
+    assert [(e.status, e.score, e.observed_on, e.assessment_id) for e in _live_evidence()] == \
+        [("scored", 3.0, ON, quiz.id)]
+
+
+@pytest.mark.parametrize(("letter", "status"), [("M", "missing"), ("e", "excused"), ("N", "not_yet")])
+def test_a_letter_in_a_cell_records_a_status_not_a_score(client: FlaskClient, world: SectionWorld, quiz: Assessment,
+                                                         letter: str, status: str) -> None:
+    _type_in_cell(client, world, quiz, world.students[0], world.standards[0], letter)
+    assert [(e.status, e.score) for e in _live_evidence()] == [(status, None)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("7", b"7 is off the scale"),
+        ("-1", b"-1 is off the scale"),
+        ("X", b"is not a score"),
+        ("nan", b"off the scale"),
+    ],
+)
+def test_bad_cell_input_gets_a_clear_message_and_writes_nothing(client: FlaskClient, world: SectionWorld,
+                                                                quiz: Assessment, typed: str, message: bytes) -> None:
+    response = _type_in_cell(client, world, quiz, world.students[0], world.standards[0], typed)
+    assert (response.status_code, message in response.data, _count(Evidence), _count(EvidenceRevision)) == \
+        (422, True, 0, 0)
+
+
+def test_a_whole_number_scale_refuses_a_decimal_score(client: FlaskClient, world: SectionWorld,
+                                                      quiz: Assessment) -> None:
+    scale_row_for(db.session, world.section).allow_decimals = False
+    db.session.commit()
+    response = _type_in_cell(client, world, quiz, world.students[0], world.standards[0], "3.5")
+    assert (response.status_code, b"whole numbers only" in response.data, _count(Evidence)) == (422, True, 0)
+
+
+def test_bad_cell_input_keeps_what_the_teacher_typed(client: FlaskClient, world: SectionWorld,
+                                                     quiz: Assessment) -> None:
+    response = _type_in_cell(client, world, quiz, world.students[0], world.standards[0], "X")
+    assert b'value="X"' in response.data and b'aria-invalid="true"' in response.data
+
+
+def test_a_cell_for_a_student_not_in_the_section_is_not_found(client: FlaskClient, world: SectionWorld,
+                                                             quiz: Assessment) -> None:
+    stranger = make_section(students=1).students[0]
+    response = _type_in_cell(client, world, quiz, stranger, world.standards[0], "3")
+    assert (response.status_code, _count(Evidence)) == (404, 0)
+
+
+def test_a_cell_for_a_standard_not_in_the_section_is_not_found(client: FlaskClient, world: SectionWorld,
+                                                              quiz: Assessment) -> None:
+    elsewhere = make_section(students=1, standards=1).standards[0]
+    response = _type_in_cell(client, world, quiz, world.students[0], elsewhere, "3")
+    assert (response.status_code, _count(Evidence)) == (404, 0)
+
+
+def test_a_cell_for_a_standard_the_assessment_does_not_assess_is_refused(client: FlaskClient, world: SectionWorld,
+                                                                        quiz: Assessment) -> None:
+    response = _type_in_cell(client, world, quiz, world.students[0], world.standards[3], "3")
+    assert (response.status_code, b"not aligned to this standard" in response.data, _count(Evidence)) == \
+        (422, True, 0)
+
+
+def test_emptying_a_saved_cell_removes_its_evidence_undoably(client: FlaskClient, world: SectionWorld,
+                                                             quiz: Assessment) -> None:
+    evidence = _record(world, quiz, world.students[0], world.standards[0], 3)
+    _type_in_cell(client, world, quiz, world.students[0], world.standards[0], "", seen_version=1)
+    assert (_live_evidence(), db.session.get(Evidence, evidence.id).deleted_at is not None) == ([], True)
+
+
+# ---------------------------------------------------------------- two people on the same cell
+
+def test_a_stale_cell_is_refused_with_both_values_and_a_choice(client: FlaskClient, world: SectionWorld,
+                                                              quiz: Assessment) -> None:
+    student, standard = world.students[0], world.standards[0]
+    _record(world, quiz, student, standard, 2)
+    _record(world, quiz, student, standard, 3)  # a colleague's save: now at version 2
+    response = _type_in_cell(client, world, quiz, student, standard, "4", seen_version=1)
+    body = response.get_data(as_text=True)
+    assert (response.status_code, "They saved <strong>3</strong>" in body, "you typed <strong>4</strong>" in body,
+            "Use mine" in body, "Keep theirs" in body) == (409, True, True, True, True)
+
+
+def test_a_stale_cell_keeps_the_other_persons_value(client: FlaskClient, world: SectionWorld,
+                                                    quiz: Assessment) -> None:
+    student, standard = world.students[0], world.standards[0]
+    _record(world, quiz, student, standard, 2)
+    _record(world, quiz, student, standard, 3)
+    _type_in_cell(client, world, quiz, student, standard, "4", seen_version=1)
+    assert [e.score for e in _live_evidence()] == [3.0]
+
+
+def test_use_mine_after_a_conflict_saves_the_teachers_value(client: FlaskClient, world: SectionWorld,
+                                                            quiz: Assessment) -> None:
+    student, standard = world.students[0], world.standards[0]
+    _record(world, quiz, student, standard, 2)
+    _record(world, quiz, student, standard, 3)
+    conflict = _type_in_cell(client, world, quiz, student, standard, "4", seen_version=1)
+    # The refused cell carries the version the teacher has now seen, so sending it again goes through.
+    assert f'name="v-{student.id}-{standard.id}" value="2"'.encode() in conflict.data
+    assert _type_in_cell(client, world, quiz, student, standard, "4", seen_version=2).status_code == 200
+
+
+# ---------------------------------------------------------------- the whole sheet without JavaScript
+
+def test_save_all_without_javascript_saves_every_changed_cell_and_redirects(client: FlaskClient, world: SectionWorld,
+                                                                            quiz: Assessment) -> None:
+    first, second = world.standards[:2]
+    form = {f"cell-{s.id}-{c.id}": text for s, c, text in
+            [(world.students[0], first, "3"), (world.students[1], first, "M"), (world.students[2], second, "4")]}
+    form |= {f"v-{s.id}-{c.id}": "0" for s in world.students for c in (first, second)}
+    response = client.post(f"/sections/{world.section.id}/assessments/{quiz.id}", data=form)
+    assert (response.status_code, response.headers["Location"]) == \
+        (303, f"/sections/{world.section.id}/assessments/{quiz.id}")
+    assert sorted((e.student_id, e.competency_id, e.status, e.score) for e in _live_evidence()) == sorted([
+        (world.students[0].id, first.id, "scored", 3.0), (world.students[1].id, first.id, "missing", None),
+        (world.students[2].id, second.id, "scored", 4.0)])
+
+
+def test_save_all_with_one_bad_cell_saves_the_others_and_marks_it(client: FlaskClient, world: SectionWorld,
+                                                                  quiz: Assessment) -> None:
+    good, bad = world.students[0], world.students[1]
+    standard = world.standards[0]
+    response = client.post(f"/sections/{world.section.id}/assessments/{quiz.id}", data={
+        f"cell-{good.id}-{standard.id}": "3", f"cell-{bad.id}-{standard.id}": "9"})
+    assert (response.status_code, b"9 is off the scale" in response.data,
+            [(e.student_id, e.score) for e in _live_evidence()]) == (422, True, [(good.id, 3.0)])
+
+
+def test_fill_column_fills_only_the_empty_cells(client: FlaskClient, world: SectionWorld, quiz: Assessment) -> None:
+    standard = world.standards[0]
+    _record(world, quiz, world.students[0], standard, 1)
+    response = client.post(f"/sections/{world.section.id}/assessments/{quiz.id}/fill",
+                           data={"competency_id": standard.id, "value": "3"})
+    assert response.status_code == 303
+    assert {e.student_id: e.score for e in _live_evidence()} == \
+        {world.students[0].id: 1.0, world.students[1].id: 3.0, world.students[2].id: 3.0}
+
+
+def test_fill_column_with_a_bad_value_writes_nothing(client: FlaskClient, world: SectionWorld,
+                                                     quiz: Assessment) -> None:
+    response = client.post(f"/sections/{world.section.id}/assessments/{quiz.id}/fill",
+                           data={"competency_id": world.standards[0].id, "value": "12"}, follow_redirects=True)
+    assert (b"12 is off the scale" in response.data, _count(Evidence)) == (True, 0)
+
+
+# ---------------------------------------------------------------- the mastery grid
+
+@pytest.fixture
+def strong_and_struggling(world: SectionWorld, quiz: Assessment) -> tuple[User, User]:
+    """Student 01 exceeds on the first standard, Student 02 is beginning, Student 03 has no evidence."""
+    strong, struggling = world.students[0], world.students[1]
+    _record(world, quiz, strong, world.standards[0], 4)
+    _record(world, quiz, struggling, world.standards[0], 1)
+    return strong, struggling
+
+
+def test_the_grid_can_show_only_students_below_mastery(client: FlaskClient, world: SectionWorld,
+                                                       strong_and_struggling: tuple[User, User]) -> None:
+    body = client.get(f"/sections/{world.section.id}?below=1", headers=HTMX).get_data(as_text=True)
+    shown = [s.name for s in world.students if f">{s.name}</th>" in body]
+    assert shown == [strong_and_struggling[1].name]
+
+
+def test_the_grid_sorts_by_level_lowest_first(client: FlaskClient, world: SectionWorld,
+                                              strong_and_struggling: tuple[User, User]) -> None:
+    strong, struggling = strong_and_struggling
+    body = client.get(f"/sections/{world.section.id}?sort=level", headers=HTMX).get_data(as_text=True)
+    assert body.index(f">{struggling.name}</th>") < body.index(f">{strong.name}</th>")
+
+
+def test_the_grid_fragment_is_just_the_grid(client: FlaskClient, world: SectionWorld) -> None:
+    response = client.get(f"/sections/{world.section.id}", headers=HTMX)
+    assert (response.get_data(as_text=True).lstrip().startswith('<div id="grid"'), "HX-Request" in response.vary) == \
+        (True, True)
+
+
+def test_csv_export_has_a_header_and_one_row_per_student(client: FlaskClient, world: SectionWorld,
+                                                         strong_and_struggling: tuple[User, User]) -> None:
+    response = client.get(f"/sections/{world.section.id}/export.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert (response.mimetype, rows[0][:3], [r[0] for r in rows[1:]]) == \
+        ("text/csv", ["student", "email", f"{world.standards[0].code} level"], [s.name for s in world.students])
+
+
+def test_csv_export_writes_levels_and_scores(client: FlaskClient, world: SectionWorld,
+                                             strong_and_struggling: tuple[User, User]) -> None:
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/sections/{world.section.id}/export.csv").get_data(
+        as_text=True))))
+    code = world.standards[0].code
+    assert [(r[f"{code} level"], r[f"{code} score"]) for r in rows] == \
+        [("Exceeds", "4.00"), ("Beginning", "1.00"), ("", "")]
+
+
+# ---------------------------------------------------------------- cell detail
+
+def test_cell_detail_shows_the_evidence_history_and_why_this_level(client: FlaskClient, world: SectionWorld,
+                                                                  quiz: Assessment) -> None:
+    student, standard = world.students[0], world.standards[0]
+    retake = make_assessment(world, standards=[standard], title="Forces retake", on=date(2026, 10, 9))
+    _record(world, quiz, student, standard, 2)
+    _record(world, retake, student, standard, 4, on=date(2026, 10, 9))
+    body = client.get(_detail_url(world, student, standard)).get_data(as_text=True)
+    assert all(text in body for text in ("Forces quiz", "Forces retake", "Why this level?",
+                                         "2 × 0.35 + 4 × 0.65 = 3.30", "2 recorded changes"))
+
+
+def test_adding_an_observation_dated_in_the_future_is_refused(client: FlaskClient, world: SectionWorld) -> None:
+    response = client.post(_detail_url(world, world.students[0], world.standards[0]) + "/observations",
+                           headers=HTMX, data={"value": "3", "observed_on": "2099-01-01"})
+    assert (response.status_code, b"is in the future" in response.data, _count(Evidence)) == (422, True, 0)
+
+
+def test_adding_an_observation_records_evidence_without_an_assessment(client: FlaskClient,
+                                                                      world: SectionWorld) -> None:
+    response = client.post(_detail_url(world, world.students[0], world.standards[0]) + "/observations",
+                           headers=HTMX, data={"value": "3", "observed_on": "2026-10-02", "feedback": "Clear model."})
+    assert (response.status_code, response.headers.get("HX-Trigger"),
+            [(e.score, e.assessment_id, e.feedback) for e in _live_evidence()]) == \
+        (200, "proficiencyChanged", [(3.0, None, "Clear model.")])
+
+
+@pytest.mark.parametrize("who", ["student", "standard"])
+def test_an_observation_outside_the_section_is_not_found(client: FlaskClient, world: SectionWorld, who: str) -> None:
+    other = make_section(students=1, standards=1)
+    student = other.students[0] if who == "student" else world.students[0]
+    standard = other.standards[0] if who == "standard" else world.standards[0]
+    response = client.post(_detail_url(world, student, standard) + "/observations",
+                           data={"value": "3", "observed_on": "2026-10-02"})
+    assert (response.status_code, _count(Evidence)) == (404, 0)
+
+
+def test_removing_evidence_from_cell_detail_keeps_it_as_removed(client: FlaskClient, world: SectionWorld,
+                                                                quiz: Assessment) -> None:
+    evidence = _record(world, quiz, world.students[0], world.standards[0], 3)
+    response = client.post(f"/sections/{world.section.id}/evidence/{evidence.id}/remove", headers=HTMX,
+                           data={"version": evidence.version})
+    assert (response.status_code, b"Restore" in response.data, _live_evidence(), _count(Evidence)) == \
+        (200, True, [], 1)
+
+
+def test_restoring_removed_evidence_from_cell_detail_brings_it_back(client: FlaskClient, world: SectionWorld,
+                                                                    quiz: Assessment) -> None:
+    evidence = _record(world, quiz, world.students[0], world.standards[0], 3)
+    remove_evidence(db.session, world.teacher, evidence)
+    db.session.commit()
+    response = client.post(f"/sections/{world.section.id}/evidence/{evidence.id}/restore", headers=HTMX)
+    assert (response.status_code, [e.id for e in _live_evidence()]) == (200, [evidence.id])
+
+
+def test_an_override_without_a_reason_is_refused(client: FlaskClient, world: SectionWorld) -> None:
+    response = client.post(_detail_url(world, world.students[0], world.standards[0]) + "/override", headers=HTMX,
+                           data={"level": "3", "reason": ""})
+    assert (response.status_code, b"Give the reason for your judgement" in response.data, _count(Override)) == \
+        (422, True, 0)
+
+
+def test_an_override_with_a_reason_is_shown_as_teacher_judgement(client: FlaskClient, world: SectionWorld,
+                                                                 quiz: Assessment) -> None:
+    _record(world, quiz, world.students[0], world.standards[0], 1)
+    response = client.post(_detail_url(world, world.students[0], world.standards[0]) + "/override", headers=HTMX,
+                           data={"level": "3", "reason": "Explained it well in conference."})
+    assert (response.status_code, b"Teacher judgement" in response.data,
+            b"Explained it well in conference." in response.data) == (200, True, True)
+
+
+# ---------------------------------------------------------------- a fixed number of queries whatever the class size
+
+def _section_with_evidence(students: int, teacher: User) -> tuple[SectionWorld, Assessment]:
+    world = make_section(students=students, standards=4, teacher=teacher)
+    assessment = make_assessment(world, standards=world.standards[:2], title="Forces quiz", on=ON)
+    for i, student in enumerate(world.students):
+        _record(world, assessment, student, world.standards[0], 1 + i % 4)
+        _record(world, assessment, student, world.standards[1], "missing" if i % 3 == 0 else 3)
+    set_override(db.session, teacher, section=world.section, student_id=world.students[-1].id,
+                 competency_id=world.standards[0].id, level_points=3, reason="Showed it in class.")
+    db.session.commit()
+    return world, assessment
+
+
+@pytest.fixture
+def small_and_large(app, login_as):  # type: ignore[no-untyped-def]
+    """Two sections of one teacher, of 1 and 35 students, with scores, missing work and an override."""
+    teacher = make_user("teacher")
+    small, large = _section_with_evidence(1, teacher), _section_with_evidence(35, teacher)
+    login_as(teacher)
+    return small, large
+
+
+@pytest.mark.parametrize("page", ["grid", "entry"])
+def test_teacher_pages_issue_the_same_number_of_queries_for_1_and_35_students(
+        client: FlaskClient, count_queries, small_and_large, page: str) -> None:  # type: ignore[no-untyped-def]
+    counts = []
+    for world, assessment in small_and_large:
+        url = f"/sections/{world.section.id}" + (f"/assessments/{assessment.id}" if page == "entry" else "")
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(queries.count)
+    assert counts[0] == counts[1], counts
