@@ -301,7 +301,7 @@ def strong_and_struggling(world: SectionWorld, quiz: Assessment) -> tuple[User, 
 def test_the_grid_can_show_only_students_below_mastery(client: FlaskClient, world: SectionWorld,
                                                        strong_and_struggling: tuple[User, User]) -> None:
     body = client.get(f"/sections/{world.section.id}?below=1", headers=HTMX).get_data(as_text=True)
-    shown = [s.name for s in world.students if f">{s.name}</th>" in body]
+    shown = [s.name for s in world.students if f">{s.name}</a></th>" in body]
     assert shown == [strong_and_struggling[1].name]
 
 
@@ -309,7 +309,7 @@ def test_the_grid_sorts_by_level_lowest_first(client: FlaskClient, world: Sectio
                                               strong_and_struggling: tuple[User, User]) -> None:
     strong, struggling = strong_and_struggling
     body = client.get(f"/sections/{world.section.id}?sort=level", headers=HTMX).get_data(as_text=True)
-    assert body.index(f">{struggling.name}</th>") < body.index(f">{strong.name}</th>")
+    assert body.index(f">{struggling.name}</a></th>") < body.index(f">{strong.name}</a></th>")
 
 
 def test_the_grid_fragment_is_just_the_grid(client: FlaskClient, world: SectionWorld) -> None:
