@@ -72,18 +72,34 @@ def _set_progress(job_id: int, percent: int, stage: str) -> None:
 
 
 def report_as_dict(report: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        out = {}
-        for f in dataclasses.fields(report):
-            value = getattr(report, f.name)
-            if isinstance(value, (str, int, float, bool, type(None))):
-                out[f.name] = value
-            elif isinstance(value, (list, tuple)):
-                out[f.name] = [v if isinstance(v, (str, int, float, bool)) else str(v) for v in value][:500]
-        if hasattr(report, "summary"):
-            out["summary"] = str(report.summary)
+    """An importer's report as JSON for the job row: a summary, facts (label, value), and lists.
+
+    Counters become one fact each ("created: 3 users, 2 sections"); ``rejected`` and ``warnings`` stay
+    lists of sentences; set-password ``links`` keep their fields so the page can show them as a table.
+    """
+    out: dict[str, Any] = {"summary": str(getattr(report, "summary", report)), "facts": [],
+                           "lists": {}, "links": []}
+    if not (dataclasses.is_dataclass(report) and not isinstance(report, type)):
         return out
-    return {"summary": str(report)}
+    for f in dataclasses.fields(report):
+        value, label = getattr(report, f.name), f.name.replace("_", " ")
+        if f.name == "links":
+            out["links"] = [dataclasses.asdict(link) if dataclasses.is_dataclass(link) else {"path": str(link)}
+                            for link in value]
+        elif f.name == "framework":
+            out["framework"] = {"id": getattr(value, "id", None), "title": str(getattr(value, "title", value))}
+        elif isinstance(value, dict):
+            if value:
+                out["facts"].append([label, ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in value.items()
+                                                      if v)])
+        elif isinstance(value, (list, tuple)):
+            if value:
+                out["lists"][label] = [str(v) for v in value][:500]
+        elif isinstance(value, bool):
+            out["facts"].append([label, "yes" if value else "no"])
+        elif isinstance(value, (str, int, float)):
+            out["facts"].append([label, value])
+    return out
 
 
 def run_job(app: Flask, job_id: int) -> None:

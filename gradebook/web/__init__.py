@@ -102,7 +102,12 @@ def register_web(app: Flask) -> None:
             422: "Please check what you entered",
             429: "Too many attempts",
         }
-        return _error_response(error.code or 500, titles.get(error.code or 500, error.name), error.description)
+        message = error.description
+        if error.code == 413:
+            limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = (f"Files up to {limit // (1024 * 1024)} MB can be sent here. Nothing was saved; "
+                       "choose a smaller file, or split it.")
+        return _error_response(error.code or 500, titles.get(error.code or 500, error.name), message)
 
     @app.errorhandler(Exception)
     def _server_error(error: Exception) -> tuple[str, int]:

@@ -25,6 +25,8 @@ KINDS = {"case": "Standards: a CASE package (JSON)", "standards_csv": "Standards
 def imports() -> Any:
     error = None
     if request.method == "POST":
+        # Imports may be larger than other uploads; a bigger body still gets the clear 413 page.
+        request.max_content_length = jobs.MAX_IMPORT_BYTES + 1024 * 1024
         file = request.files.get("file")
         try:
             if file is None or not file.filename:
@@ -33,9 +35,10 @@ def imports() -> Any:
                                   kind=request.form.get("kind", ""), filename=file.filename,
                                   data=file.read(jobs.MAX_IMPORT_BYTES + 1), actor=current_user,
                                   options={"framework_title": (request.form.get("framework_title") or "").strip()[:200]})
+            job_id = job.id  # read before the commit: reading it after would open a snapshot older than the job
             db.session.commit()
-            jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
-            return redirect(url_for("admin.import_job", job_id=job.id), 303)
+            jobs.start(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+            return redirect(url_for("admin.import_job", job_id=job_id), 303)
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message

@@ -31,7 +31,7 @@ from gradebook.services.case_import import import_case
 from gradebook.services.evidence import CellValue, record_evidence
 from tests.builders import make_assessment, make_section
 
-CASE_DATA = Path("/work/shared/testdata/case")
+CASE_DATA = Path(__file__).resolve().parents[1] / "data" / "case"  # copied unchanged from ../shared/testdata
 
 
 def table_rows() -> dict[str, list[tuple[str, ...]]]:

@@ -1,0 +1,140 @@
+"""The admin imports page: upload, a job page that htmx polls while the import runs, its report, and
+failures that import nothing. (The importers themselves are tested in tests/db.)"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from gradebook.extensions import db
+from gradebook.models import Competency, Framework, ImportJob, User
+from gradebook.services import jobs
+from tests.builders import make_user
+from tests.db.test_case_import import CASE_DATA, table_rows
+from tests.db.test_oneroster_import import roster_zip, two_schools
+
+HTMX = {"HX-Request": "true"}
+
+
+def _upload(client: FlaskClient, kind: str, name: str, data: bytes, **extra: str):  # type: ignore[no-untyped-def]
+    return client.post("/admin/imports", data={"kind": kind, "file": (io.BytesIO(data), name), **extra},
+                       content_type="multipart/form-data")
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_case_package_uploaded_on_the_page_is_imported_and_reported(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    response = _upload(client, "case", "crosswalk.json", (CASE_DATA / "ccss-math-6rp-crosswalk.json").read_bytes())
+    assert response.status_code == 303 and "/admin/imports/" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    job = db.session.scalars(select(ImportJob)).one()
+    assert (job.status, job.progress, "Open the framework" in page, "hx-trigger" in page) == ("done", 100, True, False)
+    assert _count(Framework) >= 1 and _count(Competency) > 5
+    assert job.message in page
+
+
+def test_the_uploaded_file_is_removed_once_the_job_has_ended(app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    _upload(client, "case", "utf8.json", (CASE_DATA / "utf8.json").read_bytes())
+    job = db.session.scalars(select(ImportJob)).one()
+    assert not (jobs.folder(app) / job.stored_name).exists()
+
+
+def test_a_broken_file_fails_with_its_reason_and_imports_nothing(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    before = {name: rows for name, rows in table_rows().items() if name not in ("import_jobs", "audit_events")}
+    response = _upload(client, "case", "broken.json", b'{"CFDocument": {"identifier": "x"')
+    page = client.get(response.location).get_data(as_text=True)
+    after = {name: rows for name, rows in table_rows().items() if name not in ("import_jobs", "audit_events")}
+    job = db.session.scalars(select(ImportJob)).one()
+    assert (job.status, "Nothing was imported" in page, bool(job.message), after == before) == \
+        ("failed", True, True, True)
+    assert job.message in page.replace("&#39;", "'").replace("&#34;", '"').replace("&quot;", '"')
+
+
+def test_a_roster_import_lists_one_time_set_password_links(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    response = _upload(client, "oneroster", "roster.zip", roster_zip(two_schools()))
+    page = client.get(response.location).get_data(as_text=True)
+    job = db.session.scalars(select(ImportJob)).one()
+    assert job.status == "done", job.message
+    links = job.report["links"]
+    assert len(links) == _count(User) - 1  # everyone imported; not the admin who ran it
+    assert "One-time set-password links" in page and links[0]["path"] in page
+    assert any(label == "created" and "users" in value for label, value in job.report["facts"])
+
+
+def test_rejected_rows_are_listed_with_file_and_row(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    tables = two_schools()
+    tables["users"].append({"sourcedId": "x1", "enabledUser": "true", "orgSourcedIds": "north", "role": "wizard",
+                            "username": "x1", "givenName": "X", "familyName": "Y", "email": "x1@river.example"})
+    response = _upload(client, "oneroster", "roster.zip", roster_zip(tables))
+    page = client.get(response.location).get_data(as_text=True)
+    job = db.session.scalars(select(ImportJob)).one()
+    assert job.report["lists"]["rejected"] and "users.csv row" in job.report["lists"]["rejected"][0]
+    assert "Rejected (1)" in page
+
+
+def test_a_spreadsheet_of_standards_takes_the_framework_title_from_the_form(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    data = b"code,parent code,statement\nSCI,,Science practices\nSCI.1,SCI,Asks testable questions\n"
+    _upload(client, "standards_csv", "science.csv", data, framework_title="Science practices 2026")
+    job = db.session.scalars(select(ImportJob)).one()
+    assert job.status == "done", job.message
+    assert db.session.scalar(select(Framework.title)) == "Science practices 2026"
+
+
+def test_no_file_or_no_kind_gets_a_message_and_makes_no_job(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    no_file = client.post("/admin/imports", data={"kind": "case"}, content_type="multipart/form-data")
+    no_kind = _upload(client, "spreadsheet", "x.csv", b"code,statement\nA,B\n")
+    empty = _upload(client, "case", "empty.json", b"")
+    assert [r.status_code for r in (no_file, no_kind, empty)] == [422, 422, 422]
+    assert b"Choose a file to import." in no_file.data and b"Choose what kind of file this is." in no_kind.data
+    assert _count(ImportJob) == 0
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_stored(app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    response = _upload(client, "case", "huge.json", b" " * (jobs.MAX_IMPORT_BYTES + 1))
+    assert (response.status_code, b"larger than 50 MB" in response.data, _count(ImportJob)) == (422, True, 0)
+    assert list(Path(jobs.folder(app)).iterdir()) == []
+
+
+def test_a_running_job_polls_and_the_poll_gets_only_the_fragment(app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user("admin")
+    job = jobs.create_job(db.session, app, kind="case", filename="later.json", data=b"{}", actor=admin)
+    db.session.commit()
+    login_as(admin)
+    full = client.get(f"/admin/imports/{job.id}").get_data(as_text=True)
+    fragment = client.get(f"/admin/imports/{job.id}", headers=HTMX).get_data(as_text=True)
+    assert ('hx-trigger="every 1s"' in full, "<progress" in full, "You can leave this page" in full) == \
+        (True, True, True)
+    assert (fragment.lstrip().startswith('<div id="import-job"'), "<nav" in fragment) == (True, False)
+
+
+def test_recent_imports_are_listed_on_the_page(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    _upload(client, "case", "ordering.json", (CASE_DATA / "ordering.json").read_bytes())
+    page = client.get("/admin/imports").get_data(as_text=True)
+    assert "ordering.json" in page and "done" in page
+
+
+def test_an_unknown_job_is_not_found(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    assert client.get("/admin/imports/999").status_code == 404
+
+
+def test_a_body_beyond_the_upload_limit_gets_a_clear_413(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    response = _upload(client, "oneroster", "huge.zip", b"\0" * (jobs.MAX_IMPORT_BYTES + 2 * 1024 * 1024))
+    assert (response.status_code, b"Files up to 51 MB can be sent here" in response.data, _count(ImportJob)) == \
+        (413, True, 0)
