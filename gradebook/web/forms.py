@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -31,7 +32,7 @@ def not_in_future(_form: FlaskForm, field: DateField) -> None:
 
 class AssessmentForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the assessment a title."), Length(max=200)])
-    kind = SelectField("Kind", choices=[(k, KIND_LABELS[k]) for k in ASSESSMENT_KINDS])
+    kind = SelectField("Kind", choices=[SelectChoice(k, KIND_LABELS[k]) for k in ASSESSMENT_KINDS])
     assessed_on = DateField("Date", validators=[DataRequired("Give a valid date."), not_in_future])
     standards = MultiCheckboxField("Standards it assesses", coerce=int,
                                    validators=[DataRequired("Choose at least one standard.")])

@@ -12,6 +12,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gradebook import authz
@@ -164,8 +165,9 @@ class EntryForm(FlaskForm):
     # Not validate_choice: the view keeps only the student's own standards and ignores the rest, rather than
     # refusing the whole entry.
     standards = SelectMultipleField("Standards it shows", coerce=int, validators=[Optional()], validate_choice=False)
-    visibility = SelectField("Who may see it", choices=[("private", "Only me"), ("teachers", "Me and my teachers"),
-                                                        ("family", "My teachers and my family")])
+    visibility = SelectField("Who may see it", choices=[SelectChoice("private", "Only me"),
+                                                        SelectChoice("teachers", "Me and my teachers"),
+                                                        SelectChoice("family", "My teachers and my family")])
     featured = BooleanField("Feature it at my conference")
     file = FileField("A photo, PDF or recording of the work (optional)")
 
