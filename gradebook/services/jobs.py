@@ -34,7 +34,8 @@ def _importers() -> dict[str, Importer]:
         "case": lambda s, data, actor, _opts: case_import.import_case(s, data, actor=actor),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
             s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor),
-        "oneroster": lambda s, data, actor, _opts: oneroster.import_oneroster(s, data, actor=actor),
+        "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
+            s, data, actor=actor, progress=opts.get("_progress")),
     }
 
 
@@ -117,6 +118,7 @@ def run_job(app: Flask, job_id: int) -> None:
         data = (folder(app) / job.stored_name).read_bytes()
         actor = session.get(User, job.created_by_id)
         kind, options = job.kind, dict(job.options or {})
+        options["_progress"] = lambda percent, stage: _set_progress(job_id, percent, stage)
         try:
             _set_progress(job_id, 30, "Checking every row and item")
             report = _importers()[kind](session, data, actor, options)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ import io
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -67,6 +68,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
               "grades", "password"),
     "enrollments": ("dateLastModified", "primary", "beginDate", "endDate"),
 }
+Progress = Callable[[int, str], None]
 FILE_ORDER = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
 OTHER_FILES = ("demographics", "lineItems", "results", "categories", "resources", "classResources",
                "courseResources")
@@ -769,12 +771,16 @@ class _Importer:
                     self.report.deactivated["teachers"] += 1
         self.session.flush()
 
-    def run(self) -> None:
+    def run(self, progress: Progress | None = None) -> None:
         steps = {"orgs": self.orgs, "academicSessions": self.academic_sessions, "courses": self.read_courses,
                  "classes": self.classes, "users": self.users_file, "enrollments": self.enrollments_file}
-        for name in FILE_ORDER:
-            if name in self.files:
-                steps[name](self.files[name])
+        present = [name for name in FILE_ORDER if name in self.files]
+        for done, name in enumerate(present):
+            if progress is not None:
+                progress(30 + 55 * done // len(present), f"Importing {name}.csv")
+            steps[name](self.files[name])
+        if progress is not None:
+            progress(85, "Deactivating what the roster left out and making set-password links")
         self.complete_bulk()
         for user in self.new_users:
             if user.active:
@@ -784,13 +790,17 @@ class _Importer:
         self.session.flush()
 
 
-def import_oneroster(session: Session, data: bytes, *, actor: User | None) -> RosterReport:
-    """Import a OneRoster 1.1 CSV zip (bulk or delta); see the module docstring for the rules."""
+def import_oneroster(session: Session, data: bytes, *, actor: User | None,
+                     progress: Progress | None = None) -> RosterReport:
+    """Import a OneRoster 1.1 CSV zip (bulk or delta); see the module docstring for the rules.
+
+    ``progress(percent, stage)``, if given, is told as each file is imported (for the admin's progress bar).
+    """
     files, warnings = parse_roster(data)
     report = RosterReport(warnings=warnings, modes={name: f.mode for name, f in files.items()})
     try:
         with session.begin_nested():
-            _Importer(session, files, actor, report).run()
+            _Importer(session, files, actor, report).run(progress)
             order = {f"{name}.csv": index for index, name in enumerate(FILE_ORDER)}
             report.rejected.sort(key=lambda r: (order.get(r.file, len(order)), r.row))
             if report.changed:

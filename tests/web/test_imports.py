@@ -138,3 +138,18 @@ def test_a_body_beyond_the_upload_limit_gets_a_clear_413(client: FlaskClient, lo
     response = _upload(client, "oneroster", "huge.zip", b"\0" * (jobs.MAX_IMPORT_BYTES + 2 * 1024 * 1024))
     assert (response.status_code, b"Files up to 51 MB can be sent here" in response.data, _count(ImportJob)) == \
         (413, True, 0)
+
+
+def test_a_roster_import_reports_its_progress_file_by_file(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seen: list[tuple[int, str]] = []
+    real = jobs._set_progress
+    monkeypatch.setattr(jobs, "_set_progress", lambda job_id, percent, stage: (seen.append((percent, stage)),
+                                                                                real(job_id, percent, stage)))
+    admin = make_user("admin")
+    job = jobs.create_job(db.session, app, kind="oneroster", filename="r.zip", data=roster_zip(two_schools()),
+                          actor=admin)
+    db.session.commit()
+    jobs.run_job(app, job.id)
+    stages = [stage for _, stage in seen]
+    assert "Importing users.csv" in stages and "Importing enrollments.csv" in stages
+    assert [percent for percent, _ in seen] == sorted(percent for percent, _ in seen)
