@@ -374,13 +374,18 @@ def _student_voice(session: Session, rng: random.Random, students: list[User], s
             session.add(Narrative(section_id=section.id, student_id=student.id, updated_by_id=teacher.id,
                                   body=f"{student.first_name} asks thoughtful questions and is growing in "
                                        "how they use data to support a claim."))
-        evidence_with_feedback = session.scalars(
+        evidence_with_feedback = [session.scalars(
             select(Evidence).where(Evidence.section_id == section.id, Evidence.feedback != "",
-                                   Evidence.student_id.in_([s.id for s in roster[:5]])).limit(5)
-        ).all()
-        for evidence in evidence_with_feedback:
-            session.add(FeedbackReply(evidence_id=evidence.id, author_id=evidence.student_id,
-                                      body="Thank you! I will try that on the next lab."))
+                                   Evidence.student_id == student.id).order_by(Evidence.observed_on.desc()).limit(1)
+        ).first() for student in roster[:5]]
+        evidence_with_feedback = [e for e in evidence_with_feedback if e is not None]
+        replies = ["Thank you! I will try that on the next lab.",
+                   "I didn't understand what you meant by a fair test. Can we talk about it tomorrow?",
+                   "I fixed the labels on my graph, can you look again?",
+                   "I think I did control the variables, I just forgot to write it down.",
+                   "Thanks, I'll add units to every column next time."]
+        for evidence, body in zip(evidence_with_feedback, replies, strict=False):
+            session.add(FeedbackReply(evidence_id=evidence.id, author_id=evidence.student_id, body=body))
         session.add(ReassessmentRequest(student_id=roster[1].id, section_id=section.id, competency_id=standards[2].id,
                                         requested_by_id=roster[1].id,
                                         note="I redid the practice set and fixed my graph scales."))

@@ -98,7 +98,7 @@ def report_as_dict(report: Any) -> dict[str, Any]:
                 out["lists"][label] = [str(v) for v in value][:500]
         elif isinstance(value, bool):
             out["facts"].append([label, "yes" if value else "no"])
-        elif isinstance(value, (str, int, float)):
+        elif isinstance(value, (str, int, float)) and (value or label in ("created", "updated", "unchanged")):
             out["facts"].append([label, value])
     return out
 
