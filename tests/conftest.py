@@ -53,6 +53,7 @@ class FreshClient(FlaskClient):
         from flask import g
 
         g.pop("_login_user", None)
+        db.session.info.clear()  # per-request memos (a real request starts with a new session)
         try:
             return super().open(*args, **kwargs)
         finally:

@@ -170,16 +170,18 @@ def assessment_standards(session: Session, assessment_id: int) -> list[Competenc
     ))
 
 
-def load_entry_sheet(session: Session, section: Section, assessment: Assessment) -> EntrySheet:
+def load_entry_sheet(session: Session, section: Section, assessment: Assessment,
+                     student: User | None = None) -> EntrySheet:
+    """The whole sheet, or (after one cell is saved) just one student's row of it."""
     scale = scale_for(session, section)
-    students = section_students(session, section.id)
+    students = [student] if student is not None else section_students(session, section.id)
     standards = assessment_standards(session, assessment.id)
-    evidence = {
-        (e.student_id, e.competency_id): e
-        for e in session.scalars(select(Evidence).where(Evidence.assessment_id == assessment.id,
-                                                        Evidence.deleted_at.is_(None)))
-    }
-    cells = load_cells(session, section, scale, competency_ids=[s.id for s in standards])
+    evidence_query = select(Evidence).where(Evidence.assessment_id == assessment.id, Evidence.deleted_at.is_(None))
+    if student is not None:
+        evidence_query = evidence_query.where(Evidence.student_id == student.id)
+    evidence = {(e.student_id, e.competency_id): e for e in session.scalars(evidence_query)}
+    cells = load_cells(session, section, scale, student_ids=[student.id] if student is not None else None,
+                       competency_ids=[s.id for s in standards])
     return EntrySheet(section, assessment, scale, students, standards, evidence, cells)
 
 

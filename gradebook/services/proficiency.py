@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
@@ -58,16 +58,60 @@ def scale_from_levels(levels: Iterable[ScaleLevel]) -> prof.Scale:
     ])
 
 
+# ---------------------------------------------------------------- per-transaction memo of school settings
+#
+# The scale and the school policy are read by every evidence write and every page, several times over.
+# They are remembered for the rest of the transaction, and forgotten at its end or as soon as a flush
+# touches a school, a scale, its levels or a section (so a preview of a change computes with the change).
+
+_MEMO = "gradebook_settings_memo"
+_SETTINGS_TYPES = (School, ProficiencyScale, ScaleLevel, Section)
+
+
+def _memo(session: Session, key: tuple[Any, ...], load: Any) -> Any:
+    memo = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _forget_if_settings_change(session: Session, *_args: Any) -> None:
+    if any(isinstance(obj, _SETTINGS_TYPES) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _forget(session)
+
+
+for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, _forget)
+event.listen(Session, "before_flush", _forget_if_settings_change)
+
+
+def _school_settings(session: Session) -> tuple[int | None, dict[str, Any]]:
+    def load() -> tuple[int | None, dict[str, Any]]:
+        school = session.scalar(select(School).limit(1))
+        return (school.default_scale_id, dict(school.default_policy or {})) if school else (None, {})
+
+    default_scale_id, policy = _memo(session, ("school",), load)
+    return default_scale_id, dict(policy)
+
+
 def scale_row_for(session: Session, section: Section | None) -> ProficiencyScale:
     """The section's own scale, else the school's default scale."""
+    return _memo(session, ("scale_row", section.scale_id if section is not None else None),
+                 lambda: _load_scale_row(session, section))
+
+
+def _load_scale_row(session: Session, section: Section | None) -> ProficiencyScale:
     scale_id = section.scale_id if section is not None else None
     if scale_id is None:
-        school = session.scalar(select(School).limit(1))
-        scale_id = school.default_scale_id if school else None
-    query = select(ProficiencyScale).order_by(ProficiencyScale.id).limit(1)
+        scale_id = _school_settings(session)[0]
     if scale_id is not None:
-        query = select(ProficiencyScale).where(ProficiencyScale.id == scale_id)
-    row = session.scalar(query)
+        row = session.get(ProficiencyScale, scale_id)  # from the identity map when already loaded
+    else:
+        row = session.scalar(select(ProficiencyScale).order_by(ProficiencyScale.id).limit(1))
     if row is None:
         from gradebook.services.demo import default_scale
 
@@ -76,14 +120,15 @@ def scale_row_for(session: Session, section: Section | None) -> ProficiencyScale
 
 
 def scale_for(session: Session, section: Section | None) -> prof.Scale:
-    row = scale_row_for(session, section)
-    levels = session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == row.id)).all()
-    return scale_from_levels(levels)
+    def load() -> prof.Scale:
+        row = scale_row_for(session, section)
+        return scale_from_levels(session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == row.id)).all())
+
+    return _memo(session, ("scale", section.scale_id if section is not None else None), load)
 
 
 def school_policy(session: Session) -> dict[str, Any]:
-    school = session.scalar(select(School).limit(1))
-    return {**DEFAULT_POLICY, **((school.default_policy or {}) if school else {})}
+    return {**DEFAULT_POLICY, **_school_settings(session)[1]}
 
 
 def policy_for(session: Session, section: Section) -> prof.Policy:
@@ -241,7 +286,13 @@ def _apply(record: ProficiencyRecord, computed: Computed) -> None:
     record.method = computed.method
     record.trend = computed.trend
     record.last_observed_on = computed.last_observed_on
-    record.computed_at = utcnow()
+    if record.id is None or session_changed(record):
+        record.computed_at = utcnow()
+
+
+def session_changed(record: ProficiencyRecord) -> bool:
+    """Whether applying a result changed any column (so computed_at says when the value last changed)."""
+    return any(attr.history.has_changes() for attr in inspect(record).attrs)
 
 
 def _same(record: ProficiencyRecord, computed: Computed) -> bool:

@@ -357,14 +357,22 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
     student = _enrolled_student_or_404(student_id)
     standard = _standard_or_404(competency_id)
     if request.method == "GET":
-        sheet = read.load_entry_sheet(db.session, _section(), assessment)
+        sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
         return render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
                                error=None, typed=None, conflict=None, state="", oob=False)
     text = request.form.get(f"cell-{student_id}-{competency_id}", request.form.get("value", ""))
     expected = request.form.get(f"v-{student_id}-{competency_id}", type=int)
-    error, conflict = None, None
+    error, conflict, body = None, None, ""
     try:
         _save_cell(assessment, student_id, competency_id, text, expected)
+        if is_fragment_request():
+            # Rendered inside the transaction (everything is flushed), so the commit does not make every
+            # loaded object stale and the response needs no second round of queries.
+            sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
+            body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
+                                   error=None, typed=None, conflict=None, state="saved", oob=False) + \
+                render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id),
+                                badge_id=f"prof-{student.id}-{standard.id}", oob=True)
         db.session.commit()
     except StaleWrite as stale:
         db.session.rollback()
@@ -376,13 +384,10 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
         if error:
             flash(error, "error")
         return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
-    sheet = read.load_entry_sheet(db.session, _section(), assessment)
-    body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
-                           error=error, typed=text if error else None, conflict=conflict,
-                           state="error" if error else "saved", oob=False)
-    if not error:
-        body += render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id),
-                                badge_id=f"prof-{student.id}-{standard.id}", oob=True)
+    if error:
+        sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
+        body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
+                               error=error, typed=text, conflict=conflict, state="error", oob=False)
     return Response(body, status=409 if conflict else 422 if error else 200)
 
 
