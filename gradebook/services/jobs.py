@@ -11,6 +11,7 @@ import dataclasses
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,25 @@ def create_job(session: Session, app: Flask, *, kind: str, filename: str, data: 
     session.add(job)
     session.flush()
     return job
+
+
+STALE_AFTER = timedelta(hours=1)
+
+
+def give_up_if_stale(session: Session, job: ImportJob) -> bool:
+    """A job still unfinished an hour after it was queued died with its process (a restart, a crash).
+
+    Its transaction never committed, so nothing was imported; say so rather than poll for ever.
+    """
+    if job.status not in ("queued", "running") or utcnow() - job.created_at < STALE_AFTER:
+        return False
+    with _lock:
+        if job.id in _progress:  # still running in this process: a very large import
+            return False
+    job.status, job.stage, job.finished_at = "failed", "Nothing was imported", utcnow()
+    job.message = ("This import did not finish (the server was probably restarted while it ran). Nothing was "
+                   "imported; upload the file again.")
+    return True
 
 
 def progress_of(job: ImportJob) -> tuple[int, str]:

@@ -43,6 +43,8 @@ def imports() -> Any:
             db.session.rollback()
             error = failure.message
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
+    if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
+        db.session.commit()
     return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error), 422 if error else 200
 
 
@@ -50,6 +52,8 @@ def imports() -> Any:
 @roles_required("admin")
 def import_job(job_id: int) -> Any:
     job = db.get_or_404(ImportJob, job_id)
+    if jobs.give_up_if_stale(db.session, job):
+        db.session.commit()
     percent, stage = jobs.progress_of(job)
     if job.status == "done" and request.args.get("from") == "poll":
         flash("Import finished.", "success")

@@ -153,3 +153,17 @@ def test_a_roster_import_reports_its_progress_file_by_file(app: Flask, monkeypat
     stages = [stage for _, stage in seen]
     assert "Importing users.csv" in stages and "Importing enrollments.csv" in stages
     assert [percent for percent, _ in seen] == sorted(percent for percent, _ in seen)
+
+
+def test_a_job_that_died_with_its_server_says_so_instead_of_polling_for_ever(app: Flask, client: FlaskClient,
+                                                                            login_as) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    admin = make_user("admin")
+    job = jobs.create_job(db.session, app, kind="case", filename="old.json", data=b"{}", actor=admin)
+    job.status, job.created_at = "running", job.created_at - timedelta(hours=2)
+    db.session.commit()
+    login_as(admin)
+    page = client.get(f"/admin/imports/{job.id}").get_data(as_text=True)
+    assert ("did not finish" in page, "hx-trigger" in page, db.session.get(ImportJob, job.id).status) == \
+        (True, False, "failed")
