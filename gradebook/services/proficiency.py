@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
@@ -299,7 +299,7 @@ def _apply(record: ProficiencyRecord, computed: Computed) -> None:
     record.method = computed.method
     record.trend = computed.trend
     record.last_observed_on = computed.last_observed_on
-    if record.id is None or session_changed(record):
+    if session_changed(record):
         record.computed_at = utcnow()
 
 
@@ -334,14 +334,20 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
     if student_ids is not None:
         query = query.where(ProficiencyRecord.student_id.in_(list(student_ids)))
     existing = {(r.student_id, r.competency_id): r for r in session.scalars(query)}
+    new_rows: list[dict[str, Any]] = []
+    now = utcnow()
     for key, value in computed.items():
         report.rows += 1
         record = existing.pop(key, None)
         if record is None:
-            record = ProficiencyRecord(student_id=key[0], competency_id=key[1], section_id=section.id)
-            session.add(record)
+            new_rows.append({"student_id": key[0], "competency_id": key[1], "section_id": section.id,
+                             "score": value.score, "level_points": value.level_points,
+                             "evidence_count": value.evidence_count, "needed": value.needed,
+                             "method": value.method, "trend": value.trend,
+                             "last_observed_on": value.last_observed_on, "computed_at": now})
             report.created += 1
-        elif not _same(record, value):
+            continue
+        if not _same(record, value):
             report.changed.append(
                 f"section {section.id} student {key[0]} competency {key[1]}: "
                 f"{record.score} ({record.level_points}) -> {value.score} ({value.level_points})"
@@ -350,6 +356,8 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
     for record in existing.values():  # a standard no longer assessed, or a student no longer enrolled
         session.delete(record)
         report.removed += 1
+    if new_rows:  # one multi-row INSERT rather than an ORM object per row (a first recompute creates them all)
+        session.execute(insert(ProficiencyRecord), new_rows)
     return report
 
 
