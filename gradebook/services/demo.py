@@ -120,7 +120,7 @@ FEEDBACK = {
         "You have started well. Next step: label each part of your answer before you solve it."],
     2: ["You are close. Check each step against the success criteria before you hand it in.",
         "Good reasoning in places; next time, back each claim with a piece of data from your table.",
-        "Nearly there: explain *why*, not only *what*, in your final answer."],
+        "Nearly there: explain why, not only what, in your final answer."],
     3: ["Solid work: accurate and clear. To go further, try applying this to a new situation.",
         "You showed you can do this on your own. Nice use of evidence.",
         "Clear and correct. Next step: compare two methods and say which you'd pick."],
@@ -236,13 +236,14 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     session.flush()
 
     plan = [
-        ("Science 7 · Period 1", "SCI7-P1", "Science", teachers[0], students[0:30], science),
-        ("Science 7 · Period 3", "SCI7-P3", "Science", teachers[0], students[30:60], science),
-        ("Math 7 · Period 2", "MA7-P2", "Math", teachers[1], students[50:90], math),
-        ("Math 7 · Period 4", "MA7-P4", "Math", teachers[2], students[0:40], math),
+        # (name, code, subject, teacher, roster, standards, how far the class started ahead of the others)
+        ("Science 7 · Period 1", "SCI7-P1", "Science", teachers[0], students[0:30], science, 0.0),
+        ("Science 7 · Period 3", "SCI7-P3", "Science", teachers[0], students[30:60], science, 0.2),
+        ("Math 7 · Period 2", "MA7-P2", "Math", teachers[1], students[50:90], math, 0.0),
+        ("Math 7 · Period 4", "MA7-P4", "Math", teachers[2], students[0:40], math, 0.0),
     ]
     sections = []
-    for name, code, subject, teacher, roster, standards in plan:
+    for name, code, subject, teacher, roster, standards, head_start in plan:
         section = Section(term_id=term.id, school_id=school.id, name=name, code=code, subject=subject)
         session.add(section)
         session.flush()
@@ -252,7 +253,7 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
         for student in roster:
             session.add(Enrollment(section_id=section.id, student_id=student.id))
         sections.append(section)
-        _evidence(session, rng, section, teacher, roster, standards)
+        _evidence(session, rng, section, teacher, roster, standards, head_start)
     session.flush()
     _student_voice(session, rng, students, sections, plan)
     session.flush()
@@ -285,9 +286,9 @@ ASSESSMENT_PLAN = [
 
 
 def _evidence(session: Session, rng: random.Random, section: Section, teacher: User, roster: list[User],
-              standards: list[Competency]) -> None:
+              standards: list[Competency], head_start: float = 0.0) -> None:
     start = date(2026, 10, 5)
-    ability = {(s.id, c.id): rng.gauss(2.4, 0.65) for s in roster for c in standards}
+    ability = {(s.id, c.id): rng.gauss(2.4 + head_start, 0.65) for s in roster for c in standards}
     now = utcnow()
     for week, weekday, title, kind, indexes, counts in ASSESSMENT_PLAN:
         when = start + timedelta(weeks=week, days=weekday)
@@ -353,7 +354,7 @@ def _student_voice(session: Session, rng: random.Random, students: list[User], s
             learns_best=rng.choice(styles),
             teacher_notes="Participates well in discussions." if i % 2 == 0 else "",
         ))
-    for _name, _code, _subject, teacher, roster, standards in plan[:1]:
+    for _name, _code, _subject, teacher, roster, standards, _head_start in plan[:1]:
         section = sections[0]
         for student in roster[:10]:
             goal = Goal(student_id=student.id, title=f"Reach Meets on {standards[2].short_name.lower()}",

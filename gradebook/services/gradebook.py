@@ -215,5 +215,23 @@ def open_reassessment_requests(session: Session, section_id: int) -> list[tuple[
     ).all())
 
 
+def outstanding_work(session: Session, section_id: int) -> list[tuple[User, list[tuple[Evidence, Assessment | None, Competency]]]]:
+    """Missing and not-yet evidence of the section's enrolled students, by student (one query)."""
+    rows = session.execute(
+        select(Evidence, Assessment, Competency, User)
+        .join(User, User.id == Evidence.student_id)
+        .join(Competency, Competency.id == Evidence.competency_id)
+        .join(Enrollment, (Enrollment.section_id == Evidence.section_id) & (Enrollment.student_id == Evidence.student_id))
+        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
+        .where(Evidence.section_id == section_id, Evidence.status.in_(("missing", "not_yet")),
+               Evidence.deleted_at.is_(None), Enrollment.active.is_(True))
+        .order_by(User.name, User.id, Evidence.observed_on, Evidence.id)
+    ).all()
+    by_student: dict[int, tuple[User, list[tuple[Evidence, Assessment | None, Competency]]]] = {}
+    for evidence, assessment, competency, student in rows:
+        by_student.setdefault(student.id, (student, []))[1].append((evidence, assessment, competency))
+    return list(by_student.values())
+
+
 def today() -> date:
     return date.today()

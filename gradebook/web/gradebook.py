@@ -116,7 +116,9 @@ def my_sections() -> str:
         .group_by(ReassessmentRequest.section_id)).all())
     missing = dict(db.session.execute(
         select(Evidence.section_id, func.count())
-        .where(Evidence.section_id.in_(ids), Evidence.status.in_(("missing", "not_yet")), Evidence.deleted_at.is_(None))
+        .join(Enrollment, (Enrollment.section_id == Evidence.section_id) & (Enrollment.student_id == Evidence.student_id))
+        .where(Evidence.section_id.in_(ids), Evidence.status.in_(("missing", "not_yet")), Evidence.deleted_at.is_(None),
+               Enrollment.active.is_(True))
         .group_by(Evidence.section_id)).all())
     replies = db.session.execute(
         select(FeedbackReply, User, Evidence, Competency)
@@ -692,5 +694,6 @@ def reteach() -> str:
                 .order_by(Evidence.observed_on, Evidence.recorded_at)):
             latest_feedback[evidence.student_id] = evidence.feedback
     requests = read.open_reassessment_requests(db.session, _section().id)
+    outstanding = read.outstanding_work(db.session, _section().id)
     return render_template("gradebook/reteach.html", book=book, standard=standard, groups=groups, waiting=waiting,
-                           latest_feedback=latest_feedback, requests=requests)
+                           latest_feedback=latest_feedback, requests=requests, outstanding=outstanding)

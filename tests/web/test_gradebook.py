@@ -441,3 +441,45 @@ def test_teacher_pages_issue_the_same_number_of_queries_for_1_and_35_students(
         assert response.status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
+
+
+# ---------------------------------------------------------------- missing and not-yet work
+
+def test_missing_and_not_yet_work_is_listed_by_student_with_a_link_to_the_assessment(
+        client: FlaskClient, world: SectionWorld, quiz: Assessment) -> None:
+    first, second, done = world.students
+    _record(world, quiz, first, world.standards[0], "missing")
+    _record(world, quiz, second, world.standards[1], "not_yet")
+    _record(world, quiz, done, world.standards[0], 3)
+    _record(world, quiz, done, world.standards[1], "excused")
+    html = client.get(f"/sections/{world.section.id}/reteach").get_data(as_text=True)
+    outstanding = html.split('id="outstanding"', 1)[1]
+    assert first.name in outstanding and second.name in outstanding
+    assert done.name not in outstanding  # a score and an excused piece are not outstanding
+    assert "missing" in outstanding and "not yet" in outstanding
+    assert f'/sections/{world.section.id}/assessments/{quiz.id}"' in outstanding
+
+
+def test_when_all_work_is_in_the_list_says_so(client: FlaskClient, world: SectionWorld, quiz: Assessment) -> None:
+    _record(world, quiz, world.students[0], world.standards[0], 2)
+    html = client.get(f"/sections/{world.section.id}/reteach").get_data(as_text=True)
+    assert "Nothing missing" in html
+
+
+def test_the_landing_page_links_the_missing_count_to_the_list(client: FlaskClient, world: SectionWorld,
+                                                              quiz: Assessment) -> None:
+    _record(world, quiz, world.students[0], world.standards[0], "missing")
+    html = client.get("/sections").get_data(as_text=True)
+    assert f'href="/sections/{world.section.id}/reteach#outstanding">1 missing or not-yet piece of work</a>' in html
+
+
+def test_a_student_reply_on_the_landing_page_opens_that_cell(client: FlaskClient, world: SectionWorld,
+                                                            quiz: Assessment) -> None:
+    from gradebook.models import FeedbackReply
+
+    student, standard = world.students[0], world.standards[0]
+    evidence = _record(world, quiz, student, standard, 2)
+    db.session.add(FeedbackReply(evidence_id=evidence.id, author_id=student.id, body="I will try again"))
+    db.session.commit()
+    html = client.get("/sections").get_data(as_text=True)
+    assert f'href="{_detail_url(world, student, standard)}"><strong>{student.name}</strong>' in html
