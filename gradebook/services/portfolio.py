@@ -111,6 +111,15 @@ class StudentStory:
     def mastered(self) -> list[StandardView]:
         return [s for s in self.standards if s.mastered]
 
+    def by_section_strengths_first(self) -> list[tuple[Section, list[CompetencyView]]]:
+        """Section by section; within one, the competencies at the highest level first (curriculum order among
+        equals), those without enough evidence last."""
+        grouped: dict[int, list[CompetencyView]] = defaultdict(list)
+        for view in self.competencies:
+            grouped[view.section.id].append(view)
+        return [(section, sorted(grouped[section.id], key=lambda c: -(c.level.points if c.level else -1)))
+                for section in self.sections if section.id in grouped]
+
     def growing(self) -> list[StandardView]:
         return [s for s in self.standards if not s.mastered]
 
@@ -126,10 +135,12 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
     scale = scale_for(session, sections[0] if sections else None)
     mastery = scale.mastery.points
 
-    pairs = session.execute(
+    section_order = {sid: i for i, sid in enumerate(section_ids)}
+    pairs = sorted(session.execute(
         select(SectionStandard.section_id, Competency)
         .join(Competency, Competency.id == SectionStandard.competency_id)
-        .where(SectionStandard.section_id.in_(section_ids)).order_by(SectionStandard.position)).all()
+        .where(SectionStandard.section_id.in_(section_ids)).order_by(SectionStandard.position)).all(),
+        key=lambda pair: section_order[pair[0]])
     parent_ids = {c.parent_id for _, c in pairs if c.parent_id}
     parents = {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(parent_ids)))} \
         if parent_ids else {}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gradebook.extensions import db
 from gradebook.models import (
+    Enrollment,
     FeedbackReply,
     Goal,
     GoalCompetency,
@@ -47,6 +48,32 @@ def test_student_home_lists_a_mastered_standard_before_one_still_growing(client,
     login_as(student)
     html = client.get("/portfolio").get_data(as_text=True)
     assert html.index("Skill 2") < html.index("Skill 1")
+
+
+def test_student_home_puts_the_strongest_competency_first_and_lists_what_is_mastered(client, login_as) -> None:
+    world = make_section(students=1, standards=8)  # two competencies of four standards: Group 1 and Group 2
+    student = world.students[0]
+    make_evidence(world, student, world.standards[0], 2)  # Group 1: Approaching
+    make_evidence(world, student, world.standards[4], 4)  # Group 2: Exceeds
+    login_as(student)
+    html = client.get("/portfolio").get_data(as_text=True)
+    assert html.index("Group 2") < html.index("Group 1")
+    strengths = html[html.index("Mastered so far"):html.index(world.section.name)]
+    assert "Skill 5" in strengths and "Skill 1" not in strengths
+    assert "1 of 8 standards" in strengths
+
+
+def test_student_home_keeps_each_sections_competencies_together(client, login_as) -> None:
+    first = make_section(students=1, standards=4, name="Alpha science")
+    second = make_section(students=0, standards=4, name="Beta math")
+    student = first.students[0]
+    db.session.add(Enrollment(section_id=second.section.id, student_id=student.id))
+    db.session.commit()
+    login_as(student)
+    html = client.get("/portfolio").get_data(as_text=True)
+    alpha, beta = html.index(">Alpha science<"), html.index(">Beta math<")
+    assert alpha < html.index("Skill 1") < beta  # Alpha's standards under Alpha's title, then Beta's
+    assert "Mastered so far" not in html  # nothing mastered yet: no empty box
 
 
 def test_student_home_shows_the_level_of_each_standard(client, login_as, world, student) -> None:
