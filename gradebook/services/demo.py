@@ -210,6 +210,8 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     students: list[User] = []
     for i in range(90):
         first, last = FIRST[i % 30], LAST[(i * 7 + i // 30) % 30]
+        if 45 <= i < 55:  # a younger sibling of student i - 45 (same family, same family name)
+            last = students[i - 45].name.split(" ")[1]
         email = f"{first.lower()}.{last.lower()}{i // 30 or ''}@students.{DEMO_DOMAIN}"
         students.append(account(email, f"{first} {last}", "student", "7"))
 

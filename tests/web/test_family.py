@@ -84,6 +84,17 @@ def test_child_page_puts_mastered_skills_under_what_the_child_has_mastered(clien
     assert "Do skill 2 well." in mastered
 
 
+def test_child_page_keeps_skills_not_assessed_yet_apart_without_a_next_step(client, login_as, world, child,
+                                                                           guardian) -> None:
+    make_evidence(world, child, world.standards[0], 2)
+    login_as(guardian)
+    html = child_page(client, child)
+    working, to_come = html[html.index("is working on"):html.index("Not assessed yet")], \
+        html[html.index("Not assessed yet"):]
+    assert "Do skill 1 well." in working and "Level 3 on skill 1." in working  # its next step
+    assert "Do skill 2 well." in to_come and "Level 3 on skill 2." not in html  # no next step for untaught skills
+
+
 def test_child_page_shows_featured_work_shared_with_the_family(client, login_as, child, guardian) -> None:
     add_entry(child, "Volcano model", "family")
     login_as(guardian)
