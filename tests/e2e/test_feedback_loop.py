@@ -45,7 +45,7 @@ def test_feedback_travels_from_teacher_to_student_and_back_and_reaches_the_famil
     feedback = page.locator("#feedback .feedback-item", has_text=FEEDBACK)
     assert feedback.locator(".tag.new").inner_text() == "new"
     screenshot(page, "student-home")
-    page.get_by_role("link", name="Skill 1").click()
+    page.get_by_role("link", name="Skill 1", exact=True).click()
     page.get_by_role("heading", name="Why this level?", level=1).wait_for()
     page.get_by_label("Reply or reflect").fill(REPLY)
     page.get_by_role("button", name="Send").click()
