@@ -93,6 +93,9 @@ def test_child_page_keeps_skills_not_assessed_yet_apart_without_a_next_step(clie
         html[html.index("Not assessed yet"):]
     assert "Do skill 1 well." in working and "Level 3 on skill 1." in working  # its next step
     assert "Do skill 2 well." in to_come and "Level 3 on skill 2." not in html  # no next step for untaught skills
+    login_as(child)
+    home = client.get("/portfolio").get_data(as_text=True)
+    assert "no evidence yet" in home  # skills 2-4, never assessed, are not said to lack "enough" evidence
 
 
 def test_child_page_shows_featured_work_shared_with_the_family(client, login_as, child, guardian) -> None:
