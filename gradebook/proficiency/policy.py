@@ -122,14 +122,15 @@ class Policy:
         """Return the observations with each weight set from ``kind_weights``.
 
         Why: the policy, not whoever entered the evidence, decides how much
-        each kind of assessment counts. Plain numbers become Observations with
-        no kind (weight 1).
+        each kind of assessment counts. Evidence already given no weight (an
+        assessment the teacher set not to count) stays uncounted whatever its
+        kind weighs. Plain numbers become Observations with no kind (weight 1).
         """
         out = []
         weights = self.kind_weights
         for i, item in enumerate(observations):
             if isinstance(item, Observation):
-                w = weights.get(item.kind, 1.0)
+                w = 0.0 if item.weight == 0 else weights.get(item.kind, 1.0)
                 out.append(item if item.weight == w else replace(item, weight=w))
             else:
                 out.append(Observation(score=check_score(item, f"item {i + 1}"), weight=weights.get("", 1.0)))

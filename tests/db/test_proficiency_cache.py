@@ -93,3 +93,24 @@ def test_parent_competency_rolls_up_its_standards(app: Flask) -> None:
     db.session.commit()
     parent_id = world.standards[0].parent_id
     assert _cache()[(world.students[0].id, parent_id)] == 3.0
+
+
+def test_practice_set_not_to_count_leaves_the_level_alone_even_when_the_policy_weighs_practice(app: Flask) -> None:
+    from gradebook.services import explain
+
+    world = make_section(students=1, standards=1)
+    world.section.policy = {"method": "decaying_average", "min_evidence": 1, "kind_weights": {"practice": 1}}
+    student, standard = world.students[0], world.standards[0]
+    practice = make_assessment(world, standards=[standard], title="Warm-up", kind="practice", on=date(2026, 9, 1),
+                               counts=False)
+    test = make_assessment(world, standards=[standard], title="Unit test", on=date(2026, 9, 8))
+    for assessment, score in ((practice, 1.0), (test, 3.0)):
+        record_evidence(db.session, world.teacher, section=world.section, student_id=student.id,
+                        competency_id=standard.id, value=CellValue("scored", score),
+                        observed_on=assessment.assessed_on, assessment=assessment)
+    db.session.commit()
+    assert _cache()[(student.id, standard.id)] == 3.0
+    result = explain.for_standard(db.session, world.section, student.id, standard.id)
+    assert (result.score, result.count) == (3.0, 1)
+    assert "Warm-up: 1 (not counted" in str(result.explanation)
+    assert recompute(db.session).differences == 0

@@ -290,6 +290,17 @@ def test_policy_apply_and_compute_with_policy() -> None:
         compute_with_policy(obs, Policy(method="avg"))
 
 
+def test_policy_apply_keeps_evidence_given_no_weight_uncounted() -> None:
+    # A practice quiz the teacher set not to count arrives with weight 0; the policy gives practice weight 1.
+    obs = [Observation(1, date(2026, 9, 1), kind="practice", weight=0),
+           Observation(3, date(2026, 9, 8), kind="test")]
+    policy = Policy(method="decaying_average", kind_weights={"practice": 1, "test": 2})
+    assert [o.weight for o in policy.apply(obs)] == [0, 2]
+    result = compute_with_policy(obs, policy, scale=DEFAULT_SCALE)
+    assert result.score == 3 and result.count == 1
+    assert not result.explanation.steps[0].counted
+
+
 def test_override_keeps_computed_result() -> None:
     computed = compute([2, 2, 3], method="average", scale=DEFAULT_SCALE)
     final = apply_override(
