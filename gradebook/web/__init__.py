@@ -18,12 +18,14 @@ CSP = (
 
 
 def is_fragment_request() -> bool:
-    """True for an htmx request that wants a fragment (not a boosted navigation or a history restore)."""
+    """True for an htmx request that wants a fragment: not a history restore, and not a boosted navigation of
+    the whole page (a boosted link aimed at one element, such as a grid cell opening in the side panel, says
+    ``HX-Request-Type: partial`` and gets the fragment)."""
     headers = request.headers
     return (
         headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
         and headers.get("HX-History-Restore-Request") != "true"
+        and (headers.get("HX-Boosted") != "true" or headers.get("HX-Request-Type") == "partial")
     )
 
 

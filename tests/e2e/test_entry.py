@@ -168,3 +168,22 @@ def test_screens_of_the_grid_and_entry_sheet_on_a_laptop_and_a_phone(page) -> No
         page.goto(entry_url)
         screenshot(page, f"entry-{device}")
     assert page.js_errors == []
+
+
+def test_clicking_a_grid_cell_opens_its_evidence_beside_the_grid_and_student_names_still_navigate(page) -> None:  # type: ignore[no-untyped-def]
+    world = make_section(students=3, standards=2)
+    student, standard = world.students[1], world.standards[1]
+    record_evidence(db.session, world.teacher, section=world.section, student_id=student.id,
+                    competency_id=standard.id, value=CellValue("scored", 3.0), observed_on=date(2026, 10, 5),
+                    feedback="Clear diagram of the forces.")
+    grid_url = f"/sections/{world.section.id}"
+    db.session.commit()
+    _log_in_as_teacher(page, world)
+    page.goto(grid_url)
+    page.locator("#grid td.cell a").nth(1 * 2 + 1).click()  # second student, second standard
+    page.locator("#panel p.feedback", has_text="Clear diagram of the forces.").wait_for()
+    assert page.locator("#panel h2").inner_text() == student.name
+    assert page.url.endswith(grid_url)  # the grid stays where it was
+    page.get_by_role("link", name=world.students[0].name).click()
+    page.wait_for_url(re.compile(rf"{grid_url}/students/{world.students[0].id}$"))
+    assert page.js_errors == []

@@ -483,3 +483,25 @@ def test_a_student_reply_on_the_landing_page_opens_that_cell(client: FlaskClient
     db.session.commit()
     html = client.get("/sections").get_data(as_text=True)
     assert f'href="{_detail_url(world, student, standard)}"><strong>{student.name}</strong>' in html
+
+
+@pytest.mark.parametrize(("headers", "fragment"), [
+    ({"HX-Request": "true"}, True),  # hx-get into the panel
+    ({"HX-Request": "true", "HX-Boosted": "true", "HX-Request-Type": "partial"}, True),  # a boosted grid cell
+    ({"HX-Request": "true", "HX-Boosted": "true", "HX-Request-Type": "full"}, False),  # boosted navigation
+    ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, False),
+    ({}, False),
+])
+def test_cell_detail_is_a_fragment_only_when_htmx_aims_it_at_part_of_the_page(
+        client: FlaskClient, world: SectionWorld, headers: dict[str, str], fragment: bool) -> None:
+    html = client.get(_detail_url(world, world.students[0], world.standards[0]), headers=headers).get_data(as_text=True)
+    assert ("<html" not in html) is fragment
+    assert world.students[0].name in html
+
+
+def test_grid_cells_open_in_the_panel_without_repeating_the_address_on_every_cell(client: FlaskClient,
+                                                                                 world: SectionWorld) -> None:
+    html = client.get(f"/sections/{world.section.id}").get_data(as_text=True)
+    assert 'hx-boost:inherited="true" hx-target:inherited="#panel"' in html
+    assert html.count(f'href="{_detail_url(world, world.students[0], world.standards[0])}"') == 1
+    assert "hx-get=\"/sections/" not in html.split("<tbody", 1)[1]
