@@ -205,6 +205,28 @@ def record_evidence(
     return evidence
 
 
+def move_assessment_date(session: Session, actor: User, assessment: Assessment, new_date: date) -> int:
+    """An assessment's date changed: the evidence recorded on its old date moves with it, each piece with its
+    own revision (evidence a teacher had dated differently stays where it is). The caller recomputes the
+    section's proficiency. Returns how many pieces moved."""
+    new_date = check_observed_on(new_date)
+    old_date = assessment.assessed_on
+    if new_date == old_date:
+        return 0
+    moved = 0
+    for evidence in session.scalars(select(Evidence).where(
+            Evidence.assessment_id == assessment.id, Evidence.deleted_at.is_(None),
+            Evidence.observed_on == old_date).order_by(Evidence.id)):
+        old = evidence.snapshot()
+        evidence.observed_on = new_date
+        evidence.updated_at = utcnow()
+        _flush_versioned(session, evidence)
+        _revise(session, evidence, actor, "update", old)
+        moved += 1
+    assessment.assessed_on = new_date
+    return moved
+
+
 def set_feedback(session: Session, actor: User, evidence: Evidence, feedback: str,
                  expected_version: int | None = None) -> Evidence:
     section = session.get(Section, evidence.section_id)

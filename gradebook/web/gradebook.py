@@ -226,6 +226,28 @@ def new_assessment() -> Any:
     return render_template("gradebook/assessment_form.html", form=form, assessment=None), status
 
 
+def _apply_assessment_edit(assessment: Assessment, form: AssessmentForm, current: set[int], chosen: set[int],
+                           recompute: bool) -> int:
+    """Write an assessment's edit; its evidence follows a new date (with revisions). Returns pieces moved."""
+    assessment.title = form.title.data.strip()
+    kind_changed = assessment.kind != form.kind.data
+    assessment.kind = form.kind.data
+    moved = evidence_service.move_assessment_date(db.session, current_user, assessment, form.assessed_on.data)
+    counts_changed = assessment.counts != bool(form.counts.data)
+    assessment.counts = bool(form.counts.data)
+    assessment.description = form.description.data or ""
+    for cid in current - chosen:
+        db.session.delete(db.session.get(AssessmentStandard, (assessment.id, cid)))
+    for cid in chosen - current:
+        db.session.add(AssessmentStandard(assessment_id=assessment.id, competency_id=cid))
+    db.session.flush()
+    if recompute and (moved or counts_changed or kind_changed):  # dates, counting and kind weights move levels
+        from gradebook.services.proficiency import compute_section, store
+
+        store(db.session, _section(), compute_section(db.session, _section()))
+    return moved
+
+
 @bp.route("/sections/<int:section_id>/assessments/<int:assessment_id>/edit", methods=["GET", "POST"])
 @roles_required(*TEACHING)
 def edit_assessment(assessment_id: int) -> Any:
@@ -244,24 +266,16 @@ def edit_assessment(assessment_id: int) -> Any:
                 form.standards.errors.append("A standard that already has evidence on this assessment cannot be "
                                              "removed; remove its evidence first.")
             else:
-                assessment.title = form.title.data.strip()
-                assessment.kind = form.kind.data
-                assessment.assessed_on = form.assessed_on.data
-                counts_changed = assessment.counts != bool(form.counts.data)
-                assessment.counts = bool(form.counts.data)
-                assessment.description = form.description.data or ""
-                for cid in current - chosen:
-                    db.session.delete(db.session.get(AssessmentStandard, (assessment.id, cid)))
-                for cid in chosen - current:
-                    db.session.add(AssessmentStandard(assessment_id=assessment.id, competency_id=cid))
-                db.session.flush()
-                if counts_changed or in_use:
-                    from gradebook.services.proficiency import compute_section, store
-
-                    store(db.session, _section(), compute_section(db.session, _section()))
-                db.session.commit()
-                flash("Assessment saved.", "success")
-                return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
+                try:
+                    moved = _apply_assessment_edit(assessment, form, current, chosen, recompute=bool(in_use))
+                except ServiceError as exc:
+                    db.session.rollback()
+                    form.assessed_on.errors.append(str(exc))
+                else:
+                    db.session.commit()
+                    flash("Assessment saved." + (f" {moved} piece{'s' if moved != 1 else ''} of its evidence moved "
+                                                 "to the new date." if moved else ""), "success")
+                    return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("gradebook/assessment_form.html", form=form, assessment=assessment), status
 

@@ -122,6 +122,75 @@ def test_an_assessment_cannot_be_aligned_to_a_standard_outside_the_section(clien
     assert (response.status_code, _count(Assessment)) == (422, 0)
 
 
+# ---------------------------------------------------------------- editing an assessment
+
+def _edit(client: FlaskClient, world: SectionWorld, assessment: Assessment, **changes):  # type: ignore[no-untyped-def]
+    form = _assessment_form(world, title=assessment.title, kind=assessment.kind,
+                            assessed_on=assessment.assessed_on.isoformat(), counts="y" if assessment.counts else None,
+                            standards=[str(s.id) for s in world.standards[:2]])
+    form.update({k: v for k, v in changes.items() if v is not None})
+    for k in [k for k, v in changes.items() if v is None]:
+        form.pop(k, None)
+    return client.post(f"/sections/{world.section.id}/assessments/{assessment.id}/edit", data=form)
+
+
+def _cached_score(world: SectionWorld, student: User, standard: Competency) -> float | None:
+    from gradebook.models import ProficiencyRecord
+
+    return db.session.scalar(select(ProficiencyRecord.score).where(
+        ProficiencyRecord.section_id == world.section.id, ProficiencyRecord.student_id == student.id,
+        ProficiencyRecord.competency_id == standard.id))
+
+
+def test_moving_an_assessments_date_moves_its_evidence_with_revisions_and_recomputes(
+        client: FlaskClient, world: SectionWorld) -> None:
+    student, standard = world.students[0], world.standards[0]
+    early = make_assessment(world, standards=world.standards[:2], title="Early", on=date(2026, 10, 1))
+    late = make_assessment(world, standards=world.standards[:2], title="Late", on=date(2026, 10, 8))
+    _record(world, early, student, standard, 1, on=early.assessed_on)
+    _record(world, late, student, standard, 4, on=late.assessed_on)
+    before = _cached_score(world, student, standard)  # decaying average: the 4 is latest
+    revisions = _count(EvidenceRevision)
+    response = _edit(client, world, early, assessed_on="2026-10-15")  # "Early" was really given after "Late"
+    assert response.status_code == 303
+    moved = db.session.scalar(select(Evidence).where(Evidence.assessment_id == early.id))
+    assert moved.observed_on == date(2026, 10, 15)
+    assert _count(EvidenceRevision) == revisions + 1
+    assert _cached_score(world, student, standard) < before  # now the 1 is latest
+    assert "1 piece of its evidence moved" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_assessment_edit_keeps_evidence_a_teacher_dated_differently(client: FlaskClient,
+                                                                       world: SectionWorld, quiz: Assessment) -> None:
+    _record(world, quiz, world.students[0], world.standards[0], 3, on=date(2026, 10, 2))  # handed in early
+    _record(world, quiz, world.students[1], world.standards[0], 2, on=quiz.assessed_on)
+    _edit(client, world, quiz, assessed_on="2026-10-07")
+    dates = dict(db.session.execute(select(Evidence.student_id, Evidence.observed_on)).all())
+    assert dates == {world.students[0].id: date(2026, 10, 2), world.students[1].id: date(2026, 10, 7)}
+
+
+def test_setting_an_assessment_not_to_count_recomputes_the_levels(client: FlaskClient, world: SectionWorld) -> None:
+    student, standard = world.students[0], world.standards[0]
+    counted = make_assessment(world, standards=world.standards[:2], title="Test", on=date(2026, 10, 1))
+    warmup = make_assessment(world, standards=world.standards[:2], title="Warm-up", kind="practice",
+                             on=date(2026, 10, 8))
+    _record(world, counted, student, standard, 3, on=counted.assessed_on)
+    _record(world, warmup, student, standard, 1, on=warmup.assessed_on)
+    assert _cached_score(world, student, standard) != 3.0
+    assert _edit(client, world, warmup, counts=None).status_code == 303
+    assert _cached_score(world, student, standard) == 3.0
+
+
+def test_an_assessment_edit_with_a_far_future_date_changes_nothing(client: FlaskClient, world: SectionWorld,
+                                                                   quiz: Assessment) -> None:
+    _record(world, quiz, world.students[0], world.standards[0], 3, on=quiz.assessed_on)
+    response = _edit(client, world, quiz, assessed_on="2099-01-01", title="Renamed")
+    db.session.expire_all()
+    assert (response.status_code, b"more than a year away" in response.data) == (422, True)
+    assert (quiz.title, quiz.assessed_on) == ("Forces quiz", ON)
+    assert db.session.scalar(select(Evidence.observed_on)) == ON
+
+
 # ---------------------------------------------------------------- typing into a cell
 
 def test_saving_a_cell_returns_it_marked_saved(client: FlaskClient, world: SectionWorld, quiz: Assessment) -> None:
