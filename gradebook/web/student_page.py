@@ -13,7 +13,9 @@ from gradebook import authz
 from gradebook.authz import roles_required
 from gradebook.extensions import db
 from gradebook.models import (
+    Assessment,
     Comment,
+    Competency,
     Evidence,
     Goal,
     LearnerProfile,
@@ -64,9 +66,12 @@ def student(student_id: int) -> Any:
             select(PortfolioEntryEvidence, Evidence).join(Evidence, Evidence.id == PortfolioEntryEvidence.evidence_id)
             .where(PortfolioEntryEvidence.entry_id.in_(entry_ids))):
         linked.setdefault(link.entry_id, []).append(evidence)
-    evidence_choices = list(db.session.scalars(
-        select(Evidence).where(Evidence.section_id == section.id, Evidence.student_id == pupil.id,
-                               Evidence.deleted_at.is_(None)).order_by(Evidence.observed_on.desc()).limit(60)))
+    evidence_choices = db.session.execute(  # (evidence, assessment title, standard code), newest first
+        select(Evidence, Assessment.title, Competency.code)
+        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
+        .join(Competency, Competency.id == Evidence.competency_id)
+        .where(Evidence.section_id == section.id, Evidence.student_id == pupil.id, Evidence.deleted_at.is_(None))
+        .order_by(Evidence.observed_on.desc(), Evidence.id.desc()).limit(60)).all()
     html = render_template(
         "gradebook/student.html", story=story, pupil=pupil, narrative=narrative, error=error,
         entry_comments=comments_for("entry", entry_ids), linked=linked, evidence_choices=evidence_choices,

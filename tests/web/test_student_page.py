@@ -68,3 +68,22 @@ def test_the_teachers_view_of_a_student_is_audited(client: FlaskClient, login_as
     client.get(f"/sections/{world.section.id}/students/{world.students[0].id}")
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.student_id == world.students[0].id)) == 1
+
+
+def test_evidence_to_link_is_named_by_date_assessment_standard_and_result(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import make_assessment
+
+    world = make_section(students=1)
+    student, standard = world.students[0], world.standards[0]
+    db.session.add(PortfolioEntry(student_id=student.id, title="Lab", visibility="teachers"))
+    quiz = make_assessment(world, standards=[standard], title="Forces quiz", on=date(2026, 10, 5))
+    record_evidence(db.session, world.teacher, section=world.section, student_id=student.id,
+                    competency_id=standard.id, value=CellValue("scored", 3.0), observed_on=quiz.assessed_on,
+                    assessment=quiz)
+    record_evidence(db.session, world.teacher, section=world.section, student_id=student.id,
+                    competency_id=standard.id, value=CellValue("not_yet", None), observed_on=date(2026, 10, 6))
+    db.session.commit()
+    login_as(world.teacher)
+    html = client.get(f"/sections/{world.section.id}/students/{student.id}").get_data(as_text=True)
+    assert f"5 Oct · Forces quiz · {standard.code} · 3</option>" in html
+    assert f"6 Oct · Observation · {standard.code} · not yet</option>" in html
