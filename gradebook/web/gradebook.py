@@ -482,9 +482,14 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
         Override.cleared_at.is_(None)))
     revisions = db.session.scalars(select(EvidenceRevision).where(
         EvidenceRevision.evidence_id.in_([e.id for e, _a, _u in rows])).order_by(EvidenceRevision.changed_at)).all()
+    requests = db.session.scalars(select(ReassessmentRequest).where(
+        ReassessmentRequest.section_id == section.id, ReassessmentRequest.student_id == student.id,
+        ReassessmentRequest.competency_id == standard.id, ReassessmentRequest.status == "open")
+        .order_by(ReassessmentRequest.created_at)).all()
     if form is None:
         form = ObservationForm(formdata=None)
         form.observed_on.data = date.today()
+        form.is_reassessment.data = bool(requests)  # the student asked: what the teacher adds is the reassessment
     if override_form is None:
         override_form = OverrideForm(formdata=None)
     override_form.level.choices = [("", "— use the computed level —")] + [
@@ -501,7 +506,7 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
     return {"student": student, "standard": standard, "rows": rows, "explanation": explanation,
             "artifacts": artifacts,
             "override": override, "form": form, "override_form": override_form, "scale": scale,
-            "revision_count": len(revisions), "message": message,
+            "revision_count": len(revisions), "message": message, "requests": requests,
             "next_step": read.next_step(db.session, standard.id, explanation.level if explanation else None, scale)}
 
 

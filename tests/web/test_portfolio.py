@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -182,6 +183,24 @@ def test_a_reassessment_request_appears_on_the_teachers_reteach_page(client, log
     login_as(world.teacher)
     html = client.get(f"/sections/{world.section.id}/reteach").get_data(as_text=True)
     assert "Waiting for reassessment" in html and "I redid the lab with a partner." in html
+
+
+def test_the_cell_with_an_open_request_shows_it_and_offers_the_observation_as_the_reassessment(
+        client, login_as, world, student) -> None:
+    login_as(student)
+    client.post(reassessment_url(world), data={"note": "I redid the lab with a partner."})
+    login_as(world.teacher)
+    detail = f"/sections/{world.section.id}/students/{student.id}/standards/{world.standards[0].id}"
+    html = client.get(detail).get_data(as_text=True)
+    assert "asked for a reassessment" in html and "I redid the lab with a partner." in html
+    assert re.search(r'<input[^>]*checked[^>]*name="is_reassessment"|<input[^>]*name="is_reassessment"[^>]*checked', html)
+    client.post(f"{detail}/observations", data={"value": "3", "observed_on": date.today().isoformat(),
+                                                "is_reassessment": "y"})
+    assert db.session.scalar(select(ReassessmentRequest.status)) == "done"
+    html = client.get(detail).get_data(as_text=True)
+    assert "asked for a reassessment" not in html
+    assert not re.search(r'<input[^>]*checked[^>]*name="is_reassessment"|<input[^>]*name="is_reassessment"[^>]*checked',
+                         html)
 
 
 def test_a_second_reassessment_request_is_told_it_already_asked(client, login_as, world, student) -> None:
