@@ -81,7 +81,8 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        response.vary.add("HX-Request")
+        for header in ("HX-Request", "HX-Boosted", "HX-Request-Type"):  # what is_fragment_request reads
+            response.vary.add(header)
         return response
 
     @app.errorhandler(CSRFError)
