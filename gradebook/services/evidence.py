@@ -201,7 +201,7 @@ def record_evidence(
         evidence.updated_at = now
         _flush_versioned(session, evidence)
         _revise(session, evidence, actor, "update", old)
-    refresh_student(session, section, student_id)
+    refresh_student(session, section, student_id, competency_id)
     return evidence
 
 
@@ -259,7 +259,7 @@ def remove_evidence(session: Session, actor: User, evidence: Evidence, expected_
     evidence.deleted_by_id = actor.id
     _flush_versioned(session, evidence)
     _revise(session, evidence, actor, "delete", old)
-    refresh_student(session, section, evidence.student_id)
+    refresh_student(session, section, evidence.student_id, evidence.competency_id)
 
 
 def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
@@ -277,7 +277,7 @@ def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
     evidence.deleted_by_id = None
     _flush_versioned(session, evidence)
     _revise(session, evidence, actor, "restore", old)
-    refresh_student(session, section, evidence.student_id)
+    refresh_student(session, section, evidence.student_id, evidence.competency_id)
 
 
 def set_override(session: Session, actor: User, *, section: Section, student_id: int, competency_id: int,
@@ -305,5 +305,5 @@ def set_override(session: Session, actor: User, *, section: Section, student_id:
                             level_points=level_points, reason=reason, created_by_id=actor.id)
         session.add(override)
         session.flush()
-    refresh_student(session, section, student_id)
+    refresh_student(session, section, student_id, competency_id)
     return override

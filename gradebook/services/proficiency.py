@@ -361,9 +361,57 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
     return report
 
 
-def refresh_student(session: Session, section: Section, student_id: int) -> None:
-    """Refresh one student's cache in a section: called in the transaction of every evidence write."""
-    store(session, section, compute_section(session, section, [student_id]), [student_id])
+def refresh_student(session: Session, section: Section, student_id: int, competency_id: int | None = None) -> None:
+    """Refresh one student's cache in a section: called in the transaction of every evidence write.
+
+    With ``competency_id`` (the standard the write touched) only that standard and its parent are computed;
+    the parent's other standards come from the cache, which every write keeps current (``recompute`` proves
+    it: zero differences). Without it, or for a standard the section does not assess, all of the student's
+    rows are rebuilt.
+    """
+    ctx = section_context(session, section) if competency_id is not None else None
+    if ctx is None or competency_id not in ctx.parent_of:
+        store(session, section, compute_section(session, section, [student_id]), [student_id])
+        return
+    parent_id = ctx.parent_of[competency_id]
+    siblings = ctx.children_of.get(parent_id, []) if parent_id is not None else [competency_id]
+    rows = session.execute(
+        select(*_EVIDENCE_COLUMNS[2:])
+        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
+        .where(Evidence.section_id == section.id, Evidence.student_id == student_id,
+               Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None), Evidence.status == "scored"))
+    computed = {(student_id, competency_id): compute_standard(ctx, [_observation(ctx.policy, *row) for row in rows])}
+    if parent_id is not None:
+        overrides = dict(session.execute(
+            select(Override.competency_id, Override.level_points).where(
+                Override.section_id == section.id, Override.student_id == student_id, Override.cleared_at.is_(None),
+                Override.competency_id.in_(siblings))).all())
+        cached = dict(session.execute(
+            select(ProficiencyRecord.competency_id, ProficiencyRecord.score).where(
+                ProficiencyRecord.section_id == section.id, ProficiencyRecord.student_id == student_id,
+                ProficiencyRecord.competency_id.in_([c for c in siblings if c != competency_id]))).all())
+        cached[competency_id] = computed[(student_id, competency_id)].score
+        child_scores = {cid: overrides.get(cid, cached.get(cid)) for cid in siblings}
+        computed[(student_id, parent_id)] = compute_parent(ctx, parent_id, child_scores)
+    _store_rows(session, section, computed)
+
+
+def _store_rows(session: Session, section: Section, computed: dict[tuple[int, int], Computed]) -> None:
+    """Write a few computed rows (update or insert), leaving every other row of the cache alone."""
+    keys = list(computed)
+    existing = {
+        (r.student_id, r.competency_id): r
+        for r in session.scalars(select(ProficiencyRecord).where(
+            ProficiencyRecord.section_id == section.id,
+            ProficiencyRecord.student_id.in_({k[0] for k in keys}),
+            ProficiencyRecord.competency_id.in_({k[1] for k in keys})))
+    }
+    for key, value in computed.items():
+        record = existing.get(key)
+        if record is None:
+            record = ProficiencyRecord(student_id=key[0], competency_id=key[1], section_id=section.id)
+            session.add(record)
+        _apply(record, value)
 
 
 def recompute(session: Session, section_ids: Iterable[int] | None = None) -> RecomputeReport:

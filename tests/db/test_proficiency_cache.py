@@ -114,3 +114,45 @@ def test_practice_set_not_to_count_leaves_the_level_alone_even_when_the_policy_w
     assert (result.score, result.count) == (3.0, 1)
     assert "Warm-up: 1 (not counted" in str(result.explanation)
     assert recompute(db.session).differences == 0
+
+
+def test_every_write_refreshes_only_its_standard_and_parent_and_the_cache_still_matches_a_full_recompute(
+        app: Flask) -> None:
+    """Saves refresh one standard and its parent, reading the parent's other standards from the cache. A
+    long random mix of writes (scores, statuses, removals, restores, overrides, on standards under two
+    parents and several roll-up rules) must leave exactly what a rebuild from evidence alone gives."""
+    import random
+
+    from gradebook.services.evidence import remove_evidence, restore_evidence, set_override
+
+    rng = random.Random(20261123)
+    world = make_section(students=3, standards=8)  # two parents of four standards
+    for rollup in ("average", "lowest", "all_at_mastery"):
+        world.section.policy = {"method": "decaying_average", "min_evidence": 2, "rollup": rollup}
+        recompute(db.session, [world.section.id])
+        db.session.commit()
+        pieces: list[Evidence] = []
+        for step in range(40):
+            student = rng.choice(world.students)
+            standard = rng.choice(world.standards)
+            roll = rng.random()
+            if roll < 0.55 or not pieces:
+                value = CellValue("scored", float(rng.randint(1, 4))) if rng.random() < 0.85 else \
+                    CellValue(rng.choice(["missing", "excused", "not_yet"]), None)
+                pieces.append(record_evidence(db.session, world.teacher, section=world.section,
+                                              student_id=student.id, competency_id=standard.id, value=value,
+                                              observed_on=date(2026, 9, 1 + step % 28)))
+            elif roll < 0.75:
+                piece = rng.choice(pieces)
+                if piece.deleted_at is None:
+                    remove_evidence(db.session, world.teacher, piece)
+                else:
+                    restore_evidence(db.session, world.teacher, piece)
+            else:
+                set_override(db.session, world.teacher, section=world.section, student_id=student.id,
+                             competency_id=standard.id, level_points=rng.choice([None, 1.0, 2.0, 3.0, 4.0]),
+                             reason="Seen in class.")
+            db.session.commit()
+        report = recompute(db.session, [world.section.id])
+        assert report.differences == 0, report.changed[:5]
+        db.session.rollback()
