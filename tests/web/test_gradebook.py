@@ -499,12 +499,13 @@ def small_and_large(app, login_as):  # type: ignore[no-untyped-def]
     return small, large
 
 
-@pytest.mark.parametrize("page", ["grid", "entry"])
+@pytest.mark.parametrize("page", ["grid", "entry", "reteach"])
 def test_teacher_pages_issue_the_same_number_of_queries_for_1_and_35_students(
         client: FlaskClient, count_queries, small_and_large, page: str) -> None:  # type: ignore[no-untyped-def]
     counts = []
     for world, assessment in small_and_large:
-        url = f"/sections/{world.section.id}" + (f"/assessments/{assessment.id}" if page == "entry" else "")
+        url = f"/sections/{world.section.id}" + {"grid": "", "entry": f"/assessments/{assessment.id}",
+                                                 "reteach": "/reteach"}[page]
         with count_queries() as queries:
             response = client.get(url)
         assert response.status_code == 200
