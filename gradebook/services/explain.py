@@ -18,7 +18,7 @@ def observations(session: Session, section: Section, student_id: int, competency
         .where(Evidence.section_id == section.id, Evidence.student_id == student_id,
                Evidence.competency_id == competency_id, Evidence.status == "scored", Evidence.deleted_at.is_(None))
     ).all()
-    return [observation_for(e, a, policy) for e, a in rows]
+    return sorted((observation_for(e, a, policy) for e, a in rows), key=lambda o: o.ref)  # as the cache
 
 
 def for_standard(session: Session, section: Section, student_id: int, competency_id: int) -> prof.Result:

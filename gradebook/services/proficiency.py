@@ -160,6 +160,10 @@ def _observation(policy: prof.Policy, evidence_id: int, score: float | None, obs
     )
 
 
+def _by_ref(observation: prof.Observation) -> int:
+    return observation.ref  # type: ignore[no-any-return]  # the evidence id
+
+
 # Columns, not entities: recomputing a district reads millions of rows, and ORM objects cost ~5× more.
 _EVIDENCE_COLUMNS = (Evidence.student_id, Evidence.competency_id, Evidence.id, Evidence.score, Evidence.observed_on,
                      Evidence.recorded_at, Evidence.is_reassessment, Assessment.kind, Assessment.counts,
@@ -272,6 +276,8 @@ def compute_section(session: Session, section: Section, student_ids: Iterable[in
     policy = ctx.policy
     for student_id, competency_id, *rest in evidence_rows:
         by_cell[(student_id, competency_id)].append(_observation(policy, *rest))
+    for observations in by_cell.values():  # a fixed order whatever the database returns: evidence observed and
+        observations.sort(key=_by_ref)      # recorded at the same moment keeps the order it was entered in
     overrides = {
         (o.student_id, o.competency_id): o.level_points
         for o in session.scalars(select(Override).where(Override.section_id == section.id,
@@ -380,7 +386,8 @@ def refresh_student(session: Session, section: Section, student_id: int, compete
         .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
         .where(Evidence.section_id == section.id, Evidence.student_id == student_id,
                Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None), Evidence.status == "scored"))
-    computed = {(student_id, competency_id): compute_standard(ctx, [_observation(ctx.policy, *row) for row in rows])}
+    observations = sorted((_observation(ctx.policy, *row) for row in rows), key=_by_ref)  # as compute_section
+    computed = {(student_id, competency_id): compute_standard(ctx, observations)}
     if parent_id is not None:
         overrides = dict(session.execute(
             select(Override.competency_id, Override.level_points).where(

@@ -156,3 +156,27 @@ def test_every_write_refreshes_only_its_standard_and_parent_and_the_cache_still_
         report = recompute(db.session, [world.section.id])
         assert report.differences == 0, report.changed[:5]
         db.session.rollback()
+
+
+def test_evidence_observed_and_recorded_at_the_same_moment_is_taken_in_the_order_it_was_entered(app: Flask) -> None:
+    """Ties on date and recorded time go by evidence id, whatever order the database returns rows in (the row
+    with the higher id is written first, so a PostgreSQL heap scan meets it first)."""
+    from gradebook.models import utcnow
+    from gradebook.services import explain
+    from gradebook.services.proficiency import refresh_student
+
+    world = make_section(students=1, standards=1)
+    world.section.policy = {"method": "decaying_average", "weight": 0.65, "min_evidence": 1}
+    student, standard = world.students[0], world.standards[0]
+    now = utcnow()
+    for evidence_id, score in ((900, 4.0), (800, 1.0)):  # entered first: id 800, a 1; then id 900, a 4
+        db.session.add(Evidence(id=evidence_id, student_id=student.id, section_id=world.section.id,
+                                competency_id=standard.id, status="scored", score=score,
+                                observed_on=date(2026, 10, 5), recorded_by_id=world.teacher.id, recorded_at=now,
+                                updated_at=now))
+        db.session.flush()
+    refresh_student(db.session, world.section, student.id, standard.id)
+    db.session.commit()
+    assert _cache()[(student.id, standard.id)] == 2.95  # 1 × 0.35 + 4 × 0.65, not 4 × 0.35 + 1 × 0.65
+    assert explain.for_standard(db.session, world.section, student.id, standard.id).score == 2.95
+    assert recompute(db.session).differences == 0
