@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
-from gradebook.models import Assessment, Evidence, Section
-from gradebook.services.proficiency import observation_for, policy_for, scale_for
+from gradebook.models import Section
+from gradebook.services.proficiency import cell_observations, policy_for, scale_for
 
 
 def observations(session: Session, section: Section, student_id: int, competency_id: int,
                  policy: prof.Policy | None = None) -> list[prof.Observation]:
-    policy = policy or policy_for(session, section)
-    rows = session.execute(
-        select(Evidence, Assessment).outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
-        .where(Evidence.section_id == section.id, Evidence.student_id == student_id,
-               Evidence.competency_id == competency_id, Evidence.status == "scored", Evidence.deleted_at.is_(None))
-    ).all()
-    return sorted((observation_for(e, a, policy) for e, a in rows), key=lambda o: o.ref)  # as the cache
+    return cell_observations(session, section.id, student_id, competency_id, policy or policy_for(session, section))
 
 
 def for_standard(session: Session, section: Section, student_id: int, competency_id: int) -> prof.Result:

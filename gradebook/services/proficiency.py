@@ -139,13 +139,6 @@ def policy_for(session: Session, section: Section) -> prof.Policy:
 
 # ---------------------------------------------------------------- evidence → observations
 
-def observation_for(evidence: Evidence, assessment: Assessment | None, policy: prof.Policy) -> prof.Observation:
-    return _observation(policy, evidence.id, evidence.score, evidence.observed_on, evidence.recorded_at,
-                        evidence.is_reassessment, assessment.kind if assessment is not None else None,
-                        assessment.counts if assessment is not None else True,
-                        assessment.title if assessment is not None else None)
-
-
 def _observation(policy: prof.Policy, evidence_id: int, score: float | None, observed_on: date,
                  recorded_at: Any, is_reassessment: bool, assessment_kind: str | None, counts: bool,
                  assessment_title: str | None) -> prof.Observation:
@@ -168,6 +161,19 @@ def _by_ref(observation: prof.Observation) -> int:
 _EVIDENCE_COLUMNS = (Evidence.student_id, Evidence.competency_id, Evidence.id, Evidence.score, Evidence.observed_on,
                      Evidence.recorded_at, Evidence.is_reassessment, Assessment.kind, Assessment.counts,
                      Assessment.title)
+
+
+def cell_observations(session: Session, section_id: int, student_id: int, competency_id: int,
+                      policy: prof.Policy) -> list[prof.Observation]:
+    """One student's scored evidence on one standard, in the order compute_section takes it (by id, so pieces
+    observed and recorded at the same moment keep the order they were entered in)."""
+    rows = session.execute(
+        select(*_EVIDENCE_COLUMNS[2:])
+        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
+        .where(Evidence.section_id == section_id, Evidence.student_id == student_id,
+               Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None), Evidence.status == "scored")
+        .order_by(Evidence.id))
+    return [_observation(policy, *row) for row in rows]
 
 
 @dataclass
@@ -276,8 +282,8 @@ def compute_section(session: Session, section: Section, student_ids: Iterable[in
     policy = ctx.policy
     for student_id, competency_id, *rest in evidence_rows:
         by_cell[(student_id, competency_id)].append(_observation(policy, *rest))
-    for observations in by_cell.values():  # a fixed order whatever the database returns: evidence observed and
-        observations.sort(key=_by_ref)      # recorded at the same moment keeps the order it was entered in
+    for observations in by_cell.values():  # by id whatever order the database returns, as cell_observations
+        observations.sort(key=_by_ref)
     overrides = {
         (o.student_id, o.competency_id): o.level_points
         for o in session.scalars(select(Override).where(Override.section_id == section.id,
@@ -379,16 +385,11 @@ def refresh_student(session: Session, section: Section, student_id: int, compete
     if ctx is None or competency_id not in ctx.parent_of:
         store(session, section, compute_section(session, section, [student_id]), [student_id])
         return
-    parent_id = ctx.parent_of[competency_id]
-    siblings = ctx.children_of.get(parent_id, []) if parent_id is not None else [competency_id]
-    rows = session.execute(
-        select(*_EVIDENCE_COLUMNS[2:])
-        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
-        .where(Evidence.section_id == section.id, Evidence.student_id == student_id,
-               Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None), Evidence.status == "scored"))
-    observations = sorted((_observation(ctx.policy, *row) for row in rows), key=_by_ref)  # as compute_section
+    observations = cell_observations(session, section.id, student_id, competency_id, ctx.policy)
     computed = {(student_id, competency_id): compute_standard(ctx, observations)}
+    parent_id = ctx.parent_of[competency_id]
     if parent_id is not None:
+        siblings = ctx.children_of[parent_id]
         overrides = dict(session.execute(
             select(Override.competency_id, Override.level_points).where(
                 Override.section_id == section.id, Override.student_id == student_id, Override.cleared_at.is_(None),
