@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
@@ -215,22 +215,45 @@ def open_reassessment_requests(session: Session, section_id: int) -> list[tuple[
     ).all())
 
 
+OUTSTANDING = ("missing", "not_yet")
+
+
+def _outstanding(query: Select) -> Select:
+    """Restrict a query on Evidence to live missing or not-yet work of students still enrolled."""
+    return (query.join(Enrollment, (Enrollment.section_id == Evidence.section_id)
+                       & (Enrollment.student_id == Evidence.student_id))
+            .where(Evidence.status.in_(OUTSTANDING), Evidence.deleted_at.is_(None), Enrollment.active.is_(True)))
+
+
+def outstanding_counts(session: Session, section_ids: list[int]) -> dict[int, int]:
+    """Section id -> how many pieces of work are missing or not yet in (one query)."""
+    return dict(session.execute(_outstanding(
+        select(Evidence.section_id, func.count()).where(Evidence.section_id.in_(section_ids))
+    ).group_by(Evidence.section_id)).all())
+
+
 def outstanding_work(session: Session, section_id: int) -> list[tuple[User, list[tuple[Evidence, Assessment | None, Competency]]]]:
     """Missing and not-yet evidence of the section's enrolled students, by student (one query)."""
-    rows = session.execute(
+    rows = session.execute(_outstanding(
         select(Evidence, Assessment, Competency, User)
         .join(User, User.id == Evidence.student_id)
         .join(Competency, Competency.id == Evidence.competency_id)
-        .join(Enrollment, (Enrollment.section_id == Evidence.section_id) & (Enrollment.student_id == Evidence.student_id))
         .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
-        .where(Evidence.section_id == section_id, Evidence.status.in_(("missing", "not_yet")),
-               Evidence.deleted_at.is_(None), Enrollment.active.is_(True))
-        .order_by(User.name, User.id, Evidence.observed_on, Evidence.id)
-    ).all()
+        .where(Evidence.section_id == section_id)
+    ).order_by(User.name, User.id, Evidence.observed_on, Evidence.id)).all()
     by_student: dict[int, tuple[User, list[tuple[Evidence, Assessment | None, Competency]]]] = {}
     for evidence, assessment, competency, student in rows:
         by_student.setdefault(student.id, (student, []))[1].append((evidence, assessment, competency))
     return list(by_student.values())
+
+
+def open_requests_for(session: Session, section_id: int, student_id: int,
+                      competency_id: int) -> list[ReassessmentRequest]:
+    """A student's open reassessment requests on one standard, oldest first."""
+    return list(session.scalars(select(ReassessmentRequest).where(
+        ReassessmentRequest.section_id == section_id, ReassessmentRequest.student_id == student_id,
+        ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open")
+        .order_by(ReassessmentRequest.created_at)))
 
 
 def today() -> date:

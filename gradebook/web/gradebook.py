@@ -29,7 +29,7 @@ from gradebook.models import (
     SectionTeacher,
     User,
 )
-from gradebook.services import ServiceError, StaleWrite
+from gradebook.services import ServiceError, StaleWrite, proficiency
 from gradebook.services import evidence as evidence_service
 from gradebook.services import gradebook as read
 from gradebook.services.proficiency import scale_for
@@ -114,12 +114,7 @@ def my_sections() -> str:
         select(ReassessmentRequest.section_id, func.count())
         .where(ReassessmentRequest.section_id.in_(ids), ReassessmentRequest.status == "open")
         .group_by(ReassessmentRequest.section_id)).all())
-    missing = dict(db.session.execute(
-        select(Evidence.section_id, func.count())
-        .join(Enrollment, (Enrollment.section_id == Evidence.section_id) & (Enrollment.student_id == Evidence.student_id))
-        .where(Evidence.section_id.in_(ids), Evidence.status.in_(("missing", "not_yet")), Evidence.deleted_at.is_(None),
-               Enrollment.active.is_(True))
-        .group_by(Evidence.section_id)).all())
+    missing = read.outstanding_counts(db.session, ids)
     replies = db.session.execute(
         select(FeedbackReply, User, Evidence, Competency)
         .join(User, User.id == FeedbackReply.author_id)
@@ -242,9 +237,7 @@ def _apply_assessment_edit(assessment: Assessment, form: AssessmentForm, current
         db.session.add(AssessmentStandard(assessment_id=assessment.id, competency_id=cid))
     db.session.flush()
     if recompute and (moved or counts_changed or kind_changed):  # dates, counting and kind weights move levels
-        from gradebook.services.proficiency import compute_section, store
-
-        store(db.session, _section(), compute_section(db.session, _section()))
+        proficiency.recompute(db.session, [_section().id])
     return moved
 
 
@@ -482,10 +475,7 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
         Override.cleared_at.is_(None)))
     revisions = db.session.scalars(select(EvidenceRevision).where(
         EvidenceRevision.evidence_id.in_([e.id for e, _a, _u in rows])).order_by(EvidenceRevision.changed_at)).all()
-    requests = db.session.scalars(select(ReassessmentRequest).where(
-        ReassessmentRequest.section_id == section.id, ReassessmentRequest.student_id == student.id,
-        ReassessmentRequest.competency_id == standard.id, ReassessmentRequest.status == "open")
-        .order_by(ReassessmentRequest.created_at)).all()
+    requests = read.open_requests_for(db.session, section.id, student.id, standard.id)
     if form is None:
         form = ObservationForm(formdata=None)
         form.observed_on.data = date.today()
@@ -559,9 +549,7 @@ def add_observation(student_id: int, competency_id: int) -> Any:
 def _close_requests(student_id: int, competency_id: int) -> None:
     from gradebook.models import utcnow
 
-    for req in db.session.scalars(select(ReassessmentRequest).where(
-            ReassessmentRequest.section_id == _section().id, ReassessmentRequest.student_id == student_id,
-            ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open")):
+    for req in read.open_requests_for(db.session, _section().id, student_id, competency_id):
         req.status, req.resolved_at, req.resolved_by_id = "done", utcnow(), current_user.id
 
 
