@@ -62,3 +62,9 @@ document.body.addEventListener("proficiencyChanged", () => {
 document.addEventListener("click", (event) => {
   if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
 });
+
+// A read-only link to copy (set-password links after a roster import) is selected whole when focused.
+document.addEventListener("focusin", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.hasAttribute("data-select-on-focus")) input.select();
+});
