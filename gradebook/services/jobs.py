@@ -111,8 +111,7 @@ def report_as_dict(report: Any) -> dict[str, Any]:
             out["framework"] = {"id": getattr(value, "id", None), "title": str(getattr(value, "title", value))}
         elif isinstance(value, dict):
             if value:
-                out["facts"].append([label, ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in value.items()
-                                                      if v)])
+                out["facts"].append([label, ", ".join(f"{v} {_noun(k, v)}" for k, v in value.items() if v)])
         elif isinstance(value, (list, tuple)):
             if value:
                 out["lists"][label] = [str(v) for v in value][:500]
@@ -171,3 +170,9 @@ def start(app: Flask, job_id: int) -> None:
         run_job(app, job_id)
         return
     threading.Thread(target=run_job, args=(app, job_id), daemon=True, name=f"import-{job_id}").start()
+
+
+def _noun(key: str, count: int) -> str:
+    """A count's key as words, singular for one: ("guardian_links", 1) -> "guardian link"."""
+    words = key.replace("_", " ")
+    return words[:-1] if count == 1 and words.endswith("s") else words

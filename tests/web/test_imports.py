@@ -167,3 +167,16 @@ def test_a_job_that_died_with_its_server_says_so_instead_of_polling_for_ever(app
     page = client.get(f"/admin/imports/{job.id}").get_data(as_text=True)
     assert ("did not finish" in page, "hx-trigger" in page, db.session.get(ImportJob, job.id).status) == \
         (True, False, "failed")
+
+
+def test_report_counts_read_as_words_singular_for_one() -> None:
+    from collections import Counter
+    from dataclasses import dataclass, field
+
+    from gradebook.services.jobs import report_as_dict
+
+    @dataclass
+    class Report:
+        created: Counter = field(default_factory=lambda: Counter(terms=1, guardian_links=2))
+
+    assert report_as_dict(Report())["facts"] == [["created", "1 term, 2 guardian links"]]
