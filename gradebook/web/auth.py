@@ -31,24 +31,28 @@ def load_user(user_id: str) -> User | None:
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254),
-                                            Regexp(accounts.EMAIL_RE, message="Enter a valid email address.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+                                            Regexp(accounts.EMAIL_RE, message="Enter a valid email address.")],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me logged in on this device")
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
-                                                                     Length(max=200)])
+                                                                     Length(max=200)],
+                                     render_kw={"autocomplete": "current-password"})
     new_password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
-                                                             Length(max=200)])
+                                                             Length(max=200)], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("New password again", validators=[DataRequired("Type the new password again."),
-                                                              Length(max=200)])
+                                                              Length(max=200)], render_kw={"autocomplete": "new-password"})
 
 
 class SetPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[DataRequired("Choose a password."), Length(max=200)])
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a password."), Length(max=200)],
+                                 render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Password again", validators=[DataRequired("Type the password again."),
-                                                          Length(max=200)])
+                                                          Length(max=200)], render_kw={"autocomplete": "new-password"})
 
 
 def landing_url(user: User) -> str:
