@@ -37,7 +37,7 @@ from gradebook.models import (
     Term,
     User,
 )
-from gradebook.services.demo import DEFAULT_LEVELS
+from gradebook.proficiency import DEFAULT_LEVELS
 
 SEED = 20260901
 SCORES = (1, 2, 2, 3, 3, 3, 4)  # the spread proficiency_compute.py uses: 1–4, centred near mastery
@@ -138,7 +138,7 @@ def build(
                             {"name": "Four-level scale", "allow_decimals": True, "version": 1}).scalar_one()
     conn.execute(insert(ScaleLevel.__table__), [
         {"scale_id": scale_id, "points": p, "label": label, "colour": colour, "is_mastery": mastery,
-         "description": description} for p, label, colour, mastery, description in DEFAULT_LEVELS])
+         "description": description} for p, label, colour, mastery, description, _symbol in DEFAULT_LEVELS])
     school_id = conn.execute(insert(School.__table__).returning(School.id), {
         "name": "Benchmark District", "sourced_id": None, "default_scale_id": scale_id,
         "default_policy": {"method": "decaying_average", "weight": 0.65, "min_evidence": 1}, "version": 1,

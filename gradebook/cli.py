@@ -38,7 +38,7 @@ def create_user_command(email: str, name: str, role: str, password: str | None) 
 @gradebook_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Build the demo school (deterministic) and print its logins. Does nothing if it is already there."""
-    from gradebook.services.demo import DEMO_PASSWORD, seed_demo
+    from gradebook.demo import DEMO_PASSWORD, seed_demo
 
     try:
         logins = seed_demo(db.session)
@@ -66,11 +66,11 @@ def recompute_command(section_ids: tuple[int, ...]) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from gradebook import cli_backup
+    from gradebook.interop import cli_backup
 
     cli_backup.register(gradebook_cli)
     try:
-        from gradebook import cli_imports
+        from gradebook.interop import cli_imports
     except ImportError:  # the importers are not there yet
         pass
     else:

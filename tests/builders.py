@@ -28,8 +28,8 @@ from gradebook.models import (
     User,
 )
 from gradebook.services.accounts import create_user
-from gradebook.services.demo import default_scale
 from gradebook.services.evidence import CellValue, record_evidence
+from gradebook.services.proficiency import default_scale_row
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -46,7 +46,7 @@ def make_user(role: str = "teacher", name: str | None = None, **kwargs) -> User:
 def make_school() -> School:
     school = db.session.query(School).first()
     if school is None:
-        scale = default_scale(db.session)
+        scale = default_scale_row(db.session)
         school = School(name="Test School", default_scale_id=scale.id,
                         default_policy={"method": "decaying_average", "weight": 0.65, "min_evidence": 1})
         db.session.add(school)

@@ -32,7 +32,7 @@ from .methods import (
 from .observation import Observation
 from .policy import TEACHER_JUDGEMENT, OverriddenResult, Policy, apply_override, compute_with_policy
 from .rollup import ROLLUP_RULES, ChildResult, RollupResult, rollup
-from .scale import DEFAULT_SCALE, Level, Scale, contrast_ratio
+from .scale import DEFAULT_LEVELS, DEFAULT_SCALE, DEFAULT_SCALE_NAME, Level, Scale, contrast_ratio
 from .signals import FLAG_CODES, TRENDS, Flag, flags, trend
 
 __all__ = [
@@ -40,7 +40,9 @@ __all__ = [
     "DEFAULT_METHOD",
     "DEFAULT_MIN_EVIDENCE",
     "DEFAULT_N",
+    "DEFAULT_LEVELS",
     "DEFAULT_SCALE",
+    "DEFAULT_SCALE_NAME",
     "DEFAULT_WEIGHT",
     "FLAG_CODES",
     "METHODS",

@@ -188,39 +188,14 @@ class Scale:
         raise ValueError(f"No level has {points!r} points. Choose one of: {choices}.")
 
 
-DEFAULT_SCALE = Scale(
-    (
-        Level(
-            4,
-            "Exceeds",
-            "#1a7f5a",
-            False,
-            "Uses the skill confidently and extends it to new, more complex situations.",
-            "★",
-        ),
-        Level(
-            3,
-            "Meets",
-            "#1f5fa8",
-            True,
-            "Shows the skill independently and consistently: the goal for this standard.",
-            "✓",
-        ),
-        Level(
-            2,
-            "Approaching",
-            "#f2c14e",
-            False,
-            "Shows much of the skill, sometimes with support; getting close.",
-            "◐",
-        ),
-        Level(
-            1,
-            "Beginning",
-            "#d8c8f0",
-            False,
-            "Is starting to build the skill, with support.",
-            "○",
-        ),
-    )
+# The default scale every new school starts with: (points, label, colour, is mastery, description, symbol).
+# The one source of it: the database's first scale row and the importers take these values.
+DEFAULT_LEVELS: tuple[tuple[int, str, str, bool, str, str], ...] = (
+    (4, "Exceeds", "#1a7f5a", False, "Goes beyond the standard: applies it in new situations on their own.", "★"),
+    (3, "Meets", "#2a6fb0", True, "Has mastered the standard: does it accurately and independently.", "✓"),
+    (2, "Approaching", "#b7791f", False, "Getting there: does it with some support; a few gaps remain.", "◐"),
+    (1, "Beginning", "#8a4fb0", False, "Starting out: does parts of it with close guidance.", "○"),
 )
+DEFAULT_SCALE_NAME = "Four-level scale"
+
+DEFAULT_SCALE = Scale(tuple(Level(*row) for row in DEFAULT_LEVELS))

@@ -1,4 +1,6 @@
-"""Use cases. Each public function validates, writes, and leaves committing to the caller's transaction."""
+"""The use cases of the product: evidence, the proficiency cache, gradebook reads, portfolio, accounts,
+policy, artifacts, comments. Each public function validates, writes, and leaves committing to the caller's
+transaction. Services import models and the pure proficiency core, never `interop` or `web`."""
 
 
 class ServiceError(ValueError):

@@ -113,10 +113,21 @@ def _load_scale_row(session: Session, section: Section | None) -> ProficiencySca
     else:
         row = session.scalar(select(ProficiencyScale).order_by(ProficiencyScale.id).limit(1))
     if row is None:
-        from gradebook.services.demo import default_scale
-
-        row = default_scale(session)
+        row = default_scale_row(session)
     return row
+
+
+def default_scale_row(session: Session) -> ProficiencyScale:
+    """The default scale's row (gradebook.proficiency.DEFAULT_LEVELS), created on first use."""
+    scale = session.scalar(select(ProficiencyScale).where(ProficiencyScale.name == prof.DEFAULT_SCALE_NAME))
+    if scale is None:
+        scale = ProficiencyScale(name=prof.DEFAULT_SCALE_NAME, allow_decimals=True)
+        for points, label, colour, mastery, description, _symbol in prof.DEFAULT_LEVELS:
+            scale.levels.append(ScaleLevel(points=points, label=label, colour=colour, is_mastery=mastery,
+                                           description=description))
+        session.add(scale)
+        session.flush()
+    return scale
 
 
 def scale_for(session: Session, section: Section | None) -> prof.Scale:

@@ -36,7 +36,7 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 
 
 def register_web(app: Flask) -> None:
-    from gradebook.web import (  # noqa: F401  (admin_people and section_settings add routes)
+    from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
         admin,
         admin_imports,
         admin_people,
@@ -44,6 +44,8 @@ def register_web(app: Flask) -> None:
         auth,
         family,
         gradebook,
+        gradebook_cell,
+        gradebook_entry,
         main,
         portfolio,
         section_settings,

@@ -84,8 +84,8 @@ def export_school() -> Any:
     """The whole school as a zip: JSON and CSV of every table, evidence revisions included."""
     from flask import Response
 
+    from gradebook.interop.export import school_zip
     from gradebook.models import AuditEvent
-    from gradebook.services.export import school_zip
 
     data = school_zip(db.session)
     db.session.add(AuditEvent(actor_id=current_user.id, action="export.school"))

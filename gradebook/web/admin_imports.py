@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from gradebook.authz import roles_required
 from gradebook.extensions import db
+from gradebook.interop import jobs
 from gradebook.models import ImportJob
-from gradebook.services import ServiceError, jobs
+from gradebook.services import ServiceError
 from gradebook.web import render_page_or_fragment
 from gradebook.web.admin import bp
 

@@ -29,7 +29,7 @@ from gradebook.models import (
 )
 from gradebook.services import ServiceError
 from gradebook.services.accounts import create_user, find_user_by_email, issue_set_password_link
-from gradebook.services.proficiency import compute_section, store
+from gradebook.services.proficiency import recompute
 from gradebook.web.admin import bp
 
 PAGE = 50
@@ -199,7 +199,7 @@ def section(section_id: int) -> Any:
                     else:
                         db.session.add(SectionStandard(section_id=section.id, competency_id=cid, position=position))
                 db.session.flush()
-                store(db.session, section, compute_section(db.session, section))
+                recompute(db.session, [section.id])
                 message = f"{len(valid)} standards chosen; levels recomputed. Evidence is kept even for standards removed."
             elif action == "enrol":
                 emails = [e.strip() for e in (request.form.get("emails") or "").replace(",", "\n").splitlines() if e.strip()]
@@ -222,7 +222,7 @@ def section(section_id: int) -> Any:
                 if unknown:
                     raise ServiceError("No student account for: " + ", ".join(unknown[:10]) + ". Nothing was changed.")
                 db.session.flush()
-                store(db.session, section, compute_section(db.session, section))
+                recompute(db.session, [section.id])
                 message = f"{added} students enrolled."
             elif action == "unenrol":
                 enrolment = db.session.get(Enrollment, request.form.get("enrollment_id", type=int) or 0)

@@ -86,7 +86,7 @@ def comment_goal(student_id: int, goal_id: int) -> Response:
 @roles_required("student", "guardian", "teacher", "admin")
 def record(student_id: int) -> Response:
     """The student's full record as one file a family can keep."""
-    from gradebook.services.export import student_record
+    from gradebook.interop.export import student_record
 
     html = student_record(db.session, g.student)
     audit_view(db.session, current_user, g.student, "record_export")

@@ -23,8 +23,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from gradebook import create_app
-from gradebook.cli_backup import register
+from gradebook.demo import seed_demo
 from gradebook.extensions import db
+from gradebook.interop.backup import MANIFEST, backup, portable_tables, restore
+from gradebook.interop.cli_backup import register
 from gradebook.models import (
     Artifact,
     Comment,
@@ -44,8 +46,6 @@ from gradebook.models import (
 )
 from gradebook.services import ServiceError
 from gradebook.services.accounts import use_fast_hashing
-from gradebook.services.backup import MANIFEST, backup, portable_tables, restore
-from gradebook.services.demo import seed_demo
 from gradebook.services.evidence import CellValue, record_evidence
 from tests.builders import make_assessment, make_section
 from tests.conftest import ROOT, _empty_tables, database_url, is_postgres

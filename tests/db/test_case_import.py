@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from gradebook.cli_imports import register
 from gradebook.extensions import db
+from gradebook.interop.case_import import import_case
+from gradebook.interop.cli_imports import register
 from gradebook.models import (
     AuditEvent,
     Competency,
@@ -27,7 +28,6 @@ from gradebook.models import (
     SectionStandard,
 )
 from gradebook.services import ServiceError
-from gradebook.services.case_import import import_case
 from gradebook.services.evidence import CellValue, record_evidence
 from tests.builders import make_assessment, make_section
 

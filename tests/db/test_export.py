@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from flask import Flask
 
 from gradebook.extensions import db
+from gradebook.interop.export import school_zip, student_record
 from gradebook.models import Base, PortfolioEntry
 from gradebook.services.evidence import CellValue, record_evidence
-from gradebook.services.export import school_zip, student_record
 from tests.builders import SectionWorld, make_assessment, make_section
 
 

@@ -15,12 +15,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from gradebook.cli_imports import register
 from gradebook.extensions import db
+from gradebook.interop.cli_imports import register
+from gradebook.interop.oneroster import import_oneroster
 from gradebook.models import Enrollment, GuardianLink, School, Section, SectionTeacher, Term, User
 from gradebook.services import ServiceError
 from gradebook.services.accounts import user_for_token
-from gradebook.services.oneroster import import_oneroster
 from tests.db.test_case_import import table_rows
 
 COLUMNS = {

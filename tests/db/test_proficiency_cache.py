@@ -7,9 +7,9 @@ from datetime import date
 from flask import Flask
 from sqlalchemy import func, select
 
+from gradebook.demo import seed_demo
 from gradebook.extensions import db
 from gradebook.models import Evidence, EvidenceRevision, ProficiencyRecord
-from gradebook.services.demo import seed_demo
 from gradebook.services.evidence import CellValue, record_evidence
 from gradebook.services.policy import change_section_policy, preview_section_policy
 from gradebook.services.proficiency import compute_section, recompute

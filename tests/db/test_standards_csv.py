@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from gradebook.cli_imports import register
 from gradebook.extensions import db
+from gradebook.interop.cli_imports import register
+from gradebook.interop.standards_csv import import_standards_csv
 from gradebook.models import Competency, Evidence, Framework, LevelDescriptor, SectionStandard
 from gradebook.services import ServiceError
-from gradebook.services.standards_csv import import_standards_csv
 from tests.builders import make_section
 from tests.db.test_case_import import evidence_state, proficiency_state, record_scores, table_rows
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from gradebook.demo import seed_demo
 from gradebook.extensions import db
-from gradebook.services.demo import seed_demo
 from tests.e2e.conftest import ARTIFACTS, log_in, screenshot
 
 GUARDIAN = "sarah.johnson0@family.riverside.example"

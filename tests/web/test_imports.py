@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from gradebook.extensions import db
+from gradebook.interop import jobs
 from gradebook.models import Competency, Framework, ImportJob, User
-from gradebook.services import jobs
 from tests.builders import make_user
 from tests.db.test_case_import import CASE_DATA, table_rows
 from tests.db.test_oneroster_import import roster_zip, two_schools
@@ -173,7 +173,7 @@ def test_report_counts_read_as_words_singular_for_one() -> None:
     from collections import Counter
     from dataclasses import dataclass, field
 
-    from gradebook.services.jobs import report_as_dict
+    from gradebook.interop.jobs import report_as_dict
 
     @dataclass
     class Report:

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from gradebook.interop.case_import import check_size, decode_utf8
 from gradebook.models import (
     AuditEvent,
     Enrollment,
@@ -43,7 +44,7 @@ from gradebook.models import (
 )
 from gradebook.services import ServiceError
 from gradebook.services.accounts import EMAIL_RE, create_user, issue_set_password_link
-from gradebook.services.case_import import check_size, decode_utf8
+from gradebook.services.proficiency import default_scale_row
 
 MAX_ROSTER_BYTES = 100 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
@@ -373,9 +374,7 @@ class _Importer:
                     self.count("schools", False, True)
                     continue
                 if template is None:
-                    from gradebook.services.demo import default_scale
-
-                    scale_id, policy = default_scale(self.session).id, {}
+                    scale_id, policy = default_scale_row(self.session).id, {}
                 else:
                     scale_id, policy = template.default_scale_id, dict(template.default_policy or {})
                 school = School(name=name, sourced_id=sid, default_scale_id=scale_id, default_policy=policy)

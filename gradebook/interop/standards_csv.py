@@ -19,9 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gradebook.models import Competency, Framework, ScaleLevel, School, User
-from gradebook.services import ServiceError
-from gradebook.services.case_import import (
+from gradebook.interop.case_import import (
     CODE_MAX,
     SHORT_NAME_MAX,
     TITLE_MAX,
@@ -34,6 +32,9 @@ from gradebook.services.case_import import (
     fail,
     find_cycle,
 )
+from gradebook.models import Competency, Framework, ScaleLevel, School, User
+from gradebook.proficiency import DEFAULT_LEVELS
+from gradebook.services import ServiceError
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
 REQUIRED = ("code", "statement")
@@ -51,8 +52,6 @@ def _scale_labels(session: Session) -> dict[str, float]:
                                .where(ScaleLevel.scale_id == scale_id)).all()
         if rows:
             return {label.strip().lower(): points for label, points in rows}
-    from gradebook.services.demo import DEFAULT_LEVELS
-
     return {label.lower(): float(points) for points, label, *_ in DEFAULT_LEVELS}
 
 

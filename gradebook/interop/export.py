@@ -19,6 +19,7 @@ from jinja2 import Environment, StrictUndefined, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gradebook.interop.backup import SQL_NULL_KEY, column_kind, iter_portable_rows
 from gradebook.models import (
     Assessment,
     Base,
@@ -30,7 +31,6 @@ from gradebook.models import (
     User,
 )
 from gradebook.proficiency import Scale
-from gradebook.services.backup import SQL_NULL_KEY, column_kind, iter_portable_rows
 from gradebook.services.portfolio import StandardView, load_story
 
 SECRET_COLUMNS: dict[str, frozenset[str]] = {

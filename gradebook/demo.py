@@ -4,6 +4,8 @@ Riverside Middle School: an admin, three teachers, four sections in the fall ter
 (each with one or two guardians; ten families have two children here), two frameworks written for
 this project (25 standards with level descriptors), and six weeks of evidence with feedback,
 including missing, excused and not-yet states.
+
+Not a use case: nothing imports this module but the CLI (`flask gradebook seed-demo`) and tests.
 """
 
 from __future__ import annotations
@@ -33,9 +35,7 @@ from gradebook.models import (
     Override,
     PortfolioEntry,
     PortfolioEntryStandard,
-    ProficiencyScale,
     ReassessmentRequest,
-    ScaleLevel,
     School,
     Section,
     SectionStandard,
@@ -45,16 +45,11 @@ from gradebook.models import (
     utcnow,
 )
 from gradebook.services.accounts import create_user, hash_password
+from gradebook.services.proficiency import default_scale_row
 
 DEMO_PASSWORD = "gradebook-demo"
 DEMO_DOMAIN = "riverside.example"
 
-DEFAULT_LEVELS = (
-    (4, "Exceeds", "#1b6e4f", False, "Goes beyond the standard: applies it in new situations on their own."),
-    (3, "Meets", "#2a6fb0", True, "Has mastered the standard: does it accurately and independently."),
-    (2, "Approaching", "#b7791f", False, "Getting there: does it with some support; a few gaps remain."),
-    (1, "Beginning", "#8a4fb0", False, "Starting out: does parts of it with close guidance."),
-)
 
 # (code, short name, statement); inner nodes have children listed after them.
 SCIENCE = [
@@ -139,19 +134,6 @@ def demo_exists(session: Session) -> bool:
     return session.scalar(select(User.id).where(User.email == f"admin@{DEMO_DOMAIN}")) is not None
 
 
-def default_scale(session: Session) -> ProficiencyScale:
-    """The school's scale: 4 Exceeds · 3 Meets (mastery) · 2 Approaching · 1 Beginning."""
-    scale = session.scalar(select(ProficiencyScale).where(ProficiencyScale.name == "Four-level scale"))
-    if scale is None:
-        scale = ProficiencyScale(name="Four-level scale", allow_decimals=True)
-        for points, label, colour, mastery, description in DEFAULT_LEVELS:
-            scale.levels.append(ScaleLevel(points=points, label=label, colour=colour, is_mastery=mastery,
-                                           description=description))
-        session.add(scale)
-        session.flush()
-    return scale
-
-
 def _descriptors(statement: str) -> dict[int, str]:
     verb = statement.rstrip(".")
     base = verb[0].lower() + verb[1:]
@@ -193,7 +175,7 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     rng = random.Random(seed)
     password_hash = hash_password(DEMO_PASSWORD)
 
-    scale = default_scale(session)
+    scale = default_scale_row(session)
     school = School(name="Riverside Middle School", default_scale_id=scale.id,
                     default_policy={"method": "decaying_average", "weight": 0.65, "n": 2, "min_evidence": 2,
                                     "rollup": "average", "kind_weights": {}})

@@ -17,7 +17,7 @@ from gradebook.services import ServiceError
 
 
 def _read(path: str, limit: int, what: str) -> bytes:
-    from gradebook.services.case_import import check_size
+    from gradebook.interop.case_import import check_size
 
     file = Path(path)
     try:
@@ -50,7 +50,7 @@ def register(group: click.Group) -> None:
     def import_case_command(file: str) -> None:
         """Import or update a framework from a CASE 1.0/1.1 JSON package."""
         from gradebook.extensions import db
-        from gradebook.services.case_import import MAX_CASE_BYTES, import_case
+        from gradebook.interop.case_import import MAX_CASE_BYTES, import_case
 
         data = _read(file, MAX_CASE_BYTES, "a CASE package")
         report = _run(lambda: import_case(db.session, data, actor=None))
@@ -64,7 +64,7 @@ def register(group: click.Group) -> None:
     def import_standards_csv_command(file: str, framework_title: str) -> None:
         """Import or update standards from a spreadsheet (code, parent_code, statement, level_4 …)."""
         from gradebook.extensions import db
-        from gradebook.services.standards_csv import MAX_CSV_BYTES, import_standards_csv
+        from gradebook.interop.standards_csv import MAX_CSV_BYTES, import_standards_csv
 
         data = _read(file, MAX_CSV_BYTES, "a standards spreadsheet")
         report = _run(lambda: import_standards_csv(db.session, data, framework_title=framework_title, actor=None))
@@ -76,7 +76,7 @@ def register(group: click.Group) -> None:
     def import_oneroster_command(file: str, base_url: str) -> None:
         """Import people, classes and enrollments from a OneRoster 1.1 CSV zip (bulk or delta)."""
         from gradebook.extensions import db
-        from gradebook.services.oneroster import MAX_ROSTER_BYTES, import_oneroster
+        from gradebook.interop.oneroster import MAX_ROSTER_BYTES, import_oneroster
 
         data = _read(file, MAX_ROSTER_BYTES, "a OneRoster zip")
         report = _run(lambda: import_oneroster(db.session, data, actor=None))

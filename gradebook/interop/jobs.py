@@ -29,7 +29,7 @@ Importer = Callable[[Session, bytes, User, dict[str, Any]], Any]
 
 
 def _importers() -> dict[str, Importer]:
-    from gradebook.services import case_import, oneroster, standards_csv
+    from gradebook.interop import case_import, oneroster, standards_csv
 
     return {
         "case": lambda s, data, actor, _opts: case_import.import_case(s, data, actor=actor),

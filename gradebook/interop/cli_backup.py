@@ -24,7 +24,7 @@ def register(group: click.Group) -> None:
 
         The file holds password hashes: keep it as safe as the database.
         """
-        from gradebook.services.backup import backup
+        from gradebook.interop.backup import backup
 
         if file.exists() and not force:
             raise click.ClickException(f"{file} already exists; choose another name or pass --force.")
@@ -43,7 +43,7 @@ def register(group: click.Group) -> None:
     @with_appcontext
     def restore_command(file: Path) -> None:
         """Load a backup FILE into this EMPTY database (at the backup's revision: run `flask db upgrade`)."""
-        from gradebook.services.backup import restore
+        from gradebook.interop.backup import restore
 
         started = time.perf_counter()
         try:
