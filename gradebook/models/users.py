@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -30,9 +31,17 @@ class User(UserMixin, Base):
         foreign_keys="GuardianLink.guardian_id", back_populates="guardian", lazy="raise"
     )
 
+    # When the login being served began (epoch seconds): set at login and by the user loader, read by
+    # get_id. A plain attribute, not a column.
+    login_started = None
+
     def get_id(self) -> str:
-        # The session token rotates on a password change, which logs out every other session.
-        return f"{self.id}:{self.session_token}"
+        """What the session and the remember-me cookie carry: the id, the session token, and when the login
+        began. The token rotates on logout, a password change or a new password (every copy of every
+        cookie stops working); the start time lets the loader refuse a login older than the remember-me
+        limit, whatever the cookie's own expiry says."""
+        started = self.login_started if self.login_started is not None else int(time.time())
+        return f"{self.id}:{self.session_token}:{started}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

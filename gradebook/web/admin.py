@@ -25,6 +25,7 @@ from gradebook.models import (
 from gradebook.services import ServiceError
 from gradebook.services.policy import change_school_policy, validate_policy
 from gradebook.services.proficiency import DEFAULT_POLICY, scale_row_for
+from gradebook.web.downloads import send_download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -82,16 +83,13 @@ def policy_from_form(form: Any) -> dict[str, Any]:
 @roles_required("admin")
 def export_school() -> Any:
     """The whole school as a zip: JSON and CSV of every table, evidence revisions included."""
-    from flask import Response
-
     from gradebook.interop.export import school_zip
     from gradebook.models import AuditEvent
 
     data = school_zip(db.session)
     db.session.add(AuditEvent(actor_id=current_user.id, action="export.school"))
     db.session.commit()
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": 'attachment; filename="gradebook-school-export.zip"'})
+    return send_download(data, name="gradebook-school-export.zip", mimetype="application/zip")
 
 
 @bp.route("/policy", methods=["GET", "POST"])

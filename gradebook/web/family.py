@@ -12,6 +12,7 @@ from gradebook.authz import roles_required
 from gradebook.extensions import db
 from gradebook.models import Comment, Goal, GuardianLink, User
 from gradebook.services.portfolio import audit_view, load_story
+from gradebook.web.downloads import send_download
 from gradebook.web.portfolio import why_context
 
 bp = Blueprint("family", __name__)
@@ -92,8 +93,7 @@ def record(student_id: int) -> Response:
     audit_view(db.session, current_user, g.student, "record_export")
     db.session.commit()
     name = g.student.name.replace(" ", "-").lower()
-    return Response(html, mimetype="text/html",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-record.html"'})
+    return send_download(html, name=f"{name}-record.html", mimetype="text/html", fallback="record.html")
 
 
 @bp.get("/students/<int:student_id>/conference")

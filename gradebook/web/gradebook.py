@@ -30,6 +30,7 @@ from gradebook.models import (
 from gradebook.services import gradebook as read
 from gradebook.services.proficiency import scale_for
 from gradebook.web import render_page_or_fragment
+from gradebook.web.downloads import send_download
 
 bp = Blueprint("gradebook", __name__)
 TEACHING = ("teacher", "admin")
@@ -166,8 +167,8 @@ def export_csv() -> Response:
                            for c in cells]
                         + ["" if c.score is None else f"{c.score:.2f}" for c in cells])
     name = (_section().code or f"section-{_section().id}").replace(" ", "-")
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-gradebook.csv"'})
+    return send_download(out.getvalue(), name=f"{name}-gradebook.csv", mimetype="text/csv",
+                         fallback="gradebook.csv")
 
 
 
