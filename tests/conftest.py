@@ -70,6 +70,7 @@ def _app() -> Iterator[Flask]:
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": os.path.join(_sqlite_dir(), "uploads"),
         "SERVER_NAME": None,

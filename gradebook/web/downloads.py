@@ -18,12 +18,12 @@ _SPACES = re.compile(r"\s+")
 
 def download_name(name: str | None, fallback: str = "download") -> str:
     """A file name safe to offer: no control or formatting characters (CR/LF, tabs, bidi overrides), no
-    folders, no leading dots, at most MAX_NAME characters with the extension kept. Quotes and non-ASCII
+    folders, no leading dots or dashes, at most MAX_NAME characters with the extension kept. Quotes and non-ASCII
     letters stay: Werkzeug quotes the first and sends the second as RFC 5987 ``filename*``."""
     text = unicodedata.normalize("NFC", name or "")
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
     text = _SEPARATORS.sub("-", text)
-    text = _SPACES.sub(" ", text).strip().lstrip(".").strip()
+    text = _SPACES.sub(" ", text).strip().lstrip(".- ")
     if len(text) > MAX_NAME:
         stem, dot, extension = text.rpartition(".")
         if dot and 0 < len(extension) <= 10:
