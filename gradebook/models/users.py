@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from gradebook.models.base import Base, choice, utcnow
 
@@ -42,6 +43,17 @@ class User(UserMixin, Base):
         limit, whatever the cookie's own expiry says."""
         started = self.login_started if self.login_started is not None else int(time.time())
         return f"{self.id}:{self.session_token}:{started}"
+
+    def end_sessions(self) -> None:
+        """Log the account out everywhere: every session and remember-me cookie carries the old token."""
+        self.session_token = secrets.token_hex(16)
+
+    @validates("active")
+    def _switching_off_ends_sessions(self, _key: str, value: bool) -> bool:
+        # So that switching the account back on does not bring its old cookies back to life.
+        if not value and self.active:
+            self.end_sessions()
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -106,14 +106,9 @@ def change_password(session: Session, user: User, current: str, new: str, confir
     _set_password(session, user, new)
 
 
-def end_sessions(user: User) -> None:
-    """Log the account out everywhere: the session token in every session and remember-me cookie changes."""
-    user.session_token = secrets.token_hex(16)
-
-
 def _set_password(session: Session, user: User, new: str) -> None:
     user.password_hash = hash_password(new)
-    end_sessions(user)
+    user.end_sessions()
     session.add(AuditEvent(actor_id=user.id, action="user.password", target_type="user", target_id=user.id))
 
 

@@ -147,7 +147,7 @@ def login() -> Any:
 def logout() -> Response:
     if current_user.is_authenticated:
         # Revoked on the server: a copy of this session's cookie, or of a remember-me cookie, stops working.
-        accounts.end_sessions(current_user)
+        current_user.end_sessions()
         db.session.commit()
     logout_user()
     flash("You are logged out, here and on any other device.", "info")

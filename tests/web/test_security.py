@@ -151,11 +151,14 @@ def test_a_copied_remember_me_cookie_stops_working_at_a_password_change(app: Fla
     assert _device_with(app, remember_token=remember).get("/sections").status_code == 302
 
 
-def test_a_copied_remember_me_cookie_stops_working_when_the_account_is_switched_off(app: Flask,
-                                                                                    client: FlaskClient) -> None:
+def test_a_copied_remember_me_cookie_stays_dead_when_the_account_is_switched_off_and_on(
+        app: Flask, client: FlaskClient) -> None:
     user = make_user("teacher")
     _, remember = _remembered_login(client, user)
     user.active = False
+    db.session.commit()
+    assert _device_with(app, remember_token=remember).get("/sections").status_code == 302
+    user.active = True
     db.session.commit()
     assert _device_with(app, remember_token=remember).get("/sections").status_code == 302
 
