@@ -51,6 +51,7 @@ def live_app(_app: Flask) -> Flask:
         "SECRET_KEY": "e2e-secret",
         "WTF_CSRF_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": _app.config["UPLOAD_FOLDER"],
     })
