@@ -40,11 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from gradebook import models  # noqa: F401  (register every table on the metadata)
     from gradebook.extensions import csrf, db, limiter, login_manager, migrate
+    from gradebook.web.uploads import apply_body_limit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    from gradebook.web.uploads import apply_body_limit
-
     app.before_request(apply_body_limit)  # first: the CSRF check below reads the body under this limit
     csrf.init_app(app)
     limiter.init_app(app)

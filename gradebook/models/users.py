@@ -38,8 +38,8 @@ class User(UserMixin, Base):
 
     def get_id(self) -> str:
         """What the session and the remember-me cookie carry: the id, the session token, and when the login
-        began. The token rotates on logout, a password change or a new password (every copy of every
-        cookie stops working); the start time lets the loader refuse a login older than the remember-me
+        began. The token rotates on logout, a password change, a new password and switching the account off
+        (every copy of every cookie stops working); the start time lets the loader refuse a login older than the remember-me
         limit, whatever the cookie's own expiry says."""
         started = self.login_started if self.login_started is not None else int(time.time())
         return f"{self.id}:{self.session_token}:{started}"

@@ -18,8 +18,8 @@ _SPACES = re.compile(r"\s+")
 
 def download_name(name: str | None, fallback: str = "download") -> str:
     """A file name safe to offer: no control or formatting characters (CR/LF, tabs, bidi overrides), no
-    folders, no leading dots or dashes, at most MAX_NAME characters with the extension kept. Quotes and non-ASCII
-    letters stay: Werkzeug quotes the first and sends the second as RFC 5987 ``filename*``."""
+    folders, no leading dots or dashes, at most MAX_NAME characters with the extension kept. Quotes and
+    non-ASCII letters stay: Werkzeug quotes the first and sends the second as RFC 5987 ``filename*``."""
     text = unicodedata.normalize("NFC", name or "")
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
     text = _SEPARATORS.sub("-", text)
