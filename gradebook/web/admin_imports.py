@@ -46,7 +46,8 @@ def imports() -> Any:
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
-    return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error), 422 if error else 200
+    return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error,
+                           max_mb=jobs.MAX_IMPORT_BYTES // (1024 * 1024)), 422 if error else 200
 
 
 @bp.get("/imports/<int:job_id>")

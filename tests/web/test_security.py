@@ -396,6 +396,11 @@ def test_the_import_limit_is_only_for_admins(client: FlaskClient) -> None:
     assert b"Files up to 20 MB" in response.data
 
 
+def test_the_import_page_says_its_limit(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    login_as(make_user("admin"))
+    assert b"Up to 50 MB." in client.get("/admin/imports").data
+
+
 def test_beyond_the_import_limit_is_a_413_naming_it(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
     response = client.post("/admin/imports", content_type="multipart/form-data", data={
