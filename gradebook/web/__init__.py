@@ -74,6 +74,12 @@ def register_web(app: Flask) -> None:
         return redirect(target)
 
     @app.after_request
+    def _audit_disclosure(response: Response) -> Response:
+        """A view that discloses a student's record writes its audit rows before the answer leaves."""
+        authz.audit_disclosure(app.view_functions.get(request.endpoint or ""), response.status_code)
+        return response
+
+    @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

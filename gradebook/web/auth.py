@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db, limiter
 from gradebook.models import ROLES, AuditEvent, User
 from gradebook.services import ServiceError, accounts
@@ -76,6 +76,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@discloses_none("the login form")
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
@@ -97,6 +98,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
+@discloses_none("logs out and redirects")
 def logout() -> Response:
     logout_user()
     flash("You are logged out.", "info")
@@ -105,6 +107,7 @@ def logout() -> Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @roles_required(*ROLES)
+@discloses_none("the viewer's own account")
 def account() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -124,6 +127,7 @@ def account() -> Any:
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
+@discloses_none("the set-password form")
 def set_password(token: str) -> Any:
     if len(token) > 100 or accounts.user_for_token(db.session, token) is None:
         return render_template("auth/set_password.html", form=None), 404

@@ -132,6 +132,11 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    return build_world(app)
+
+
+def build_world(app: Flask) -> World:
+    """Two sections (A, B) of one student and guardian each, an admin, and one of everything in section A."""
     a = make_section(students=1, standards=2, guardians=True, name="Section A")
     b = make_section(students=1, standards=2, guardians=True, name="Section B")
     admin = make_user("admin")
