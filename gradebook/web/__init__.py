@@ -38,6 +38,7 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
         admin,
+        admin_audit,
         admin_imports,
         admin_people,
         artifacts,

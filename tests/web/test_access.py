@@ -55,6 +55,7 @@ ACCESS: dict[str, str] = {
     "admin.competency": ADMIN,
     "admin.users": ADMIN,
     "admin.user": ADMIN,
+    "admin.audit_log": ADMIN,
     "admin.sections": ADMIN,
     "admin.section": ADMIN,
     "admin.terms": ADMIN,

@@ -412,3 +412,27 @@ def test_the_grid_writes_its_rows_in_a_fixed_number_of_queries_for_1_and_35_stud
         assert sum(1 for s in queries.statements if s.lstrip().upper().startswith("INSERT INTO AUDIT_LOG")) == 1
     assert written == [1, 35]
     assert counts[0] == counts[1], counts
+
+
+# ------------------------------------------------------------------ the admin's page of a student's log
+
+def test_the_admin_reads_a_students_log_and_reading_it_is_logged(client: FlaskClient, login_as, school) -> None:  # type: ignore[no-untyped-def]
+    world, admin = school
+    student, guardian = world.students[0], world.guardians[0]
+    login_as(guardian)
+    client.get(f"/family/children/{student.id}")
+    login_as(admin)
+    html = client.get(f"/admin/users/{student.id}").get_data(as_text=True)
+    assert f'href="/admin/users/{student.id}/audit"' in html
+    before = last_id()
+    html = client.get(f"/admin/users/{student.id}/audit").get_data(as_text=True)
+    assert guardian.name in html and "saw the family page" in html and "saw the account page" in html
+    assert [(v.action, v.actor_id, v.student_id) for v in views_after(before)] == [
+        ("view.audit_log", admin.id, student.id)]
+
+
+def test_only_a_student_has_an_audit_log_page(client: FlaskClient, login_as, school) -> None:  # type: ignore[no-untyped-def]
+    world, admin = school
+    login_as(admin)
+    assert client.get(f"/admin/users/{world.teacher.id}/audit").status_code == 404
+    assert client.get("/admin/users/999999/audit").status_code == 404
