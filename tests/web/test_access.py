@@ -1,6 +1,7 @@
 """Every route of app.url_map against every role: who gets in, who is refused, and how.
 
-A new route must join ACCESS below, or test_every_route_is_in_the_access_table fails.
+A new route must join ACCESS below, or test_every_route_is_in_the_access_table fails; its view must also
+declare whether it discloses a student's record (@discloses / @discloses_none, see tests/web/test_audit.py).
 """
 
 from __future__ import annotations
