@@ -783,7 +783,7 @@ class _Importer:
         self.complete_bulk()
         for user in self.new_users:
             if user.active:
-                token = issue_set_password_link(self.session, user)
+                token = issue_set_password_link(self.session, user, actor=self.actor)
                 self.report.links.append(SetPasswordLink(user.id, user.email, user.name, user.role,
                                                          f"/set-password/{token}"))
         self.session.flush()

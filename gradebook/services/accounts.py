@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gradebook.models import ROLES, AuditEvent, PasswordReset, User, utcnow
+from gradebook.models import ROLES, AuditEvent, GuardianLink, PasswordReset, User, utcnow
 from gradebook.services import ServiceError
+from gradebook.services.audit import record_change
 
 # Argon2id is memory-hard. Tests swap in a cheaper hasher via use_fast_hashing().
 _hasher = PasswordHasher()
@@ -112,11 +113,18 @@ def _set_password(session: Session, user: User, new: str) -> None:
     session.add(AuditEvent(actor_id=user.id, action="user.password", target_type="user", target_id=user.id))
 
 
-def issue_set_password_link(session: Session, user: User, *, days: int = 14) -> str:
-    """A one-time token; only its hash is stored."""
+def issue_set_password_link(session: Session, user: User, *, days: int = 14, actor: User | None = None) -> str:
+    """A one-time token; only its hash is stored. Whoever holds it can open the account, so it is audited
+    as a change of who may see what: on the student's log, or on each child's for a guardian."""
     token = secrets.token_urlsafe(24)
-    session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
-                              expires_at=utcnow() + timedelta(days=days)))
+    expires_at = utcnow() + timedelta(days=days)
+    session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at))
+    students: list[int | None] = [user.id] if user.role == "student" else []
+    if user.role == "guardian":
+        students = list(session.scalars(select(GuardianLink.student_id).where(GuardianLink.guardian_id == user.id)))
+    for student_id in students or [None]:
+        record_change(session, actor, "user.set_password_link", student_id=student_id, target_type="user",
+                      target_id=user.id, detail={"role": user.role, "expires_at": expires_at.isoformat()})
     return token
 
 

@@ -38,6 +38,7 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
         admin,
+        admin_audit,
         admin_imports,
         admin_people,
         artifacts,
@@ -72,6 +73,12 @@ def register_web(app: Flask) -> None:
             return response
         flash("Please log in to see that page.", "info")
         return redirect(target)
+
+    @app.after_request
+    def _audit_disclosure(response: Response) -> Response:
+        """A view that discloses a student's record writes its audit rows before the answer leaves."""
+        authz.audit_disclosure(app.view_functions.get(request.endpoint or ""), response.status_code)
+        return response
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.interop import jobs
 from gradebook.models import ImportJob
@@ -25,6 +25,7 @@ KINDS = {"case": "Standards: a CASE package (JSON)", "standards_csv": "Standards
 @bp.route("/imports", methods=["GET", "POST"])
 @roles_required("admin")
 @max_body(jobs.MAX_IMPORT_BYTES + 1024 * 1024)  # imports may be larger than other uploads
+@discloses_none("import jobs: file names and counts")
 def imports() -> Any:
     error = None
     if request.method == "POST":
@@ -52,6 +53,7 @@ def imports() -> Any:
 
 @bp.get("/imports/<int:job_id>")
 @roles_required("admin")
+@discloses_none("an import's report: the file's rows and the accounts made (directory information)")
 def import_job(job_id: int) -> Any:
     job = db.get_or_404(ImportJob, job_id)
     if jobs.give_up_if_stale(db.session, job):

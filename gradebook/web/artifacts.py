@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, roles_required
 from gradebook.extensions import db
 from gradebook.models import ROLES, Artifact, PortfolioEntry
 from gradebook.services.artifacts import INLINE_SAFE, artifact_path
@@ -33,6 +33,7 @@ def can_see_artifact(artifact: Artifact) -> bool:
 
 @bp.get("/artifacts/<int:artifact_id>")
 @roles_required(*ROLES)
+@discloses("artifact", students=authz.artifact_owner)
 def download(artifact_id: int) -> Response:
     artifact = db.session.get(Artifact, artifact_id)
     authz.require(artifact is not None and can_see_artifact(artifact))

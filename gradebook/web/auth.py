@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db, limiter
 from gradebook.models import ROLES, AuditEvent, User
 from gradebook.services import ServiceError, accounts
@@ -120,6 +120,7 @@ def safe_next_url(target: str | None) -> str | None:
                              "or ask your school's admin for a set-password link.")
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_password_was_wrong,
                error_message="Too many wrong passwords from this network. Wait a few minutes and try again.")
+@discloses_none("the login form")
 def login() -> Any:
     next_url = safe_next_url(request.args.get("next"))  # decided before anything is written
     if current_user.is_authenticated:
@@ -144,6 +145,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
+@discloses_none("logs out and redirects")
 def logout() -> Response:
     if current_user.is_authenticated:
         # Revoked on the server: a copy of this session's cookie, or of a remember-me cookie, stops working.
@@ -156,6 +158,7 @@ def logout() -> Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @roles_required(*ROLES)
+@discloses_none("the viewer's own account")
 def account() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -175,6 +178,7 @@ def account() -> Any:
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
+@discloses_none("the set-password form")
 def set_password(token: str) -> Any:
     if len(token) > 100 or accounts.user_for_token(db.session, token) is None:
         return render_template("auth/set_password.html", form=None), 404

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
     Assessment,
@@ -85,8 +85,19 @@ def _standard_or_404(competency_id: int) -> Competency:
 
 # ------------------------------------------------------------------ my sections
 
+def _recent_reply_authors(**_: Any) -> list[int]:
+    """Whose replies the landing page shows (its counts name no one): the newest 8 in the viewer's sections."""
+    query = select(Section.id).where(Section.active.is_(True))
+    if current_user.role == "teacher":
+        query = query.join(SectionTeacher).where(SectionTeacher.teacher_id == current_user.id)
+    return list(db.session.scalars(
+        select(FeedbackReply.author_id).join(Evidence, Evidence.id == FeedbackReply.evidence_id)
+        .where(Evidence.section_id.in_(query)).order_by(FeedbackReply.created_at.desc()).limit(8)))
+
+
 @bp.get("/sections")
 @roles_required(*TEACHING)
+@discloses("my_sections", students=_recent_reply_authors)
 def my_sections() -> str:
     query = select(Section).where(Section.active.is_(True)).order_by(Section.name)
     if current_user.role == "teacher":
@@ -128,6 +139,7 @@ SORTS = ("name", "level")
 
 @bp.get("/sections/<int:section_id>")
 @roles_required(*TEACHING)
+@discloses("grid", students=authz.section_roster)
 def grid() -> Any:
     book = read.load_gradebook(db.session, _section())
     competency = request.args.get("competency", type=int)
@@ -154,6 +166,7 @@ def grid() -> Any:
 
 @bp.get("/sections/<int:section_id>/export.csv")
 @roles_required(*TEACHING)
+@discloses("grid_csv", students=authz.section_roster)
 def export_csv() -> Response:
     book = read.load_gradebook(db.session, _section())
     out = io.StringIO()
@@ -174,6 +187,7 @@ def export_csv() -> Response:
 
 @bp.get("/sections/<int:section_id>/reteach")
 @roles_required(*TEACHING)
+@discloses("reteach", students=authz.section_roster)
 def reteach() -> str:
     book = read.load_gradebook(db.session, _section())
     standard_id = request.args.get("standard", type=int) or (book.standards[0].id if book.standards else None)

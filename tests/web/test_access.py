@@ -1,6 +1,7 @@
 """Every route of app.url_map against every role: who gets in, who is refused, and how.
 
-A new route must join ACCESS below, or test_every_route_is_in_the_access_table fails.
+A new route must join ACCESS below, or test_every_route_is_in_the_access_table fails; its view must also
+declare whether it discloses a student's record (@discloses / @discloses_none, see tests/web/test_audit.py).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ ACCESS: dict[str, str] = {
     "admin.competency": ADMIN,
     "admin.users": ADMIN,
     "admin.user": ADMIN,
+    "admin.audit_log": ADMIN,
     "admin.sections": ADMIN,
     "admin.section": ADMIN,
     "admin.terms": ADMIN,
@@ -132,6 +134,11 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    return build_world(app)
+
+
+def build_world(app: Flask) -> World:
+    """Two sections (A, B) of one student and guardian each, an admin, and one of everything in section A."""
     a = make_section(students=1, standards=2, guardians=True, name="Section A")
     b = make_section(students=1, standards=2, guardians=True, name="Section B")
     admin = make_user("admin")
