@@ -562,3 +562,11 @@ def test_the_editor_and_queue_take_the_same_queries_whatever_the_size(
             assert client.get(url).status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
+
+
+def test_an_empty_prerequisite_form_says_what_to_choose(client: FlaskClient, world: SectionWorld) -> None:
+    response = client.post(base(world) + "/prerequisites", data={"pre-competency_id": "", "pre-requires_id": ""})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Choose the standard that needs a prerequisite." in text and "Choose what it needs first." in text
+    assert count(Prerequisite) == 0
