@@ -516,9 +516,10 @@ def _render_assign(standard: Competency | None, standards: list[Competency], for
     if form.students.data is None or status == 200:
         form.students.data = [s.id for s in students if s.id in chosen]
     form.competency_id.data = str(standard.id) if standard else ""
+    reteach = svc.below_mastery_groups(db.session, section, standard.id) if standard else []
     return render_template("paths/teacher_assign.html", form=form, standard=standard, standards=standards,
                            activities=activities, groups=_band_groups(activities), chosen=chosen,
-                           kind_labels=svc.KIND_LABELS), status
+                           kind_labels=svc.KIND_LABELS, reteach=reteach), status
 
 
 @bp.post("/sections/<int:section_id>/path/assign")

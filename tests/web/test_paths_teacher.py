@@ -428,6 +428,8 @@ def test_activities_are_assigned_to_a_reteach_group_and_to_one_student(client: F
     assert f"/path/assign?standard={standard.id}&amp;students={group}" in reteach
     form = client.get(base(world) + f"/assign?standard={standard.id}&students={group}")
     assert form.status_code == 200 and "Assign the whole playlist (3)" in form.get_data(as_text=True)
+    picks = client.get(base(world) + f"/assign?standard={standard.id}").get_data(as_text=True)
+    assert f"students={group}" in picks and "2 students</a>" in picks  # the reteach group, one click away
 
     whole = client.post(base(world) + "/assign", data={
         "assign-students": [str(world.students[0].id), str(world.students[1].id)],
