@@ -85,10 +85,9 @@ def _student_or_404(student_id: int) -> User:
 
 
 def _refuse(error: ServiceError, to: str) -> Any:
-    """A button-only action the service refused: say why, change nothing, go back."""
+    """A button-only action the service refused: say why (422), change nothing, offer the way back."""
     db.session.rollback()
-    flash(error.message, "error")
-    return redirect(to, 303)
+    return render_template("paths/teacher_refused.html", message=error.message, back=to), 422
 
 
 def _label(standard: Competency) -> str:

@@ -221,7 +221,8 @@ def test_a_cycle_through_a_framework_prerequisite_is_refused(client: FlaskClient
     assert "the framework" in client.get(base(world)).get_data(as_text=True)
     framework_one = db.session.scalars(select(Prerequisite)).one()
     refused = client.post(base(world) + f"/prerequisites/{framework_one.id}/delete")
-    assert refused.status_code == 303 and count(Prerequisite) == 1
+    assert refused.status_code == 422 and count(Prerequisite) == 1
+    assert "those from the framework come with the standards" in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("case", ["outside", "self"])
@@ -583,3 +584,13 @@ def test_the_first_unit_can_take_any_standard_and_later_ones_only_the_unplaced(c
     page = client.get(base(world)).get_data(as_text=True)
     new_unit_form = page[page.index('id="new-unit"'):page.index('id="prerequisites"')]
     assert [checkbox.format(s.id) in new_unit_form for s in world.standards] == [False, False, True, True]
+
+
+def test_removing_an_adjustment_twice_says_so_and_changes_nothing(client: FlaskClient, world: SectionWorld) -> None:
+    adjustment = svc.leave_out_standard(db.session, world.teacher, world.section, student_id=world.students[0].id,
+                                        competency_id=world.standards[0].id, reason="Shown elsewhere")
+    db.session.commit()
+    url = base(world) + f"/adjustments/{adjustment.id}/remove"
+    assert client.post(url).status_code == 303
+    again = client.post(url)
+    assert again.status_code == 422 and "That adjustment is not in force any more." in again.get_data(as_text=True)
