@@ -238,7 +238,9 @@ def _render_standard(standard: Competency, status: int = 200, *, activity_form: 
                                       for s, n in others]
     activity_form = activity_form or ActivityForm(prefix="act", competency_id=str(standard.id))
     way_form = way_form or WayForm(prefix="way", competency_id=str(standard.id))
-    files = {a.id: db.session.get(Artifact, a.artifact_id) for a in activities if a.artifact_id}
+    file_ids = {a.artifact_id for a in activities if a.artifact_id}
+    by_id = {f.id: f for f in db.session.scalars(select(Artifact).where(Artifact.id.in_(file_ids)))} if file_ids else {}
+    files = {a.id: by_id[a.artifact_id] for a in activities if a.artifact_id in by_id}
     path = svc.section_path(db.session, section)
     return render_template(
         "paths/teacher_standard.html", standard=standard, groups=_band_groups(activities), activities=activities,

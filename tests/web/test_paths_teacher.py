@@ -545,8 +545,8 @@ def test_the_pacing_view_takes_the_same_queries_for_1_or_35_students_and_3_or_12
     assert len(set(counts)) == 1, counts
 
 
-@pytest.mark.parametrize("page", ["", "/queue"])
-def test_the_editor_and_queue_take_the_same_queries_whatever_the_size(
+@pytest.mark.parametrize("page", ["", "/queue", "/students/{first}", "/assign?standard={standard}"])
+def test_the_editor_queue_student_and_assign_pages_take_the_same_queries_whatever_the_size(
         app, client: FlaskClient, count_queries, page: str) -> None:  # type: ignore[no-untyped-def]
     teacher = make_user("teacher")
     login(client, teacher)
@@ -559,7 +559,8 @@ def test_the_editor_and_queue_take_the_same_queries_whatever_the_size(
             db.session.add(ReadyToShow(section_id=world.section.id, student_id=student.id,
                                        competency_id=world.standards[0].id, way_id=way.id))
         db.session.commit()
-        url = f"/sections/{world.section.id}/path{page}"
+        url = f"/sections/{world.section.id}/path" + page.format(first=world.students[0].id,
+                                                                  standard=world.standards[0].id)
         client.get(url)
         with count_queries() as queries:
             assert client.get(url).status_code == 200
