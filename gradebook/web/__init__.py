@@ -36,7 +36,7 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 
 
 def register_web(app: Flask) -> None:
-    from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
+    from gradebook.web import (  # noqa: F401  (admin_people, gradebook_*, paths_* and section_settings add routes)
         admin,
         admin_audit,
         admin_imports,
@@ -48,12 +48,14 @@ def register_web(app: Flask) -> None:
         gradebook_cell,
         gradebook_entry,
         main,
+        paths,
+        paths_teacher,
         portfolio,
         section_settings,
         student_page,
     )
 
-    for module in (auth, main, gradebook, portfolio, family, admin, artifacts):
+    for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher):
         app.register_blueprint(module.bp)
 
     from gradebook.web.auth import load_user

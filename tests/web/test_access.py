@@ -98,6 +98,32 @@ ACCESS: dict[str, str] = {
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
     "admin.export_school": ADMIN,
+    # learning paths (#12), the teacher's pages and an activity's file
+    "paths.activity_file": STUDENT_VIEWERS,
+    "paths_teacher.editor": SECTION,
+    "paths_teacher.create_unit": SECTION,
+    "paths_teacher.edit_unit": SECTION,
+    "paths_teacher.move_unit": SECTION,
+    "paths_teacher.add_prerequisite": SECTION,
+    "paths_teacher.standard": SECTION,
+    "paths_teacher.create_activity": SECTION,
+    "paths_teacher.edit_activity": SECTION,
+    "paths_teacher.copy_playlist": SECTION,
+    "paths_teacher.add_way": SECTION,
+    "paths_teacher.pacing": SECTION,
+    "paths_teacher.student": SECTION,
+    "paths_teacher.own_target_date": SECTION,
+    "paths_teacher.leave_out": SECTION,
+    "paths_teacher.assign_group": SECTION,
+    "paths_teacher.assign": SECTION,
+    "paths_teacher.queue": SECTION,
+    "paths_teacher.score_request": SECTION,
+    "paths_teacher.unassign": SECTION,
+    "paths_teacher.remove_adjustment": SECTION,
+    "paths_teacher.remove_way": SECTION,
+    "paths_teacher.delete_activity": SECTION,
+    "paths_teacher.remove_prerequisite": SECTION,
+    "paths_teacher.delete_unit": SECTION,
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -170,7 +196,37 @@ def build_world(app: Flask) -> World:
         "evidence_id": evidence.id, "competency_id": a.standards[0].id, "standard_id": a.standards[0].id,
         "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
     }
+    params.update(_path_params(app, a))
     return World(users, params)
+
+
+def _path_params(app: Flask, a) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A learning path in section A with one of everything, for the path routes' ids."""
+    from gradebook.models import ReadyToShow
+    from gradebook.services import paths
+
+    unit = paths.create_unit(db.session, a.teacher, a.section, title="Unit", starts_on=date(2026, 9, 1),
+                             target_on=date(2026, 10, 1), competency_ids=[a.standards[0].id])
+    prerequisite = paths.add_prerequisite(db.session, a.teacher, a.section, competency_id=a.standards[1].id,
+                                          requires_id=a.standards[0].id)
+    activity = paths.create_activity(db.session, a.teacher, a.section,
+                                     paths.ActivityInput(competency_id=a.standards[0].id, title="Video"),
+                                     upload=Upload("sheet.png", io.BytesIO(PNG)),
+                                     upload_folder=app.config["UPLOAD_FOLDER"])
+    way = paths.add_way_to_show(db.session, a.teacher, a.section, competency_id=a.standards[0].id, title="Test")
+    adjustment = paths.leave_out_standard(db.session, a.teacher, a.section, student_id=a.students[0].id,
+                                          competency_id=a.standards[1].id, reason="Shown elsewhere")
+    paths.assign_activities(db.session, a.teacher, a.section, activity_ids=[activity.id],
+                            student_ids=[a.students[0].id])
+    from gradebook.models import ActivityAssignment
+
+    assignment = db.session.query(ActivityAssignment).one()
+    ready = ReadyToShow(section_id=a.section.id, student_id=a.students[0].id, competency_id=a.standards[0].id,
+                        way_id=way.id)
+    db.session.add(ready)
+    db.session.commit()
+    return {"unit_id": unit.id, "prerequisite_id": prerequisite.id, "activity_id": activity.id, "way_id": way.id,
+            "adjustment_id": adjustment.id, "assignment_id": assignment.id, "request_id": ready.id}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
