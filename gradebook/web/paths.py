@@ -3,16 +3,17 @@ an activity's attached file. The teacher's pages are their own section-scoped bl
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, current_app
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import ROLES, Activity, Artifact, Enrollment, GuardianLink
 from gradebook.services.artifacts import INLINE_SAFE, artifact_path
+from gradebook.web.downloads import send_download
 
 bp = Blueprint("paths", __name__)
 
@@ -37,6 +38,7 @@ def can_see_activity(activity: Activity) -> bool:
 
 @bp.get("/activities/<int:activity_id>/file")
 @roles_required(*ROLES)
+@discloses_none("a teacher's activity file; no student record")
 def activity_file(activity_id: int) -> Response:
     activity = db.session.get(Activity, activity_id)
     authz.require(activity is not None and activity.artifact_id is not None and can_see_activity(activity))
@@ -45,8 +47,5 @@ def activity_file(activity_id: int) -> Response:
     path = artifact_path(current_app.config["UPLOAD_FOLDER"], artifact)  # type: ignore[arg-type]
     authz.require(path.exists())
     inline = artifact.content_type in INLINE_SAFE  # type: ignore[union-attr]
-    response = send_file(path, mimetype=artifact.content_type, as_attachment=not inline,  # type: ignore[union-attr]
-                         download_name=artifact.original_name, max_age=0)  # type: ignore[union-attr]
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_download(path, name=artifact.original_name, mimetype=artifact.content_type,  # type: ignore[union-attr]
+                         inline=inline, fallback=f"activity-{activity_id}")

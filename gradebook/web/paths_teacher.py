@@ -17,7 +17,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import Artifact, Competency, Enrollment, PathAdjustment, Section, SectionStandard, User
 from gradebook.services import ServiceError
@@ -138,12 +138,14 @@ def _render_editor(status: int = 200, *, unit_form: UnitForm | None = None,
 
 @bp.get("/sections/<int:section_id>/path")
 @roles_required(*TEACHING)
+@discloses_none("the section's path: units, standards and prerequisites")
 def editor() -> Any:
     return _render_editor()
 
 
 @bp.post("/sections/<int:section_id>/path/units")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def create_unit() -> Any:
     form = UnitForm(prefix="unit")
     _unit_form(None, svc.section_path(db.session, _section()), form)
@@ -169,6 +171,7 @@ def _unit_or_404(unit_id: int) -> Any:
 
 @bp.route("/sections/<int:section_id>/path/units/<int:unit_id>/edit", methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def edit_unit(unit_id: int) -> Any:
     unit = _unit_or_404(unit_id)
     path = svc.section_path(db.session, _section())
@@ -195,6 +198,7 @@ def edit_unit(unit_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/units/<int:unit_id>/move")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def move_unit(unit_id: int) -> Any:
     unit = _unit_or_404(unit_id)
     svc.move_unit(db.session, current_user, _section(), unit, -1 if request.form.get("direction") == "up" else 1)
@@ -204,6 +208,7 @@ def move_unit(unit_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/prerequisites")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def add_prerequisite() -> Any:
     path = svc.section_path(db.session, _section())
     form = _prerequisite_form(path, PrerequisiteForm(prefix="pre"))
@@ -252,6 +257,7 @@ def _render_standard(standard: Competency, status: int = 200, *, activity_form: 
 
 @bp.get("/sections/<int:section_id>/path/standards/<int:competency_id>")
 @roles_required(*TEACHING)
+@discloses_none("a standard's playlist and ways to show")
 def standard(competency_id: int) -> Any:
     return _render_standard(_standard_or_404(competency_id))
 
@@ -291,6 +297,7 @@ def _fallback_standard() -> Competency:
 
 @bp.post("/sections/<int:section_id>/path/activities")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def create_activity() -> Any:
     form = ActivityForm(prefix="act")
     competency_id = _form_int(form.competency_id.data)
@@ -316,6 +323,7 @@ def _activity_or_404(activity_id: int) -> Any:
 
 @bp.route("/sections/<int:section_id>/path/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def edit_activity(activity_id: int) -> Any:
     activity = _activity_or_404(activity_id)
     standard = _standard_or_404(activity.competency_id)
@@ -346,6 +354,7 @@ def edit_activity(activity_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/standards/<int:competency_id>/copy")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def copy_playlist(competency_id: int) -> Any:
     standard = _standard_or_404(competency_id)
     form = CopyPlaylistForm(prefix="copy")
@@ -368,6 +377,7 @@ def copy_playlist(competency_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/ways")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def add_way() -> Any:
     form = WayForm(prefix="way")
     competency_id = _form_int(form.competency_id.data)
@@ -389,6 +399,7 @@ def add_way() -> Any:
 
 @bp.get("/sections/<int:section_id>/path/pacing")
 @roles_required(*TEACHING)
+@discloses("class_pacing", students=authz.section_roster)
 def pacing() -> Any:
     sort = request.args.get("sort", "name")
     sort = sort if sort in svc.PACING_SORTS else "name"
@@ -447,12 +458,14 @@ def _render_student(student: User, status: int = 200, *, target_form: TargetDate
 
 @bp.get("/sections/<int:section_id>/path/students/<int:student_id>")
 @roles_required(*TEACHING)
+@discloses("teacher_path_page")
 def student(student_id: int) -> Any:
     return _render_student(_student_or_404(student_id))
 
 
 @bp.post("/sections/<int:section_id>/path/students/<int:student_id>/target-date")
 @roles_required(*TEACHING)
+@discloses("teacher_path_page")
 def own_target_date(student_id: int) -> Any:
     student = _student_or_404(student_id)
     form, _ = _adjustment_forms(svc.section_path(db.session, _section()))
@@ -471,6 +484,7 @@ def own_target_date(student_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/students/<int:student_id>/left-out")
 @roles_required(*TEACHING)
+@discloses("teacher_path_page")
 def leave_out(student_id: int) -> Any:
     student = _student_or_404(student_id)
     _, form = _adjustment_forms(svc.section_path(db.session, _section()))
@@ -496,6 +510,7 @@ def _group_students(raw: str | None) -> list[int]:
 
 @bp.get("/sections/<int:section_id>/path/assign")
 @roles_required(*TEACHING)
+@discloses("path_assign", students=authz.section_roster)
 def assign_group() -> Any:
     """Assign activities of one standard to a reteach group (or any students of the section)."""
     section = _section()
@@ -525,6 +540,7 @@ def _render_assign(standard: Competency | None, standards: list[Competency], for
 
 @bp.post("/sections/<int:section_id>/path/assign")
 @roles_required(*TEACHING)
+@discloses("path_assign", students=authz.section_roster)
 def assign() -> Any:
     """Assign chosen activities, or a standard's whole playlist (``whole``), to chosen students."""
     form = AssignForm(prefix="assign")
@@ -579,12 +595,14 @@ def _render_queue(status: int = 200, *, failed: int | None = None, failed_form: 
 
 @bp.get("/sections/<int:section_id>/path/queue")
 @roles_required(*TEACHING)
+@discloses("ready_to_show_queue", students=authz.section_roster)
 def queue() -> Any:
     return _render_queue()
 
 
 @bp.post("/sections/<int:section_id>/path/queue/<int:request_id>/score")
 @roles_required(*TEACHING)
+@discloses("ready_to_show_queue", students=authz.section_roster)
 def score_request(request_id: int) -> Any:
     item = next((i for i in svc.ready_queue(db.session, _section().id) if i.request.id == request_id), None)
     if item is None:
@@ -612,6 +630,7 @@ def score_request(request_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/assignments/<int:assignment_id>/remove")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def unassign(assignment_id: int) -> Any:
     back = request.form.get("back") or url_for("paths_teacher.editor")
     try:
@@ -626,6 +645,7 @@ def unassign(assignment_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/adjustments/<int:adjustment_id>/remove")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def remove_adjustment(adjustment_id: int) -> Any:
     adjustment = db.session.get(PathAdjustment, adjustment_id)
     authz.require(adjustment is not None and adjustment.section_id == _section().id)
@@ -641,6 +661,7 @@ def remove_adjustment(adjustment_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/ways/<int:way_id>/remove")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def remove_way(way_id: int) -> Any:
     from gradebook.models import WayToShow
 
@@ -658,6 +679,7 @@ def remove_way(way_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/activities/<int:activity_id>/delete")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def delete_activity(activity_id: int) -> Any:
     activity = _activity_or_404(activity_id)
     svc.delete_activity(db.session, current_user, _section(), activity)
@@ -668,6 +690,7 @@ def delete_activity(activity_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/prerequisites/<int:prerequisite_id>/delete")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def remove_prerequisite(prerequisite_id: int) -> Any:
     try:
         svc.remove_prerequisite(db.session, current_user, _section(), prerequisite_id)
@@ -680,6 +703,7 @@ def remove_prerequisite(prerequisite_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/path/units/<int:unit_id>/delete")
 @roles_required(*TEACHING)
+@discloses_none("edits the section's path and redirects")
 def delete_unit(unit_id: int) -> Any:
     unit = _unit_or_404(unit_id)
     title = unit.title
