@@ -17,8 +17,9 @@ from gradebook.services import ServiceError
 from gradebook.web import render_page_or_fragment
 from gradebook.web.admin import bp
 
-KINDS = {"case": "Standards: a CASE package (JSON)", "standards_csv": "Standards: a spreadsheet (CSV)",
-         "oneroster": "Rosters: a OneRoster 1.1 zip"}
+KINDS = {"case": "Standards: a CASE package (JSON)",
+         "standards_csv": "Standards: a spreadsheet (CSV: ours, OpenSALT's CASE spreadsheet or Canvas outcomes)",
+         "oneroster": "Rosters: a OneRoster 1.1 or 1.2 zip"}
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -59,4 +60,24 @@ def import_job(job_id: int) -> Any:
     if job.status == "done" and request.args.get("from") == "poll":
         flash("Import finished.", "success")
     return render_page_or_fragment("admin/import_job.html", "admin/_import_job.html", job=job, percent=percent,
-                                   stage=stage, kinds=KINDS)
+                                   stage=stage, kinds=KINDS,
+                                   can_apply=jobs.can_apply(current_app._get_current_object(), job))  # type: ignore[attr-defined]
+
+
+@bp.post("/imports/<int:job_id>/apply")
+@roles_required("admin")
+def apply_import(job_id: int) -> Any:
+    """After the dry run's report: import the file (or its valid rows, skipping the rejected ones)."""
+    job = db.get_or_404(ImportJob, job_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        follow = jobs.apply_job(db.session, app, job, actor=current_user,
+                                skip_rejected=request.form.get("skip_rejected") == "1")
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+        return redirect(url_for("admin.import_job", job_id=job_id), 303)
+    follow_id = follow.id
+    db.session.commit()
+    jobs.start(app, follow_id)
+    return redirect(url_for("admin.import_job", job_id=follow_id), 303)

@@ -120,8 +120,8 @@ def two_schools() -> dict[str, list[dict[str, str]]]:
             "enrollments": enrollments}
 
 
-def _import(data: bytes):  # type: ignore[no-untyped-def]
-    report = import_oneroster(db.session, data, actor=None)
+def _import(data: bytes, **rule: bool):  # type: ignore[no-untyped-def]
+    report = import_oneroster(db.session, data, actor=None, **rule)
     db.session.commit()
     return report
 
@@ -192,7 +192,7 @@ def test_a_delta_moves_one_student_and_deactivates_another_and_rejects_an_unknow
          "classSourcedId": "cl2", "schoolSourcedId": "north", "userSourcedId": "s05", "role": "student"},
     ]
 
-    report = _import(roster_zip({"users": users, "enrollments": enrollments}, mode="delta"))
+    report = _import(roster_zip({"users": users, "enrollments": enrollments}, mode="delta"), skip_rejected=True)
 
     assert (dict(report.created), dict(report.updated), dict(report.deactivated)) == (
         {"enrollments": 1}, {}, {"users": 1, "enrollments": 1})
@@ -277,10 +277,18 @@ def test_rows_that_cannot_be_imported_are_rejected_with_file_and_row(app: Flask)
     tables["enrollments"].append({"sourcedId": "e-y", "classSourcedId": "cl1", "schoolSourcedId": "north",
                                   "userSourcedId": "s02", "role": "proctor"})
 
-    report = _import(roster_zip(tables))
+    tables["users"][5]["username"] = ""
+    before = table_rows()
 
+    blocked = _import(roster_zip(tables))
+    assert blocked.outcome == "blocked" and len(blocked.rejected) == 6 and table_rows() == before
+    assert blocked.summary.startswith("Nothing was imported: the file has 6 rejected rows")
+
+    report = _import(roster_zip(tables), skip_rejected=True)
+
+    assert report.outcome == "imported"
     assert [str(r) for r in report.rejected] == [
-        "users.csv row 7: user s01 has no valid email address; every account signs in with one.",
+        "users.csv row 7: user s01 has no e-mail address and no username, so the account could not sign in.",
         "users.csv row 27: agentSourcedIds names s01, who was rejected above; no student link was made for g1.",
         "users.csv row 30: the email teacher1@river.example is already used by user t1.",
         "enrollments.csv row 3: userSourcedId s01 was rejected (users.csv row 7).",
@@ -360,14 +368,14 @@ MALFORMED_ROSTER: list[tuple[str, Callable[[], bytes], str]] = [
     ("empty file", lambda: b"", "the file is empty"),
     ("zip without manifest", lambda: roster_zip(two_schools(), skip_manifest=True), "the zip has no manifest.csv"),
     ("OneRoster 1.0", lambda: roster_zip(two_schools(), manifest={"oneroster.version": "1.0"}),
-     "this is OneRoster 1.0; this import reads OneRoster 1.1 CSV"),
+     "this is OneRoster 1.0; this import reads OneRoster 1.1 and 1.2 CSV"),
     ("manifest lists a missing file", lambda: roster_zip({"users": two_schools()["users"]},
                                                           manifest={"file.enrollments": "delta"}),
      "manifest.csv lists enrollments.csv as delta, but the zip has no enrollments.csv"),
     ("bad manifest mode", lambda: roster_zip(two_schools(), manifest={"file.users": "full"}),
      "file.users is “full”; it must be bulk, delta or absent"),
     ("missing role column", lambda: _users_without("role"), "users.csv is missing the column role"),
-    ("missing email column", lambda: _users_without("email"), "users.csv is missing the column email"),
+    ("missing username column", lambda: _users_without("username"), "users.csv is missing the column username"),
     ("duplicated sourcedId", _duplicate_sourced_id,
      "users.csv has the sourcedId t1 twice (rows 3 and 5)"),
     ("latin-1 users.csv", lambda: _zip_with("users", csv_bytes(COLUMNS["users"], [

@@ -60,6 +60,7 @@ ACCESS: dict[str, str] = {
     "admin.terms": ADMIN,
     "admin.imports": ADMIN,
     "admin.import_job": ADMIN,
+    "admin.apply_import": ADMIN,
     "gradebook.section_policy": SECTION,
     "gradebook.my_sections": TEACHERS,
     "gradebook.grid": SECTION,
