@@ -53,6 +53,8 @@ def _rule_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _echo_report(report: Any) -> None:
     click.echo(report.summary)
+    if getattr(report, "layout", ""):
+        click.echo(f"  layout: {report.layout}")
     for rejection in getattr(report, "rejected", []):
         click.echo(f"  rejected: {rejection}")
     for warning in getattr(report, "warnings", []):
@@ -96,7 +98,8 @@ def register(group: click.Group) -> None:
 
         data = _read(file, MAX_CSV_BYTES, "a standards spreadsheet")
         report = _run(lambda: import_standards_csv(db.session, data, framework_title=framework_title, actor=None,
-                                                   dry_run=dry_run, skip_rejected=skip_rejected))
+                                                   dry_run=dry_run, skip_rejected=skip_rejected,
+                                                   filename=Path(file).name))
         _echo_report(report)
         _end(report)
 

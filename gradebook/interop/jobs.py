@@ -43,7 +43,7 @@ def _importers() -> dict[str, Importer]:
         "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
             s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor,
-            **rule(opts)),
+            filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
             s, data, actor=actor, progress=opts.get("_progress"), **rule(opts)),
     }
@@ -182,6 +182,7 @@ def run_job(app: Flask, job_id: int) -> None:
         actor = session.get(User, job.created_by_id)
         kind, options = job.kind, dict(job.options or {})
         options["_progress"] = lambda percent, stage: _set_progress(job_id, percent, stage)
+        options["_filename"] = job.filename
         try:
             _set_progress(job_id, 30, "Checking every row and item")
             report = _importers()[kind](session, data, actor, options)  # type: ignore[arg-type]
