@@ -171,6 +171,34 @@ def export_csv() -> Response:
 
 
 
+@bp.get("/sections/<int:section_id>/export-oneroster.zip")
+@roles_required(*TEACHING)
+def export_oneroster() -> Response:
+    """Current levels as OneRoster 1.2 Gradebook CSV (lineItems, results, categories, manifest) for the SIS."""
+    return _results_download("oneroster", "application/zip", "oneroster-results.zip")
+
+
+@bp.get("/sections/<int:section_id>/export-case.json")
+@roles_required(*TEACHING)
+def export_case_json() -> Response:
+    """Current levels as CASE-aligned JSON (standards by their CASE identifiers)."""
+    return _results_download("case", "application/json", "case-results.json")
+
+
+def _results_download(kind: str, mimetype: str, suffix: str) -> Response:
+    from gradebook.interop import results_export
+    from gradebook.models import AuditEvent
+
+    section = _section()
+    body = (results_export.oneroster_results_zip(db.session, section) if kind == "oneroster"
+            else results_export.case_results_json(db.session, section))
+    db.session.add(AuditEvent(actor_id=current_user.id, action=f"export.section_results.{kind}",
+                              target_type="section", target_id=section.id))
+    db.session.commit()
+    name = (section.code or f"section-{section.id}").replace(" ", "-")
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}-{suffix}"'})
+
+
 @bp.get("/sections/<int:section_id>/reteach")
 @roles_required(*TEACHING)
 def reteach() -> str:

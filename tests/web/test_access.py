@@ -65,6 +65,8 @@ ACCESS: dict[str, str] = {
     "gradebook.my_sections": TEACHERS,
     "gradebook.grid": SECTION,
     "gradebook.export_csv": SECTION,
+    "gradebook.export_oneroster": SECTION,
+    "gradebook.export_case_json": SECTION,
     "gradebook.assessments": SECTION,
     "gradebook.new_assessment": SECTION,
     "gradebook.edit_assessment": SECTION,
