@@ -260,3 +260,18 @@ def test_an_account_without_email_gets_a_link_and_signs_in_with_its_username(cli
     assert "E-mail or username" in login_page
     signed_in = client.post("/login", data={"email": "Student1", "password": "a long new password"})
     assert signed_in.status_code == 303 and signed_in.location.endswith("/portfolio")
+
+
+def test_a_standards_admin_page_shows_its_is_related_to_links(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    from gradebook.interop.case_import import import_case
+    from gradebook.models import Crosswalk
+
+    login_as(make_user("admin"))
+    import_case(db.session, (CASE_DATA / "ccss-math-6rp-crosswalk.json").read_bytes(), actor=None)
+    db.session.commit()
+    link = db.session.scalars(select(Crosswalk).where(Crosswalk.kind == "isRelatedTo")).first()
+    assert link is not None
+
+    page = client.get(f"/admin/competencies/{link.competency_id}").get_data(as_text=True)
+
+    assert "Linked standards" in page and "Related to" in page and "Same as" in page
