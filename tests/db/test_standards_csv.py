@@ -147,3 +147,69 @@ def test_import_standards_csv_command(app: Flask, tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert f"Imported “{TITLE}”: 5 created" in result.output
+
+
+# ---------------------------------------------------------------- issue 15: the spreadsheets teachers bring
+
+SHEETS = Path(__file__).resolve().parents[1] / "data" / "spreadsheets"  # copied unchanged from ../shared/testdata
+
+
+def _tree(framework_title: str) -> dict[str, str | None]:
+    framework = db.session.scalars(select(Framework).where(Framework.title == framework_title)).one()
+    rows = db.session.scalars(select(Competency).where(Competency.framework_id == framework.id)).all()
+    code = {c.id: c.code for c in rows}
+    return {c.code: code.get(c.parent_id) if c.parent_id else None for c in rows}
+
+
+def test_opensalts_case_spreadsheet_is_recognised_and_becomes_its_tree(app: Flask) -> None:
+    report = _import((SHEETS / "opensalt-sample_case.csv").read_bytes(), title="OpenSALT sample")
+
+    assert (report.layout, report.created, report.rejected) == ("OpenSALT's CASE spreadsheet", 10, [])
+    assert "Read as OpenSALT's CASE spreadsheet." in report.summary
+    assert _tree("OpenSALT sample") == {
+        "M": None, "M.F": "M", "M.F.1-2": "M.F", "M.F.1-2.S1": "M.F.1-2", "M.F.1-2.S1a": "M.F.1-2.S1",
+        "M.F.1-2.S1b": "M.F.1-2.S1", "M.F.C2": "M.F", "M.F.C2.S1": "M.F.C2", "M.E": None, "M.E.C1": None}
+    cluster = _code("M.F.1-2")
+    assert (cluster.identifier, cluster.statement) == ("Math.Fractions.Cluster1",
+                                                       "Students understand operations on fractions.")
+    assert [c.code for c in db.session.scalars(select(Competency).where(Competency.parent_id == _code("M.F").id)
+                                                .order_by(Competency.position))] == ["M.F.1-2", "M.F.C2"]
+    assert any("IsRelatedTo" in w and "not imported" in w for w in report.warnings)
+    assert _import((SHEETS / "opensalt-sample_case.csv").read_bytes(), title="OpenSALT sample").no_change
+
+
+def test_the_canvas_outcomes_csv_is_recognised_groups_outcomes_and_ratings(app: Flask) -> None:
+    report = _import((SHEETS / "canvas-outcomes-sample.csv").read_bytes(), title="Canvas outcomes")
+
+    assert (report.layout, report.created, report.rejected) == ("the Canvas outcomes CSV", 3, [])
+    assert _tree("Canvas outcomes") == {"G-1": None, "G-1.1": "G-1", "LS-100": "G-1.1"}
+    outcome = _code("LS-100")
+    assert (outcome.item_type, outcome.short_name, outcome.statement, outcome.identifier) == (
+        "Outcome", "Learning Standard", "outcome description", "c")
+    assert (_code("G-1").item_type, _code("G-1.1").short_name) == ("Group", "Child group")
+    assert _descriptors("LS-100") == {3.0: "Excellent", 2.0: "Better", 1.0: "Good"}
+    notes = " ".join(report.warnings)
+    assert "Canvas calculation method decaying average (40) for LS-100" in notes
+    assert "placed under b, the most specific" in notes
+
+
+def test_a_canvas_row_with_an_unknown_object_type_is_rejected_and_can_be_skipped(app: Flask) -> None:
+    data = (SHEETS / "canvas-outcomes-sample.csv").read_bytes() + b"d,rubric,Odd,,X-1,,,active,a,,,,,,,,\n"
+
+    blocked = _import(data, title="Canvas outcomes")
+    assert (blocked.outcome, [str(r) for r in blocked.rejected]) == ("blocked", [
+        "the spreadsheet row 5: X-1 has the object_type “rubric”, neither group nor outcome."])
+    report = import_standards_csv(db.session, data, framework_title="Canvas outcomes", actor=None, skip_rejected=True)
+
+    assert (report.outcome, report.created) == ("imported", 3)
+
+
+def test_a_dry_run_reports_and_changes_nothing(app: Flask) -> None:
+    before = table_rows()
+
+    report = import_standards_csv(db.session, _sheet(), framework_title=TITLE, actor=None, dry_run=True)
+    db.session.commit()
+
+    assert (report.outcome, report.created, report.framework_created) == ("dry_run", 5, True)
+    assert report.summary.startswith("Dry run, nothing changed yet. Importing it would do this: Create “Riverside")
+    assert table_rows() == before
