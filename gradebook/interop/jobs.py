@@ -72,6 +72,17 @@ def create_job(session: Session, app: Flask, *, kind: str, filename: str, data: 
     return job
 
 
+CHECK_KEPT_FOR = timedelta(days=7)
+
+
+def forget_old_checks(app: Flask, recent: list[ImportJob]) -> None:
+    """A checked file nobody imported within a week is removed (its report stays)."""
+    for job in recent:
+        if job.status == "done" and (job.report or {}).get("outcome") in ("dry_run", "blocked") \
+                and utcnow() - job.created_at > CHECK_KEPT_FOR:
+            (folder(app) / job.stored_name).unlink(missing_ok=True)
+
+
 def can_apply(app: Flask, job: ImportJob) -> bool:
     """Whether the admin may now import this checked file: a finished dry run (or a blocked import) whose
     file is still here and that has not been imported since."""
@@ -141,7 +152,7 @@ def report_as_dict(report: Any) -> dict[str, Any]:
         return out
     for f in dataclasses.fields(report):
         value, label = getattr(report, f.name), f.name.replace("_", " ")
-        if f.name in ("outcome", "links_due"):
+        if f.name in ("outcome", "links_due", "title"):
             continue
         if f.name == "links":
             out["links"] = [dataclasses.asdict(link) if dataclasses.is_dataclass(link) else {"path": str(link)}

@@ -47,6 +47,7 @@ def imports() -> Any:
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
+    jobs.forget_old_checks(current_app._get_current_object(), list(recent))  # type: ignore[attr-defined]
     return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error), 422 if error else 200
 
 

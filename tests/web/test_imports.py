@@ -275,3 +275,28 @@ def test_a_standards_admin_page_shows_its_is_related_to_links(client: FlaskClien
     page = client.get(f"/admin/competencies/{link.competency_id}").get_data(as_text=True)
 
     assert "Linked standards" in page and "Related to" in page and "Same as" in page
+
+
+def test_a_teacher_enrolled_as_a_student_appears_in_that_class_and_can_be_assessed(client: FlaskClient,  # type: ignore[no-untyped-def]
+                                                                                   login_as) -> None:
+    from gradebook.interop.oneroster import import_oneroster
+    from gradebook.models import Section, SectionStandard
+    from gradebook.services.accounts import hash_password
+    from tests.builders import make_framework
+    from tests.conftest import PASSWORD
+
+    import_oneroster(db.session, (ROSTERS / "catalyst-v1p1-full.zip").read_bytes(), actor=None, skip_rejected=True)
+    physics = db.session.scalars(select(Section).where(Section.sourced_id == "cls-222-123456")).one()
+    standard = make_framework(1)[0]
+    db.session.add(SectionStandard(section_id=physics.id, competency_id=standard.id, position=0))
+    john = db.session.scalars(select(User).where(User.sourced_id == "usr-222-123456")).one()
+    jim = db.session.scalars(select(User).where(User.sourced_id == "usr-222-987654")).one()
+    john.password_hash = hash_password(PASSWORD)
+    db.session.commit()
+    login_as(john)
+
+    grid = client.get(f"/sections/{physics.id}").get_data(as_text=True)
+    cell = client.get(f"/sections/{physics.id}/students/{jim.id}/standards/{standard.id}")
+
+    assert jim.role == "teacher" and "Jim Smith" in grid
+    assert cell.status_code == 200
