@@ -19,9 +19,10 @@ Rules:
 - A class whose school is a department uses the school above it (or, when orgs.csv has none, the
   department itself, with a note).
 - The import rule (gradebook/interop/rule.py): a dry run reports what would change; a zip with a rejected
-  row imports nothing unless skipping the rejected rows is chosen. A file that cannot be read (not a zip,
-  no manifest, a missing column, a sourcedId twice in one file, too big …) imports nothing and says why; a
-  header-only file missing a column is only a note.
+  row imports nothing unless skipping the rejected rows is chosen. Two different rows with one sourcedId
+  are both rejected (an exact repeat is read once, with a note). A file that cannot be read (not a zip, no
+  manifest, a missing column, too big …) imports nothing and says why; a header-only file missing a column
+  is only a note.
 - New accounts have no password; the report carries a one-time set-password link for each.
 """
 
@@ -266,7 +267,7 @@ def _read_csv(raw: bytes, filename: str, required: tuple[str, ...], optional: tu
             return []
         raise _fatal(f"{filename} is missing {columns} (OneRoster {version} headers).")
     records: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -278,10 +279,19 @@ def _read_csv(raw: bytes, filename: str, required: tuple[str, ...], optional: tu
         record["_overflow"] = len(row) > len(header)
         sourced_id = record["sourcedId"]
         if sourced_id:
-            if sourced_id in seen:
-                raise _fatal(f"{filename} has the sourcedId {sourced_id} twice (rows {seen[sourced_id]} and "
-                             f"{number}); each record needs its own sourcedId.")
-            seen[sourced_id] = number
+            first = seen.get(sourced_id)
+            if first is not None:
+                same = {k: v for k, v in first.items() if k != "_row"} == {k: v for k, v in record.items() if k != "_row"}
+                if same and warnings is not None:
+                    warnings.append(f"{filename} row {number} repeats row {first['_row']} exactly; it was read once.")
+                    continue
+                # Two different records claim one sourcedId: neither can be trusted, so both are rejected.
+                message = (f"the sourcedId {sourced_id} is on rows {first['_row']} and {number} with different "
+                           "values; each record needs its own sourcedId, so neither was imported.")
+                first["_reject"] = message
+                record["_reject"] = message
+            else:
+                seen[sourced_id] = record
         records.append(record)
     return records
 
@@ -304,7 +314,8 @@ def parse_roster(data: bytes) -> tuple[dict[str, _File], list[str], str]:
     raw_version = manifest.get("oneroster.version")
     if raw_version is None:
         raise _fatal("manifest.csv has no oneroster.version.")
-    version = {"1.1": "1.1", "1.1.0": "1.1", "1.2": "1.2", "1.2.0": "1.2"}.get(raw_version)
+    version = {"1.1": "1.1", "1.1.0": "1.1", "v1.1": "1.1", "v1p1": "1.1", "1.2": "1.2", "1.2.0": "1.2",
+               "v1.2": "1.2", "v1p2": "1.2"}.get(raw_version.lower())
     if version is None:
         raise _fatal(f"this is OneRoster {raw_version}; this import reads OneRoster 1.1 and 1.2 CSV.")
     required = REQUIRED_COLUMNS if version == "1.1" else REQUIRED_COLUMNS_V12
@@ -348,8 +359,9 @@ def _split(value: str) -> list[str]:
 
 
 def _date(value: str) -> date | None:
+    """A date like 2026-08-31 (a date-time's date part is read too: 2026-08-31T00:00:00Z)."""
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value[:10] if len(value) > 10 and value[10] in "T " else value)
     except ValueError:
         return None
 
@@ -396,6 +408,9 @@ class _Importer:
             return None
         if not record["sourcedId"]:
             self.reject(file, record, "the row has no sourcedId.")
+            return None
+        if record.get("_reject"):
+            self.reject(file, record, record["_reject"])
             return None
         value = record["status"].lower()
         if value in ("", "active"):
@@ -692,6 +707,8 @@ class _Importer:
         for record in file.rows:
             state = self.status(file, record)
             if state is None:
+                if record["sourcedId"]:
+                    self.rejected_users.setdefault(record["sourcedId"], record["_row"])
                 continue
             sid = record["sourcedId"]
             self.user_rows[sid] = record["_row"]

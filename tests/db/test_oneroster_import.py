@@ -377,7 +377,8 @@ MALFORMED_ROSTER: list[tuple[str, Callable[[], bytes], str]] = [
     ("missing role column", lambda: _users_without("role"), "users.csv is missing the column role"),
     ("missing username column", lambda: _users_without("username"), "users.csv is missing the column username"),
     ("duplicated sourcedId", _duplicate_sourced_id,
-     "users.csv has the sourcedId t1 twice (rows 3 and 5)"),
+     "users.csv row 5: the sourcedId t1 is on rows 3 and 5 with different values; each record needs its own "
+     "sourcedId, so neither was imported."),
     ("latin-1 users.csv", lambda: _zip_with("users", csv_bytes(COLUMNS["users"], [
         {"sourcedId": "x", "role": "student", "givenName": "Zoë", "familyName": "Ruiz", "email": "z@r.example"}])
         .decode().encode("latin-1")), "users.csv is not UTF-8 text (an invalid byte on line 2)"),
