@@ -152,6 +152,8 @@ def report_as_dict(report: Any) -> dict[str, Any]:
         return out
     for f in dataclasses.fields(report):
         value, label = getattr(report, f.name), f.name.replace("_", " ")
+        if out["outcome"] != "imported" and f.name in ("created", "updated", "deactivated"):
+            label = "would be " + label  # a forecast: nothing was written
         if f.name in ("outcome", "links_due", "title"):
             continue
         if f.name == "links":
