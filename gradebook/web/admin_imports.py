@@ -59,7 +59,8 @@ def import_job(job_id: int) -> Any:
         db.session.commit()
     percent, stage = jobs.progress_of(job)
     if job.status == "done" and request.args.get("from") == "poll":
-        flash("Import finished.", "success")
+        imported = (job.report or {}).get("outcome", "imported") == "imported"
+        flash("Import finished." if imported else "Check finished: read the report, then choose.", "success")
     return render_page_or_fragment("admin/import_job.html", "admin/_import_job.html", job=job, percent=percent,
                                    stage=stage, kinds=KINDS,
                                    can_apply=jobs.can_apply(current_app._get_current_object(), job))  # type: ignore[attr-defined]
