@@ -275,9 +275,7 @@ def _canvas_rows(header: list[str], body: list[tuple[int, list[str]]], warnings:
                 row.problems.append(f"has the calculation_method “{method}”, not one Canvas uses "
                                     f"({', '.join(CANVAS_METHODS)}).")
             else:
-                value = cell("calculation_int")
-                described = CANVAS_METHODS[method] + (f" ({value})" if value else "")
-                methods.setdefault(described, []).append(code)
+                methods.setdefault(_policy_offer(method, cell("calculation_int")), []).append(code)
         if guid:
             by_guid[guid] = row
         rows.append(row)
@@ -298,11 +296,22 @@ def _canvas_rows(header: list[str], body: list[tuple[int, list[str]]], warnings:
                         f"{' '.join(others)} kept it only as an ancestor or not at all).")
     if skipped:
         warnings.append(f"Rows with workflow_state deleted were not imported: {', '.join(skipped)}.")
-    for described, codes in methods.items():
-        warnings.append(f"Canvas calculation method {described} for {', '.join(codes)}: to use it, set it as the "
-                        "section's calculation policy (section → Calculation), e.g. decaying average with the "
-                        "calculation_int as the weight of the latest evidence in percent.")
+    for offer, codes in methods.items():
+        warnings.append(f"Canvas calculation method for {', '.join(codes)}: {offer}. To use it, set it as the "
+                        "section's calculation policy (section → Calculation).")
     return rows
+
+
+def _policy_offer(method: str, value: str) -> str:
+    """Canvas's calculation_method/calculation_int as our policy: "decaying_average 40 → decaying average,
+    weight of the latest evidence 0.40"."""
+    number = int(value) if value.strip().isdigit() else None
+    ours = CANVAS_METHODS[method]
+    if number is not None and method in ("decaying_average", "standard_decaying_average", "weighted_average"):
+        ours += f", weight of the latest evidence {number / 100:.2f}"
+    if number is not None and method == "n_mastery":
+        ours += f" with n = {number}"
+    return f"{method}{f' {value}' if value else ''} → {ours}"
 
 
 def parse_standards_csv(session: Session, data: bytes, framework: Framework | None, *,

@@ -189,7 +189,8 @@ def test_the_canvas_outcomes_csv_is_recognised_groups_outcomes_and_ratings(app: 
     assert (_code("G-1").item_type, _code("G-1.1").short_name) == ("Group", "Child group")
     assert _descriptors("LS-100") == {3.0: "Excellent", 2.0: "Better", 1.0: "Good"}
     notes = " ".join(report.warnings)
-    assert "Canvas calculation method decaying average (40) for LS-100" in notes
+    assert ("Canvas calculation method for LS-100: decaying_average 40 → decaying average, weight of the latest "
+            "evidence 0.40. To use it, set it as the section's calculation policy") in notes
     assert "placed under b, the most specific" in notes
 
 
