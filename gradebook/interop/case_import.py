@@ -736,6 +736,8 @@ def _write_case(session: Session, package: _Package, actor: User | None) -> Impo
                 setattr(framework, name, value)
                 changed = True
 
+    if not created:
+        _keep_codes_unique(session, framework, package)
     outcome = apply_tree(session, framework, package.items, match_on="identifier")
     report = ImportReport(framework=framework, created=len(outcome.created), updated=len(outcome.updated),
                           unchanged=len(outcome.unchanged), framework_created=created, framework_changed=changed,
@@ -748,6 +750,28 @@ def _write_case(session: Session, package: _Package, actor: User | None) -> Impo
     if not report.no_change:
         audit_import(session, actor, report, "case")
     return report
+
+
+def _keep_codes_unique(session: Session, framework: Framework, package: _Package) -> None:
+    """A code already held by a competency this package leaves out (kept, never deleted) gets a suffix."""
+    ids = {p.identifier for p in package.items}
+    kept = {code for code, identifier in session.execute(select(Competency.code, Competency.identifier).where(
+        Competency.framework_id == framework.id)) if identifier not in ids}
+    if not kept:
+        return
+    taken = kept | {p.code for p in package.items}
+    for plan in package.items:
+        if plan.code in kept:
+            number = 1
+            while True:
+                number += 1
+                candidate = f"{plan.code[:CODE_MAX - len(str(number)) - 2]} #{number}"
+                if candidate not in taken:
+                    break
+            package.warnings.append(f"{plan.code} is the code of a competency this package leaves out (kept); "
+                                    f"{plan.identifier} became {candidate}.")
+            taken.add(candidate)
+            plan.code = candidate
 
 
 def _chunks(values: list[T], size: int = 500) -> Iterable[list[T]]:
