@@ -90,7 +90,7 @@ def login() -> Any:
                 db.session.commit()
                 return redirect(_safe_next(request.args.get("next")) or landing_url(user), 303)
         else:
-            form.password.errors.append("That email and password do not match an account.")
+            form.password.errors.append("That e-mail or username and password do not match an account.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
