@@ -34,10 +34,10 @@ from gradebook.services import gradebook as read
 CATEGORIES_COLUMNS = ("sourcedId", "status", "dateLastModified", "title", "weight")
 CATEGORIES_REQUIRED = ("sourcedId", "status", "dateLastModified", "title")
 LINE_ITEMS_COLUMNS = ("sourcedId", "status", "dateLastModified", "title", "description", "assignDate", "dueDate",
-                      "classSourcedId", "categorySourcedId", "gradingPeriodSourcedId", "academicSessionSourcedId",
-                      "scoreScaleSourcedId", "resultValueMin", "resultValueMax", "schoolSourcedId")
+                      "classSourcedId", "schoolSourcedId", "categorySourcedId", "gradingPeriodSourcedId",
+                      "academicSessionSourcedId", "scoreScaleSourcedId", "resultValueMin", "resultValueMax")
 LINE_ITEMS_REQUIRED = ("sourcedId", "status", "dateLastModified", "title", "assignDate", "dueDate",
-                       "classSourcedId", "categorySourcedId", "resultValueMin", "resultValueMax")
+                       "classSourcedId", "schoolSourcedId", "categorySourcedId", "resultValueMin", "resultValueMax")
 RESULTS_COLUMNS = ("sourcedId", "status", "dateLastModified", "lineItemSourcedId", "studentSourcedId",
                    "classSourcedId", "scoreScaleSourcedId", "scoreStatus", "score", "textScore", "scoreDate",
                    "comment", "inProgress", "incomplete", "late", "missing")
@@ -173,8 +173,11 @@ def read_oneroster_results(data: bytes) -> dict[tuple[str, str], tuple[float, st
         if manifest.get(f"file.{name}") != "bulk" or name not in files:
             raise ServiceError(f"The manifest does not list {name}.csv as bulk, or the zip lacks it.")
         reader = csv.DictReader(io.StringIO(files[name]))
-        if tuple(reader.fieldnames or ()) != columns:
-            raise ServiceError(f"{name}.csv does not have the OneRoster 1.2 columns.")
+        missing = [column for column in required if column not in (reader.fieldnames or ())]
+        unknown = [column for column in (reader.fieldnames or ()) if column not in columns]
+        if missing or unknown:
+            raise ServiceError(f"{name}.csv does not have the OneRoster 1.2 columns (missing "
+                               f"{', '.join(missing) or 'none'}; unknown {', '.join(unknown) or 'none'}).")
         rows = list(reader)
         for number, row in enumerate(rows, start=2):
             empty = [column for column in required if not row[column]]
