@@ -492,7 +492,4 @@ def import_standards_csv(session: Session, data: bytes, *, framework_title: str,
             audit_import(session, actor, report, "csv")
         return report
 
-    report = under_rule(session, write, dry_run=dry_run, skip_rejected=skip_rejected, what="The spreadsheet")
-    if report.framework_created and report.outcome != "imported":
-        framework = None
-    return report
+    return under_rule(session, write, dry_run=dry_run, skip_rejected=skip_rejected, what="The spreadsheet")
