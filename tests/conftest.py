@@ -127,7 +127,7 @@ def csrf_on(app: Flask) -> Iterator[None]:
 
 
 def login(client: FlaskClient, user, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    response = client.post("/login", data={"email": user.email, "password": password})
+    response = client.post("/login", data={"email": user.email or user.username, "password": password})
     assert response.status_code == 303, f"login failed for {user.email}: {response.status_code}"
     return response
 

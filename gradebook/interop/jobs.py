@@ -3,6 +3,11 @@
 The importer runs in one transaction (a failed import leaves the database as it was). Progress lives in
 this process while the job runs (SQLite allows no second writer during the import's transaction) and
 its start and end are written to the job row, which any worker can read.
+
+The import rule (gradebook/interop/rule.py): an upload first runs as a dry run (options ``mode`` =
+``dry_run``) whose report the admin reads; `apply_job` then queues the real import of the same stored file,
+with ``skip_rejected`` when the admin chose "import the valid rows and skip the N rejected". The stored file
+is kept while a job's outcome leaves that choice open and removed once the file is imported (or fails).
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ Importer = Callable[[Session, bytes, User, dict[str, Any]], Any]
 def _importers() -> dict[str, Importer]:
     from gradebook.interop import case_import, oneroster, standards_csv
 
+    def rule(opts: dict[str, Any]) -> dict[str, bool]:
+        return {"dry_run": opts.get("mode") == "dry_run", "skip_rejected": bool(opts.get("skip_rejected"))}
+
     return {
-        "case": lambda s, data, actor, _opts: case_import.import_case(s, data, actor=actor),
+        "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
-            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor),
+            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor,
+            filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
-            s, data, actor=actor, progress=opts.get("_progress")),
+            s, data, actor=actor, progress=opts.get("_progress"), **rule(opts)),
     }
 
 
@@ -57,10 +66,48 @@ def create_job(session: Session, app: Flask, *, kind: str, filename: str, data: 
     stored = secrets.token_hex(16)
     (folder(app) / stored).write_bytes(data)
     job = ImportJob(kind=kind, filename=Path(filename or "upload").name[:255], stored_name=stored,
-                    created_by_id=actor.id, options=options or {})
+                    created_by_id=actor.id, options={"mode": "dry_run", **(options or {})})
     session.add(job)
     session.flush()
     return job
+
+
+CHECK_KEPT_FOR = timedelta(days=7)
+
+
+def forget_old_checks(app: Flask, recent: list[ImportJob]) -> None:
+    """A checked file nobody imported within a week is removed (its report stays)."""
+    for job in recent:
+        if job.status == "done" and (job.report or {}).get("outcome") in ("dry_run", "blocked") \
+                and utcnow() - job.created_at > CHECK_KEPT_FOR:
+            (folder(app) / job.stored_name).unlink(missing_ok=True)
+
+
+def can_apply(app: Flask, job: ImportJob) -> bool:
+    """Whether the admin may now import this checked file: a finished dry run (or a blocked import) whose
+    file is still here and that has not been imported since."""
+    report = job.report or {}
+    return (job.status == "done" and report.get("outcome") in ("dry_run", "blocked")
+            and not (job.options or {}).get("followed_by") and (folder(app) / job.stored_name).exists())
+
+
+def apply_job(session: Session, app: Flask, job: ImportJob, *, actor: User, skip_rejected: bool) -> ImportJob:
+    """Queue the real import of a checked file (the dry run's report has been seen)."""
+    if not can_apply(app, job):
+        raise ServiceError("This file can no longer be imported from here (it was imported already, or its check "
+                           "did not finish). Upload it again.")
+    rejected = int((job.report or {}).get("rejected_count", 0))
+    if rejected and not skip_rejected:
+        raise ServiceError(f"This file has {rejected} rejected row(s): fix the file and upload it again, or choose "
+                           f"to import the valid rows and skip the {rejected} rejected.")
+    options = {**(job.options or {}), "mode": "apply", "skip_rejected": bool(skip_rejected), "checked_by": job.id}
+    options.pop("followed_by", None)
+    follow = ImportJob(kind=job.kind, filename=job.filename, stored_name=job.stored_name, created_by_id=actor.id,
+                       options=options)
+    session.add(follow)
+    session.flush()
+    job.options = {**(job.options or {}), "followed_by": follow.id}
+    return follow
 
 
 STALE_AFTER = timedelta(hours=1)
@@ -99,22 +146,31 @@ def report_as_dict(report: Any) -> dict[str, Any]:
     lists of sentences; set-password ``links`` keep their fields so the page can show them as a table.
     """
     out: dict[str, Any] = {"summary": str(getattr(report, "summary", report)), "facts": [],
-                           "lists": {}, "links": []}
+                           "lists": {}, "links": [], "outcome": getattr(report, "outcome", "imported"),
+                           "rejected_count": len(getattr(report, "rejected", []) or [])}
     if not (dataclasses.is_dataclass(report) and not isinstance(report, type)):
         return out
     for f in dataclasses.fields(report):
         value, label = getattr(report, f.name), f.name.replace("_", " ")
+        if out["outcome"] != "imported" and f.name in ("created", "updated", "deactivated"):
+            label = "would be " + label  # a forecast: nothing was written
+        if f.name in ("outcome", "links_due", "title"):
+            continue
         if f.name == "links":
             out["links"] = [dataclasses.asdict(link) if dataclasses.is_dataclass(link) else {"path": str(link)}
                             for link in value]
         elif f.name == "framework":
-            out["framework"] = {"id": getattr(value, "id", None), "title": str(getattr(value, "title", value))}
+            kept = out["outcome"] == "imported"
+            out["framework"] = {"id": getattr(value, "id", None) if kept else None,
+                                "title": str(getattr(report, "title", "") or getattr(value, "title", value))}
         elif isinstance(value, dict):
             if value:
                 out["facts"].append([label, ", ".join(f"{v} {_noun(k, v)}" for k, v in value.items() if v)])
         elif isinstance(value, (list, tuple)):
             if value:
                 out["lists"][label] = [str(v) for v in value][:500]
+                if len(value) > 500:
+                    out["lists"][label].append(f"… and {len(value) - 500} more")
         elif isinstance(value, bool):
             out["facts"].append([label, "yes" if value else "no"])
         elif isinstance(value, (str, int, float)) and (value or label in ("created", "updated", "unchanged")):
@@ -131,13 +187,15 @@ def run_job(app: Flask, job_id: int) -> None:
         job = session.get(ImportJob, job_id)
         if job is None or job.status not in ("queued",):
             return
-        job.status, job.stage, job.progress = "running", "Reading the file", 10
+        job.status, job.progress = "running", 10
+        job.stage = "Checking the file (dry run)" if (job.options or {}).get("mode") == "dry_run" else "Reading the file"
         session.commit()
         _set_progress(job_id, 10, "Reading the file")
         data = (folder(app) / job.stored_name).read_bytes()
         actor = session.get(User, job.created_by_id)
         kind, options = job.kind, dict(job.options or {})
         options["_progress"] = lambda percent, stage: _set_progress(job_id, percent, stage)
+        options["_filename"] = job.filename
         try:
             _set_progress(job_id, 30, "Checking every row and item")
             report = _importers()[kind](session, data, actor, options)  # type: ignore[arg-type]
@@ -161,7 +219,8 @@ def run_job(app: Flask, job_id: int) -> None:
         session.commit()
         with _lock:
             _progress.pop(job_id, None)
-        (folder(app) / job.stored_name).unlink(missing_ok=True)  # type: ignore[union-attr]
+        if not (job.status == "done" and (job.report or {}).get("outcome") in ("dry_run", "blocked")):  # type: ignore[union-attr]
+            (folder(app) / job.stored_name).unlink(missing_ok=True)  # type: ignore[union-attr]
 
 
 def start(app: Flask, job_id: int) -> None:

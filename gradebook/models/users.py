@@ -5,7 +5,7 @@ import time
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from gradebook.models.base import Base, choice, utcnow
@@ -15,10 +15,13 @@ ROLES = ("admin", "teacher", "student", "guardian")
 
 class User(UserMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (choice("role", ROLES, "role"),)
+    __table_args__ = (choice("role", ROLES, "role"),
+                      CheckConstraint("email IS NOT NULL OR username IS NOT NULL", name="sign_in"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)  # rosters may give none
+    # Signs in as well as the e-mail address (lower-cased; from a roster's username or SIS identifier).
+    username: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -64,7 +67,12 @@ class User(UserMixin, Base):
         return self.name.split(" ")[0]
 
     def __repr__(self) -> str:
-        return f"<User {self.id} {self.role} {self.email}>"
+        return f"<User {self.id} {self.role} {self.email or self.username}>"
+
+    @property
+    def sign_in_name(self) -> str:
+        """What the person types to sign in: the e-mail address, else the username."""
+        return self.email or self.username or ""
 
 
 class GuardianLink(Base):

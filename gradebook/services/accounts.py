@@ -22,6 +22,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USERNAME_MAX = 254
 MIN_PASSWORD = 10
 
 
@@ -57,32 +58,56 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def find_user_for_login(session: Session, identifier: str) -> User | None:
+    """The account an e-mail address or a username (from the SIS: its username or identifier) names.
+
+    An e-mail match wins over a username match, so no username can shadow someone's e-mail address.
+    """
+    value = identifier.strip().lower()
+    if not value:
+        return None
+    return find_user_by_email(session, value) or session.scalar(select(User).where(User.username == value))
+
+
 def create_user(
     session: Session,
     *,
-    email: str,
+    email: str | None,
     name: str,
     role: str,
     password: str | None = None,
     sourced_id: str | None = None,
     grade_level: str | None = None,
     actor: User | None = None,
+    username: str | None = None,
 ) -> User:
-    """Create an account; without a password it cannot log in until a set-password link is used."""
-    email = email.strip().lower()
+    """Create an account; without a password it cannot log in until a set-password link is used.
+
+    An account signs in with its e-mail address or its username: it needs at least one (rosters give
+    young students a username and no e-mail).
+    """
+    email = (email or "").strip().lower() or None
+    username = (username or "").strip().lower() or None
     name = name.strip()
     if role not in ROLES:
         raise ServiceError(f"Unknown role '{role}'. Choose one of: {', '.join(ROLES)}.", "role")
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if email is None and username is None:
+        raise ServiceError("Enter an email address (or, for an account without one, a username).", "email")
+    if email is not None and (not EMAIL_RE.match(email) or len(email) > 254):
         raise ServiceError("Enter a valid email address, like name@school.org.", "email")
+    if username is not None and (len(username) > USERNAME_MAX or any(c.isspace() for c in username)):
+        raise ServiceError(f"A username has no spaces and at most {USERNAME_MAX} characters.", "username")
     if not name or len(name) > 120:
         raise ServiceError("Enter a name of 1 to 120 characters.", "name")
-    if find_user_by_email(session, email) is not None:
+    if email is not None and find_user_by_email(session, email) is not None:
         raise ServiceError(f"There is already an account for {email}.", "email")
+    if username is not None and session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ServiceError(f"There is already an account with the username {username}.", "username")
     if password is not None:
         check_password_rules(password)
     user = User(
         email=email,
+        username=username,
         name=name,
         role=role,
         password_hash=hash_password(password) if password else None,

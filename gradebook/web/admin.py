@@ -194,6 +194,7 @@ def competency(competency_id: int) -> Any:
             flash(f"{item.code} saved.", "success")
             return redirect(url_for("admin.framework", framework_id=item.framework_id), 303)
     return render_template("admin/competency.html", item=item, levels=levels, existing=existing,
+                           links=_links_of(item),
                            errors=errors, form=request.form if errors else None), 422 if errors else 200
 
 
@@ -241,3 +242,20 @@ def _levels_from_form(levels: list[ScaleLevel]) -> list[tuple[str, str, str, boo
         raise ServiceError("Each level needs its own label.")
     return out
 
+
+def _links_of(item: Competency) -> list[tuple[str, str, Competency | None]]:
+    """The standard's CASE links (exactMatchOf crosswalks, isRelatedTo, either way round): (kind, label, target)."""
+    from gradebook.models import Crosswalk
+
+    out: list[tuple[str, str, Competency | None]] = []
+    names = {"exactMatchOf": "Same as", "isRelatedTo": "Related to"}
+    for row in db.session.scalars(select(Crosswalk).where(Crosswalk.competency_id == item.id).order_by(Crosswalk.id)):
+        target = db.session.get(Competency, row.target_competency_id) if row.target_competency_id else None
+        label = f"{target.code}: {target.statement}" if target else (row.target_label or row.target_identifier)
+        out.append((names.get(row.kind, row.kind), label, target))
+    for row in db.session.scalars(select(Crosswalk).where(Crosswalk.target_competency_id == item.id,
+                                                          Crosswalk.kind == "isRelatedTo").order_by(Crosswalk.id)):
+        origin = db.session.get(Competency, row.competency_id)
+        if origin is not None:
+            out.append(("Related to", f"{origin.code}: {origin.statement}", origin))
+    return out

@@ -18,8 +18,9 @@ from gradebook.web import render_page_or_fragment
 from gradebook.web.admin import bp
 from gradebook.web.uploads import max_body
 
-KINDS = {"case": "Standards: a CASE package (JSON)", "standards_csv": "Standards: a spreadsheet (CSV)",
-         "oneroster": "Rosters: a OneRoster 1.1 zip"}
+KINDS = {"case": "Standards: a CASE package (JSON)",
+         "standards_csv": "Standards: a spreadsheet (CSV: ours, OpenSALT's CASE spreadsheet or Canvas outcomes)",
+         "oneroster": "Rosters: a OneRoster 1.1 or 1.2 zip"}
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -47,6 +48,7 @@ def imports() -> Any:
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
+    jobs.forget_old_checks(current_app._get_current_object(), list(recent))  # type: ignore[attr-defined]
     return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error,
                            max_mb=jobs.MAX_IMPORT_BYTES // (1024 * 1024)), 422 if error else 200
 
@@ -60,6 +62,28 @@ def import_job(job_id: int) -> Any:
         db.session.commit()
     percent, stage = jobs.progress_of(job)
     if job.status == "done" and request.args.get("from") == "poll":
-        flash("Import finished.", "success")
+        imported = (job.report or {}).get("outcome", "imported") == "imported"
+        flash("Import finished." if imported else "Check finished: read the report, then choose.", "success")
     return render_page_or_fragment("admin/import_job.html", "admin/_import_job.html", job=job, percent=percent,
-                                   stage=stage, kinds=KINDS)
+                                   stage=stage, kinds=KINDS,
+                                   can_apply=jobs.can_apply(current_app._get_current_object(), job))  # type: ignore[attr-defined]
+
+
+@bp.post("/imports/<int:job_id>/apply")
+@roles_required("admin")
+@discloses_none("starts an import job and redirects")
+def apply_import(job_id: int) -> Any:
+    """After the dry run's report: import the file (or its valid rows, skipping the rejected ones)."""
+    job = db.get_or_404(ImportJob, job_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        follow = jobs.apply_job(db.session, app, job, actor=current_user,
+                                skip_rejected=request.form.get("skip_rejected") == "1")
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+        return redirect(url_for("admin.import_job", job_id=job_id), 303)
+    follow_id = follow.id
+    db.session.commit()
+    jobs.start(app, follow_id)
+    return redirect(url_for("admin.import_job", job_id=follow_id), 303)

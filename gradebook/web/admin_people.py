@@ -60,7 +60,7 @@ def users() -> Any:
     if role:
         query = query.where(User.role == role)
     if q:
-        query = query.where(or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%")))
+        query = query.where(or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%"), User.username.ilike(f"%{q}%")))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(db.session.scalars(query.limit(PAGE).offset((page - 1) * PAGE)))
     return render_template("admin/users.html", rows=rows, role=role, q=q, page=page, total=total, pages=(total + PAGE - 1) // PAGE,

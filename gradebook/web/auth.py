@@ -13,8 +13,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
 
 from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db, limiter
@@ -45,9 +45,8 @@ def load_user(user_id: str) -> User | None:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254),
-                                            Regexp(accounts.EMAIL_RE, message="Enter a valid email address.")],
-                       render_kw={"autocomplete": "username"})
+    email = StringField("E-mail or username", validators=[DataRequired("Enter your e-mail or username."),
+                                                          Length(max=254)], render_kw={"autocomplete": "username"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me logged in on this device")
@@ -127,7 +126,7 @@ def login() -> Any:
         return redirect(landing_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.find_user_by_email(db.session, form.email.data or "")
+        user = accounts.find_user_for_login(db.session, form.email.data or "")
         if accounts.verify_password(user, form.password.data or "") and user is not None:
             if not user.active:
                 form.email.errors.append("This account is switched off. Ask your school's admin.")
@@ -139,7 +138,7 @@ def login() -> Any:
                 return redirect(next_url or landing_url(user), 303)
         else:
             g.login_failed = True
-            form.password.errors.append("That email and password do not match an account.")
+            form.password.errors.append("That e-mail or username and password do not match an account.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, next_url=next_url), status
 

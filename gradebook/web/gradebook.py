@@ -186,6 +186,31 @@ def export_csv() -> Response:
                          fallback="gradebook.csv")
 
 
+@bp.get("/sections/<int:section_id>/export-oneroster.zip")
+@roles_required(*TEACHING)
+@discloses("section_results_oneroster", students=authz.section_roster)
+def export_oneroster() -> Response:
+    """Current levels as OneRoster 1.2 Gradebook CSV (lineItems, results, categories, manifest) for the SIS."""
+    return _results_download("oneroster", "application/zip", "oneroster-results.zip")
+
+
+@bp.get("/sections/<int:section_id>/export-case.json")
+@roles_required(*TEACHING)
+@discloses("section_results_case", students=authz.section_roster)
+def export_case_json() -> Response:
+    """Current levels as CASE-aligned JSON (standards by their CASE identifiers)."""
+    return _results_download("case", "application/json", "case-results.json")
+
+
+def _results_download(kind: str, mimetype: str, suffix: str) -> Response:
+    from gradebook.interop import results_export
+
+    section = _section()
+    body = (results_export.oneroster_results_zip(db.session, section) if kind == "oneroster"
+            else results_export.case_results_json(db.session, section))
+    name = (section.code or f"section-{section.id}").replace(" ", "-")
+    return send_download(body, name=f"{name}-{suffix}", mimetype=mimetype, fallback=suffix)
+
 
 @bp.get("/sections/<int:section_id>/reteach")
 @roles_required(*TEACHING)

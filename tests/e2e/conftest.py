@@ -105,6 +105,6 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:  # type: ignore
 
 def log_in(page, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("E-mail or username").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
