@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from gradebook import models  # noqa: F401  (register every table on the metadata)
-    from gradebook.extensions import csrf, db, limiter, login_manager, migrate
+    from gradebook.extensions import babel, csrf, db, limiter, login_manager, migrate
     from gradebook.web.uploads import apply_body_limit
 
     db.init_app(app)
@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from gradebook.web.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
 
     with app.app_context():
         _configure_sqlite(db.engine, immediate=app.config.get("SQLITE_BEGIN_IMMEDIATE", True))

@@ -68,4 +68,8 @@ def from_environment(instance_path: Path) -> dict:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
         "STALE_EVIDENCE_DAYS": int(os.environ.get("STALE_EVIDENCE_DAYS", "120")),
         "PRODUCTION": production,
+        # The language the school's own data (standards, scale labels, descriptors) is written in.
+        "SCHOOL_LANGUAGE": os.environ.get("SCHOOL_LANGUAGE", "en"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
     }

@@ -49,10 +49,11 @@ from gradebook.models.portfolio import (
 from gradebook.models.proficiency import Override, PolicyChange, ProficiencyRecord
 from gradebook.models.scale import ProficiencyScale, ScaleLevel
 from gradebook.models.school import Enrollment, School, Section, SectionStandard, SectionTeacher, Term
-from gradebook.models.users import ROLES, GuardianLink, PasswordReset, User
+from gradebook.models.translations import TRANSLATABLE, TextTranslation
+from gradebook.models.users import LANGUAGE_NAMES, LANGUAGES, ROLES, GuardianLink, PasswordReset, User
 
 __all__ = [
-    "ASSESSMENT_KINDS", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
+    "ASSESSMENT_KINDS", "LANGUAGES", "LANGUAGE_NAMES", "TRANSLATABLE", "TextTranslation", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
     "Artifact", "Assessment", "AssessmentStandard", "AuditEvent", "Base", "Comment", "CommentBankEntry",
     "Competency", "Crosswalk", "Enrollment", "Evidence", "EvidenceRevision", "FeedbackRead", "FeedbackReply",
     "Framework", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from gradebook.models.base import Base, choice, utcnow
 
 ROLES = ("admin", "teacher", "student", "guardian")
+# The languages the student and family pages are shipped in (a catalogue in translations/ for each but English).
+LANGUAGES = ("en", "es")
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 class User(UserMixin, Base):
@@ -28,6 +31,8 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     grade_level: Mapped[str | None] = mapped_column(String(16))
+    # The language the person reads their pages in; None: the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
     session_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

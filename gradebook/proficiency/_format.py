@@ -92,7 +92,9 @@ def format_percent(share: float) -> str:
     if pct == 0:
         return "0%"
     if pct < 0.5:
-        return "less than 1%"
+        from ._i18n import _
+
+        return _("less than 1%")
     rounded = round_half_up(pct, 1)
     if rounded == int(rounded):
         return f"{int(rounded)}%"

@@ -15,10 +15,9 @@ from ._format import (
     format_percent,
     format_result,
     format_score,
-    pieces,
-    plural,
     round_score,
 )
+from ._i18n import _, ngettext
 from .explanation import Explanation, Step
 from .methods import POWER_LAW_MIN_POINTS, Values, Weights, _mean, _mode_value, _what_ifs, power_law_fit
 from .scale import Level
@@ -101,50 +100,46 @@ def _render_terms(src: tuple) -> dict[str, Any]:
     return out
 
 
+def _kind_word(kind: str) -> str:
+    words = {"practice": _("practice"), "test": _("test"), "project": _("project"),
+             "performance_task": _("performance task"), "observation": _("observation"),
+             "conversation": _("conversation")}
+    return words.get(kind, kind)
+
+
 def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+    return ngettext("once", "%(num)d times", n) if n != 2 else _("twice")
 
 
 def _summary(method: str, w: float, n: int, mastery: float, m: int, weighted: bool) -> str:
     if method == "average":
         if weighted:
-            return (
-                "We take the average of all the evidence, with some kinds of assessment counting "
-                "more than others (their weight is shown next to each piece)."
+            return _(
+                "We take the average of all the work. Some kinds of work count more than others "
+                "(each piece shows its weight)."
             )
-        return "We take the average of all the evidence, with each piece counting equally."
+        return _("We take the average of all the work. Each piece counts the same.")
     if method == "latest":
-        return "We use the most recent evidence, because it shows where the learner is now."
+        return _("We use the most recent work, because it shows where the learner is now.")
     if method == "highest":
-        return "We use the highest score the learner has shown so far."
+        return _("We use the highest score the learner has shown so far.")
     if method == "mode":
-        return (
-            "We use the score that comes up most often; if two scores come up equally often, "
-            "the more recent one counts."
-        )
+        return _("We use the score that comes up most often. If two scores tie, the more recent one counts.")
     if method == "weighted_average":
-        lead = f"counting most ({format_percent(w)})" if w > 0.5 else f"counting {format_percent(w)}"
-        return (
-            f"We take the most recent evidence as {lead}, and all earlier evidence together "
-            f"for the rest ({format_percent(1 - w)})."
-        )
+        return _("The most recent work counts %(share)s. All the work before it counts %(rest)s.",
+                 share=format_percent(w), rest=format_percent(1 - w))
     if method == "decaying_average":
-        return (
-            f"We go through the evidence in order: each new piece counts {format_percent(w)} and "
-            f"everything before it {format_percent(1 - w)}, so recent evidence matters most and "
-            "older evidence gradually fades."
-        )
+        return _("We go through the work in order. Each new piece counts %(share)s and all the work before it "
+                 "%(rest)s. So new work counts most, and old work fades.",
+                 share=format_percent(w), rest=format_percent(1 - w))
     if method == "n_mastery":
-        return (
-            f"We wait until the learner has shown mastery ({format_score(mastery)} or above) at least "
-            f"{_times(n)}, then average those scores; scores below mastery are not held against them."
-        )
-    text = (
-        "We draw the smoothest learning curve through the evidence in order and read off where it "
-        "has reached at the most recent piece, never going beyond the lowest or highest score shown."
-    )
+        return _("We wait until the learner has reached the goal (%(mastery)s or above) at least %(times)s. "
+                 "Then we average those scores. Lower scores are not held against them.",
+                 mastery=format_score(mastery), times=_times(n))
+    text = _("We draw a smooth learning curve through the work, in order, and read where it is at the "
+             "latest piece. It never goes past the lowest or highest score.")
     if m < POWER_LAW_MIN_POINTS:
-        text += " With fewer than 3 pieces of evidence there is no curve yet, so we use the average instead."
+        text += " " + _("With fewer than 3 pieces there is no curve yet, so we use the average.")
     return text
 
 
@@ -162,57 +157,56 @@ def _roles(
         out = []
         for i, v in enumerate(values):
             if v < mastery:
-                out.append("ignored: below mastery")
+                out.append(_("not counted: below the goal"))
             elif coefs is None:
-                out.append("at mastery")
+                out.append(_("at the goal"))
             else:
-                out.append(f"at mastery — counts {format_percent(coefs[i])}")
+                out.append(_("at the goal — counts %(share)s", share=format_percent(coefs[i])))
         return out
     if coefs is None:
         if raw is None:
-            return ["counted, but more evidence is needed for a result"] * m
-        return [f"point {i} of {m} on the learning curve" for i in range(1, m + 1)]
+            return [_("counted, but more work is needed for a result")] * m
+        return [_("point %(i)d of %(m)d on the learning curve", i=i, m=m) for i in range(1, m + 1)]
     if m == 1:
-        return ["the only evidence — counts 100%"]
+        return [_("the only piece — counts all")]
     if method == "average" or method == "power_law":
         if weights is None:
-            return [f"counts {format_percent(c)}" for c in coefs]
+            return [_("counts %(share)s", share=format_percent(c)) for c in coefs]
         return [
-            f"counts {format_percent(c)}, weight {format_score(x)}"
+            _("counts %(share)s, weight %(weight)s", share=format_percent(c), weight=format_score(x))
             for c, x in zip(coefs, weights, strict=True)
         ]
     if method == "latest":
-        return ["earlier — not used, only the latest counts"] * (m - 1) + ["latest — counts 100%"]
+        return [_("earlier — not used, only the latest counts")] * (m - 1) + [_("latest — counts all")]
     if method == "highest":
-        return ["highest — counts 100%" if c else "not used, only the highest counts" for c in coefs]
+        return [_("highest — counts all") if c else _("not used, only the highest counts") for c in coefs]
     if method == "mode":
         chosen = coefs.index(1.0)
         value = values[chosen]
         freq = sum(1 for v in values if v == value)
         if freq == 1:
-            return [
-                "no score repeats, so the most recent counts — counts 100%" if c else "not used"
-                for c in coefs
-            ]
+            return [_("no score repeats, so the most recent counts — counts all") if c else _("not used")
+                    for c in coefs]
         out = []
         for c, v in zip(coefs, values, strict=True):
             if c:
-                out.append(f"most frequent score ({plural(freq, 'time')}) — counts 100%")
+                out.append(_("most frequent score (%(times)s) — counts all", times=_times(freq)))
             elif v == value:
-                out.append(f"most frequent score ({plural(freq, 'time')})")
+                out.append(_("most frequent score (%(times)s)", times=_times(freq)))
             else:
-                out.append("not used, not the most frequent score")
+                out.append(_("not used, not the most frequent score"))
         return out
     if method == "weighted_average":
         share = format_percent(1 - w)
         if weights is None:
-            earlier = [f"earlier — counts {share} shared"] * (m - 1)
+            earlier = [_("earlier — counts %(share)s shared", share=share)] * (m - 1)
         else:
-            earlier = [f"earlier — shares {share}, weight {format_score(x)}" for x in weights[:-1]]
-        return [*earlier, f"latest — counts {format_percent(w)}"]
+            earlier = [_("earlier — shares %(share)s, weight %(weight)s", share=share, weight=format_score(x))
+                       for x in weights[:-1]]
+        return [*earlier, _("latest — counts %(share)s", share=format_percent(w))]
     # decaying_average
-    return [f"earlier — counts {format_percent(c)}" for c in coefs[:-1]] + [
-        f"latest — counts {format_percent(coefs[-1])}"
+    return [_("earlier — counts %(share)s", share=format_percent(c)) for c in coefs[:-1]] + [
+        _("latest — counts %(share)s", share=format_percent(coefs[-1]))
     ]
 
 
@@ -240,34 +234,32 @@ def _arithmetic(
     if method == "power_law":
         a, b = power_law_fit(values)
         curve = a * m**b
-        text = f"learning curve {format_result(a)} × {m}^({b:.3f}) = {format_result(curve)}"
+        text = _("learning curve") + f" {format_result(a)} × {m}^({b:.3f}) = {format_result(curve)}"
         if round_score(curve) != round_score(raw):
-            text += (
-                f", kept within the lowest and highest scores ({format_score(min(values))} to "
-                f"{format_score(max(values))}) = {result}"
-            )
+            text += ", " + _("kept within the lowest and highest scores (%(low)s to %(high)s)",
+                             low=format_score(min(values)), high=format_score(max(values))) + f" = {result}"
         return text
     if method == "latest":
-        return f"{format_score(values[-1])} (the most recent) = {result}"
+        return _("%(score)s (the most recent)", score=format_score(values[-1])) + f" = {result}"
     if method == "highest":
-        return f"highest of {', '.join(format_score(v) for v in values)} = {result}"
+        return _("highest of %(scores)s", scores=", ".join(format_score(v) for v in values)) + f" = {result}"
     if method == "mode":
         value, freq = _mode_value(values)
         if freq == 1:
-            return f"no score repeats, so the most recent, {format_score(value)}, counts = {result}"
+            return _("no score repeats, so the most recent, %(score)s, counts", score=format_score(value)) \
+                + f" = {result}"
         counts: dict[float, int] = {}
         for v in values:
             counts[v] = counts.get(v, 0) + 1
         tied = [format_score(v) for v, c in counts.items() if c == freq and v != value]
         shown = format_score(value)
         if tied:
-            return (
-                f"{shown} and {', '.join(tied)} each appear {plural(freq, 'time')}; "
-                f"the more recent, {shown}, counts = {result}"
-            )
-        return f"{shown} appears {plural(freq, 'time')}, more than any other score = {result}"
+            return _("%(score)s and %(tied)s each appear %(times)s; the more recent, %(score)s, counts",
+                     score=shown, tied=", ".join(tied), times=_times(freq)) + f" = {result}"
+        return _("%(score)s appears %(times)s, more than any other score", score=shown,
+                 times=_times(freq)) + f" = {result}"
     if m == 1:
-        return f"{format_score(values[0])} (the only evidence) = {result}"
+        return _("%(score)s (the only piece)", score=format_score(values[0])) + f" = {result}"
     if method == "weighted_average":
         latest = f"{format_score(values[-1])} × {format_coefficient(w)}"
         if m == 2:
@@ -275,8 +267,8 @@ def _arithmetic(
         earlier_weights = None if weights is None else weights[:-1]
         earlier = format_result(_mean(values[:-1], earlier_weights))
         return (
-            f"earlier evidence {_mean_working(values[:-1], earlier_weights)} = {earlier}; "
-            f"then {latest} + {earlier} × {format_coefficient(1 - w)} = {result}"
+            _("earlier work") + f" {_mean_working(values[:-1], earlier_weights)} = {earlier}; "
+            + _("then") + f" {latest} + {earlier} × {format_coefficient(1 - w)} = {result}"
         )
     if method == "decaying_average":
         assert coefs is not None
@@ -286,7 +278,7 @@ def _arithmetic(
             tiny += 1
         parts = [f"{format_score(v)} × {c}" for v, c in zip(values[tiny:], shown[tiny:], strict=True)]
         if tiny > 1:  # the oldest evidence has faded to nothing: say so once
-            parts.insert(0, f"the {tiny} oldest pieces × ≈0 each")
+            parts.insert(0, _("the %(count)d oldest pieces × ≈0 each", count=tiny))
         elif tiny == 1:
             parts.insert(0, f"{format_score(values[0])} × ≈0")
         return f"{' + '.join(parts)} = {result}"
@@ -309,31 +301,27 @@ def _outcome(
 ) -> str:
     count = len(values)
     if raw is not None:
-        text = f"Result: {format_result(raw)}" + (f" ({level.label})." if level is not None else ".")
+        if level is not None:
+            text = _("Result: %(score)s (%(level)s).", score=format_result(raw), level=level.label)
+        else:
+            text = _("Result: %(score)s.", score=format_result(raw))
     else:
-        parts = ["No result yet."]
+        parts = [_("No result yet.")]
         if count < min_evidence:
             more = min_evidence - count
-            so_far = (
-                "is no evidence"
-                if count == 0
-                else f"{'is' if count == 1 else 'are'} {pieces(count)} of evidence"
-            )
-            parts.append(
-                f"There {so_far} so far and at least {min_evidence} needed, so {more} more "
-                f"{'is' if more == 1 else 'are'} needed."
-            )
+            parts.append(ngettext("So far there is %(num)d piece of work.", "So far there are %(num)d pieces of work.",
+                                  count) if count else _("So far there is no work."))
+            parts.append(ngettext("We need %(num)d more.", "We need %(num)d more.", more))
         if method == "n_mastery":
             at = sum(1 for v in values if v >= mastery)
             if at < n:
-                more = n - at
-                parts.append(
-                    f"{at} of {n} at mastery ({format_score(mastery)} or above) so far; {more} more "
-                    f"at mastery {'is' if more == 1 else 'are'} needed."
-                )
+                parts.append(_("%(at)d of %(n)d at the goal (%(mastery)s or above) so far.", at=at, n=n,
+                               mastery=format_score(mastery)))
+                parts.append(ngettext("We need %(num)d more at the goal.", "We need %(num)d more at the goal.",
+                                      n - at))
         text = " ".join(parts)
     if excluded:
-        text += f" {pieces(excluded)} of evidence {'was' if excluded == 1 else 'were'} not counted."
+        text += " " + ngettext("%(num)d piece was not counted.", "%(num)d pieces were not counted.", excluded)
     return text
 
 
@@ -380,7 +368,7 @@ def _render_text(src: tuple, coefs: list[float] | None) -> dict[str, Any]:
                 )
                 i += 1
             else:
-                role = f"not counted: {o.kind}" if o.kind else "not counted: given no weight"
+                role = _("not counted: %(kind)s", kind=_kind_word(o.kind)) if o.kind else _("not counted: given no weight")
                 steps.append(
                     Step(o.label, o.score, role, o.observed_on, None, None, False, o.weight, o.kind, o.ref)
                 )

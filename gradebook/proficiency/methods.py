@@ -28,6 +28,7 @@ from ._format import (
     format_score,
     round_score,
 )
+from ._i18n import _
 from .explanation import Explanation, WhatIf
 from .observation import Observation, check_score
 from .scale import Level, Scale
@@ -508,19 +509,24 @@ def _what_ifs(
         if raw is None:
             if method == "n_mastery" and len(extended) >= min_evidence:
                 at = sum(1 for v in extended if v >= mastery)
-                why = f"{at} of {n} at mastery"
+                why = _("%(at)d of %(n)d at the goal", at=at, n=n)
             else:
-                why = f"{needed} more needed"
+                why = _("%(count)d more needed", count=needed)
             out.append(
                 WhatIf(
-                    points, None, "", f"One more {shown} would still leave no result: {why}.", None, needed
+                    points, None, "", _("One more %(score)s would still leave no result: %(why)s.", score=shown,
+                                        why=why), None, needed
                 )
             )
             continue
         score = round_score(raw)
         new_level = scale.level_for(score)
         label = new_level.label if new_level else ""
-        verb = "keep this at" if current is not None and score == current else "bring this to"
-        sentence = f"One more {shown} would {verb} {format_result(score)}, {label}."
+        if current is not None and score == current:
+            sentence = _("One more %(score)s would keep this at %(result)s, %(level)s.", score=shown,
+                         result=format_result(score), level=label)
+        else:
+            sentence = _("One more %(score)s would bring this to %(result)s, %(level)s.", score=shown,
+                         result=format_result(score), level=label)
         out.append(WhatIf(points, score, label, sentence, new_level, 0))
     return out

@@ -58,6 +58,10 @@ def register_web(app: Flask) -> None:
     for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher):
         app.register_blueprint(module.bp)
 
+    from gradebook.web.i18n import register_i18n
+
+    register_i18n(app)
+
     from gradebook.web.auth import load_user
 
     login_manager.user_loader(load_user)

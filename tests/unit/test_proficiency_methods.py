@@ -232,7 +232,7 @@ def test_min_evidence_not_met_gives_none_and_needed() -> None:
 def test_no_evidence_at_all() -> None:
     result = compute([], scale=DEFAULT_SCALE)
     assert result.score is None and result.needed == 1
-    assert "no evidence" in result.explanation.outcome
+    assert "no work" in result.explanation.outcome
     assert len(result.explanation.what_if) == 4
 
 
@@ -243,11 +243,11 @@ def test_min_evidence_met_exactly() -> None:
 def test_n_mastery_before_and_after_n() -> None:
     before = compute([1, 3, 2], method="n_mastery", n=2, mastery=3)
     assert before.score is None and before.needed == 1
-    assert "1 of 2 at mastery" in str(before.explanation)
+    assert "1 of 2 at the goal" in str(before.explanation)
     after = compute([1, 3, 2, 4], method="n_mastery", n=2, mastery=3)
     assert after.score == 3.5 and after.needed == 0
     roles = [step.role for step in after.explanation.steps]
-    assert roles[0] == "ignored: below mastery"
+    assert roles[0] == "not counted: below the goal"
 
 
 def test_n_mastery_and_min_evidence_needed_is_the_larger() -> None:
@@ -347,10 +347,7 @@ def test_explanation_weighted_average_text() -> None:
         method="weighted_average",
     )
     e = result.explanation
-    assert e.summary == (
-        "We take the most recent evidence as counting most (65%), and all earlier evidence together "
-        "for the rest (35%)."
-    )
+    assert e.summary == "The most recent work counts 65%. All the work before it counts 35%."
     assert e.arithmetic.endswith("4 × 0.65 + 2.00 × 0.35 = 3.30")
     assert e.steps[-1].role == "latest — counts 65%"
     assert e.steps[0].role == "earlier — counts 35% shared"
@@ -414,8 +411,8 @@ def test_what_if_keep_and_no_result_sentences() -> None:
     assert items[0].sentence == "One more 1 would keep this at 4.00, Exceeds."
     items = what_if([1], scale=DEFAULT_SCALE, method="n_mastery")
     assert items[0].score is None
-    assert items[0].sentence == "One more 1 would still leave no result: 0 of 2 at mastery."
-    assert items[3].sentence == "One more 4 would still leave no result: 1 of 2 at mastery."
+    assert items[0].sentence == "One more 1 would still leave no result: 0 of 2 at the goal."
+    assert items[3].sentence == "One more 4 would still leave no result: 1 of 2 at the goal."
     items = what_if([1], scale=DEFAULT_SCALE, min_evidence=3)
     assert (
         items[0].sentence == "One more 1 would still leave no result: 1 more needed." and items[0].needed == 1
