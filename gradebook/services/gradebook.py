@@ -199,6 +199,17 @@ def next_step(session: Session, competency_id: int, level: prof.Level | None, sc
         LevelDescriptor.competency_id == competency_id, LevelDescriptor.points == target))
 
 
+def next_descriptor(session: Session, competency_id: int, level: prof.Level | None,
+                    scale: prof.Scale) -> LevelDescriptor | None:
+    """The descriptor of the next level up (the mastery level's when there is no level yet)."""
+    higher = sorted(p.points for p in scale.levels if level is None or p.points > level.points)
+    if not higher:
+        return None
+    target = scale.mastery.points if level is None else higher[0]
+    return session.scalar(select(LevelDescriptor).where(LevelDescriptor.competency_id == competency_id,
+                                                        LevelDescriptor.points == target))
+
+
 def next_steps_for(session: Session, competency_ids: list[int], scale: prof.Scale) -> list[str]:
     """The mastery-level descriptor of each standard: the next step offered while writing feedback."""
     return list(session.scalars(select(LevelDescriptor.description).where(

@@ -52,6 +52,8 @@ class StandardView:
     points: list[tuple[date, float]]
     next_step: str | None
     open_request: bool = False
+    # The next level's descriptor (its text is next_step): pages phrase it as what to do, in the reader's language.
+    next_descriptor: LevelDescriptor | None = None
 
     @property
     def mastered(self) -> bool:
@@ -162,8 +164,8 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
     for evidence, assessment in evidence_rows:
         if evidence.status == "scored" and (assessment is None or assessment.counts):
             points[(evidence.section_id, evidence.competency_id)].append((evidence.observed_on, evidence.score or 0))
-    descriptors: dict[tuple[int, float], str] = {
-        (d.competency_id, d.points): d.description
+    descriptors: dict[tuple[int, float], LevelDescriptor] = {
+        (d.competency_id, d.points): d
         for d in session.scalars(select(LevelDescriptor).where(
             LevelDescriptor.competency_id.in_([c.id for _, c in pairs])))
     }
@@ -174,7 +176,7 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
     }
     ascending = sorted(lv.points for lv in scale.levels)
 
-    def next_step(competency_id: int, level: prof.Level | None) -> str | None:
+    def next_descriptor(competency_id: int, level: prof.Level | None) -> LevelDescriptor | None:
         target = mastery if level is None else next((p for p in ascending if p > level.points), None)
         return descriptors.get((competency_id, target)) if target is not None else None
 
@@ -194,12 +196,13 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
         computed = level_of(record.score if record else None)
         override = overrides.get((section_id, competency.id))
         level = scale.level_with_points(override.level_points) if override else computed
+        descriptor = next_descriptor(competency.id, level)
         view = StandardView(
             section=by_section[section_id], competency=competency, score=record.score if record else None,
             level=level, computed_level=computed, override=override, count=record.evidence_count if record else 0,
             needed=record.needed if record else 0, trend=record.trend if record else None,
-            points=points.get((section_id, competency.id), []), next_step=next_step(competency.id, level),
-            open_request=(section_id, competency.id) in open_requests, _mastery=mastery)
+            points=points.get((section_id, competency.id), []), next_step=descriptor.description if descriptor else None,
+            open_request=(section_id, competency.id) in open_requests, _mastery=mastery, next_descriptor=descriptor)
         groups[key].standards.append(view)
         standard_views[competency.id] = view
 

@@ -95,6 +95,16 @@ def school_text(table: str, row_id: int | None, field: str, original: str | None
     return Markup('<span lang="{}">{}</span>').format(source, original)
 
 
+def as_written(text: str | None) -> Markup:
+    """Words a person at the school wrote (feedback, a reflection, a goal), as written: marked with the
+    school's language when the page is in another one."""
+    text = text or ""
+    source = _school_language()
+    if current_language() == source or not text:
+        return Markup(escape(text))
+    return Markup('<span lang="{}">{}</span>').format(source, text)
+
+
 def local(obj: Any, field: str) -> Markup:
     """A model's field in the reader's language (`{{ local(competency, 'statement') }}`)."""
     return school_text(obj.__tablename__, obj.id, field, getattr(obj, field))
@@ -169,8 +179,7 @@ def register_i18n(app: Any) -> None:
                   lambda singular, plural, n: get_translations().ungettext(singular, plural, n))
     app.register_blueprint(bp)
 
-    @app.context_processor
-    def _language_helpers() -> dict[str, Any]:
-        return {"local": local, "level_text": level_text, "school_text": school_text,
+    # Globals, not a context processor: the macros imported by templates see them too.
+    app.jinja_env.globals.update({"local": local, "level_text": level_text, "school_text": school_text, "as_written": as_written,
                 "next_step_text": next_step_text, "current_language": current_language,
-                "language_names": LANGUAGE_NAMES, "format_date": format_date}
+                "language_names": LANGUAGE_NAMES, "format_date": format_date})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 
@@ -11,12 +12,12 @@ def nav_links() -> list[tuple[str, str, str]]:
     role = current_user.role
     links: list[tuple[str, str, str]] = []
     if role == "teacher":
-        links = [("My sections", url_for("gradebook.my_sections"), "gradebook.")]
+        links = [(_("My sections"), url_for("gradebook.my_sections"), "gradebook.")]
     elif role == "student":
-        links = [("My portfolio", url_for("portfolio.home"), "portfolio.")]
+        links = [(_("My portfolio"), url_for("portfolio.home"), "portfolio.")]
     elif role == "guardian":
-        links = [("My children", url_for("family.home"), "family.")]
+        links = [(_("My children"), url_for("family.home"), "family.")]
     elif role == "admin":
-        links = [("Setup", url_for("admin.home"), "admin."), ("Sections", url_for("gradebook.my_sections"), "gradebook.")]
-    links.append(("Account", url_for("auth.account"), "auth."))
+        links = [(_("Setup"), url_for("admin.home"), "admin."), (_("Sections"), url_for("gradebook.my_sections"), "gradebook.")]
+    links.append((_("Account"), url_for("auth.account"), "auth."))
     return links

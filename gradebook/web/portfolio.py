@@ -71,7 +71,7 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
             FeedbackReply.evidence_id.in_([e.id for e, _ in rows])).order_by(FeedbackReply.created_at)):
         replies.setdefault(reply.evidence_id, []).append(reply)
     from gradebook.models import Override
-    from gradebook.services.gradebook import next_step
+    from gradebook.services.gradebook import next_descriptor
     from gradebook.services.proficiency import scale_for
 
     override = db.session.scalar(select(Override).where(
@@ -85,7 +85,7 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
         ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open"))
     return {"section": section, "standard": standard, "result": result, "rows": rows, "replies": replies,
             "override": override, "level": level, "scale": scale, "open_request": open_request,
-            "next_step": next_step(db.session, competency_id, level, scale)}
+            "next_step": next_descriptor(db.session, competency_id, level, scale)}
 
 
 @bp.get("/sections/<int:section_id>/standards/<int:competency_id>")

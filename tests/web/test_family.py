@@ -80,7 +80,7 @@ def test_child_page_puts_mastered_skills_under_what_the_child_has_mastered(clien
     make_evidence(world, child, world.standards[1], 4)
     login_as(guardian)
     html = child_page(client, child)
-    mastered = html[html.index("has mastered"):html.index("is working on")]
+    mastered = html[html.index("can do"):html.index("is working on")]
     assert "Do skill 2 well." in mastered
 
 
@@ -89,13 +89,13 @@ def test_child_page_keeps_skills_not_assessed_yet_apart_without_a_next_step(clie
     make_evidence(world, child, world.standards[0], 2)
     login_as(guardian)
     html = child_page(client, child)
-    working, to_come = html[html.index("is working on"):html.index("Not assessed yet")], \
-        html[html.index("Not assessed yet"):]
+    working, to_come = html[html.index("is working on"):html.index("Not started yet")], \
+        html[html.index("Not started yet"):]
     assert "Do skill 1 well." in working and "Level 3 on skill 1." in working  # its next step
     assert "Do skill 2 well." in to_come and "Level 3 on skill 2." not in html  # no next step for untaught skills
     login_as(child)
     home = client.get("/portfolio").get_data(as_text=True)
-    assert "no evidence yet" in home  # skills 2-4, never assessed, are not said to lack "enough" evidence
+    assert "no work yet" in home  # skills 2-4, never assessed, are not said to lack "enough" evidence
 
 
 def test_child_page_shows_featured_work_shared_with_the_family(client, login_as, child, guardian) -> None:
@@ -109,7 +109,7 @@ def test_child_page_shows_recent_feedback(client, login_as, world, child, guardi
     make_evidence(world, child, world.standards[0], 2, feedback="Label the axes next time.")
     login_as(guardian)
     html = child_page(client, child)
-    assert "Recent feedback" in html and "Label the axes next time." in html
+    assert "What the teachers said" in html and "Label the axes next time." in html
 
 
 def test_child_page_shows_the_childs_reply_to_feedback(client, login_as, world, child, guardian) -> None:
@@ -218,7 +218,7 @@ def test_conference_page_can_be_opened_by_an_admin(client, login_as, child) -> N
 def test_conference_page_has_every_section_a_conference_needs(client, login_as, child, guardian) -> None:
     login_as(guardian)
     html = client.get(f"/students/{child.id}/conference").get_data(as_text=True)
-    headings = ["About", "Competencies", "Featured work", "Goals", "From the teachers",
+    headings = ["About", "Skills", "Work to talk about", "Goals", "From the teachers",
                 "Questions you may want to ask"]
     assert [h for h in headings if f"<h2>{h}" not in html] == []
 

@@ -59,9 +59,9 @@ def test_student_home_puts_the_strongest_competency_first_and_lists_what_is_mast
     login_as(student)
     html = client.get("/portfolio").get_data(as_text=True)
     assert html.index("Group 2") < html.index("Group 1")
-    strengths = html[html.index("Mastered so far"):html.index(world.section.name)]
+    strengths = html[html.index("What you can do"):html.index(world.section.name)]
     assert "Skill 5" in strengths and "Skill 1" not in strengths
-    assert "1 of 8 standards" in strengths
+    assert "1 of 8 skills" in strengths
 
 
 def test_student_home_keeps_each_sections_competencies_together(client, login_as) -> None:
@@ -74,7 +74,7 @@ def test_student_home_keeps_each_sections_competencies_together(client, login_as
     html = client.get("/portfolio").get_data(as_text=True)
     alpha, beta = html.index(">Alpha science<"), html.index(">Beta math<")
     assert alpha < html.index("Skill 1") < beta  # Alpha's standards under Alpha's title, then Beta's
-    assert "Mastered so far" not in html  # nothing mastered yet: no empty box
+    assert "What you can do" not in html  # nothing mastered yet: no empty box
 
 
 def test_student_home_shows_the_level_of_each_standard(client, login_as, world, student) -> None:
@@ -87,7 +87,7 @@ def test_student_home_shows_how_much_evidence_there_is(client, login_as, world, 
     make_evidence(world, student, world.standards[0], 2, on=date(2026, 10, 1))
     make_evidence(world, student, world.standards[0], 2, on=date(2026, 10, 8))
     login_as(student)
-    assert "2 pieces of evidence" in client.get("/portfolio").get_data(as_text=True)
+    assert "2 pieces of work" in client.get("/portfolio").get_data(as_text=True)
 
 
 def test_student_home_names_the_next_step_from_the_level_descriptor(client, login_as, world, student) -> None:
