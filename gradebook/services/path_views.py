@@ -451,7 +451,8 @@ class FamilySummary:
             subjects = by_words.setdefault(p.pace_words, [])
             if p.subject not in subjects:
                 subjects.append(p.subject)
-        parts = [f"{words} in {' and '.join(subjects)}" for words, subjects in by_words.items()]
+        order = ["done", "ahead", "on track", "not started yet", "behind"]  # strengths first
+        parts = [f"{words} in {' and '.join(by_words[words])}" for words in order if words in by_words]
         text = ", ".join(parts)
         return text[:1].upper() + text[1:] if text else ""
 

@@ -11,6 +11,7 @@ from gradebook import authz
 from gradebook.authz import roles_required
 from gradebook.extensions import db
 from gradebook.models import Comment, Goal, GuardianLink, User
+from gradebook.services.path_views import family_summary
 from gradebook.services.portfolio import audit_view, load_story
 from gradebook.web.portfolio import why_context
 
@@ -52,8 +53,9 @@ def home() -> str:
 @roles_required("guardian")
 def child(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=True)
+    paths = family_summary(db.session, g.student, story.sections)
     audit_view(db.session, current_user, g.student, "family_page")
-    return _render_then_commit("family/child.html", story=story)
+    return _render_then_commit("family/child.html", story=story, paths=paths)
 
 
 @bp.get("/family/children/<int:student_id>/sections/<int:section_id>/standards/<int:competency_id>")
@@ -100,5 +102,6 @@ def record(student_id: int) -> Response:
 @roles_required("guardian", "teacher", "admin")
 def conference(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=current_user.role == "guardian")
+    paths = family_summary(db.session, g.student, story.sections)
     audit_view(db.session, current_user, g.student, "conference")
-    return _render_then_commit("family/conference.html", story=story)
+    return _render_then_commit("family/conference.html", story=story, paths=paths)

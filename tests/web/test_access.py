@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from gradebook.extensions import db
-from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry
+from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry, ReadyToShow
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
 from tests.builders import make_assessment, make_section, make_user
@@ -96,6 +96,11 @@ ACCESS: dict[str, str] = {
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
     "admin.export_school": ADMIN,
+    "paths.student_path": STUDENT_IN_SECTION,
+    "paths.student_focus": STUDENT_IN_SECTION,
+    "paths.student_activity": STUDENT_IN_SECTION,
+    "paths.student_ready": STUDENT_IN_SECTION,
+    "paths.student_withdraw": STUDENT_IN_SECTION,
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -146,6 +151,12 @@ def world(app: Flask) -> World:
     step = GoalStep(goal_id=goal.id, text="Step")
     db.session.add(step)
     db.session.flush()
+    from tests.path_builders import make_activity, make_way  # learning paths (#12)
+
+    activity = make_activity(a, a.standards[0])
+    ready = ReadyToShow(section_id=a.section.id, student_id=a.students[0].id, competency_id=a.standards[0].id,
+                        way_id=make_way(a, a.standards[0]).id, note="My poster.")
+    db.session.add(ready)
     token = issue_set_password_link(db.session, a.students[0])
     job = ImportJob(kind="case", filename="x.json", stored_name="none", created_by_id=admin.id, status="failed")
     db.session.add(job)
@@ -162,6 +173,7 @@ def world(app: Flask) -> World:
         "section_id": a.section.id, "student_id": a.students[0].id, "assessment_id": assessment.id,
         "evidence_id": evidence.id, "competency_id": a.standards[0].id, "standard_id": a.standards[0].id,
         "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
+        "activity_id": activity.id, "request_id": ready.id,
     }
     return World(users, params)
 
