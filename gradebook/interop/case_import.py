@@ -3,7 +3,8 @@
 Rules:
 - the CFDocument is the framework (matched by its identifier); CFItems are competencies (matched by
   identifier within the framework); `isChildOf` builds the tree (origin is the child, destination the parent
-  or the document); `sequenceNumber` orders siblings; `exactMatchOf` is kept as a crosswalk.
+  or the document); `sequenceNumber` orders siblings; `exactMatchOf` is kept as a crosswalk; `A precedes B`
+  is kept as a framework prerequisite (A is a prerequisite of B, in every section that assesses both).
 - Re-importing updates by identifier, never duplicates, and never touches evidence: competencies are only
   created or updated, never deleted (items a new version leaves out are kept and counted).
 - The whole package is validated before anything is written; any problem (not JSON, not CASE, a missing
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gradebook.models import AuditEvent, Competency, Crosswalk, Framework, LevelDescriptor, User
+from gradebook.models import AuditEvent, Competency, Crosswalk, Framework, LevelDescriptor, Prerequisite, User
 from gradebook.services import ServiceError
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ T = TypeVar("T")
 MAX_CASE_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 10
 CROSSWALK_KIND = "exactMatchOf"
+PRECEDES_KIND = "precedes"
 
 # Column widths of the models: checked here so SQLite and PostgreSQL refuse the same input.
 CODE_MAX = 80
@@ -60,6 +62,9 @@ class ImportReport:
     crosswalks_updated: int = 0
     crosswalks_removed: int = 0
     crosswalks_resolved: int = 0  # crosswalks of other frameworks that now point at a created competency
+    prerequisites: int = 0  # CASE `precedes` kept as prerequisites
+    prerequisites_added: int = 0
+    prerequisites_removed: int = 0
     framework_created: bool = False
     framework_changed: bool = False
     kept_not_in_file: int = 0
@@ -69,7 +74,7 @@ class ImportReport:
     def no_change(self) -> bool:
         return not (self.created or self.updated or self.framework_created or self.framework_changed
                     or self.crosswalks_added or self.crosswalks_updated or self.crosswalks_removed
-                    or self.crosswalks_resolved)
+                    or self.crosswalks_resolved or self.prerequisites_added or self.prerequisites_removed)
 
     @property
     def summary(self) -> str:
@@ -81,6 +86,8 @@ class ImportReport:
         text = f"{verb} “{title}”: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
         if self.crosswalks:
             text += f"; {self.crosswalks} crosswalks"
+        if self.prerequisites:
+            text += f"; {self.prerequisites} prerequisites"
         if self.kept_not_in_file:
             text += f"; {self.kept_not_in_file} competencies not in this file were kept"
         text += "."
@@ -276,6 +283,7 @@ class _Package:
     items: list[PlannedCompetency]
     crosswalks: list[_Crosswalk]
     warnings: list[str]
+    precedes: list[tuple[str, str]] = field(default_factory=list)  # (origin, destination) identifiers
 
 
 def _text(value: Any) -> str | None:
@@ -418,6 +426,7 @@ def parse_case(data: bytes) -> _Package:
     warnings: list[str] = []
     ignored: dict[str, int] = {}
     multi_parent: list[str] = []
+    precedes: dict[tuple[str, str], None] = {}
     for index, assoc in enumerate(associations_raw):
         if not isinstance(assoc, dict):
             errors.append(f"CFAssociations[{index}] is not an object.")
@@ -428,6 +437,9 @@ def parse_case(data: bytes) -> _Package:
         origin, destination = _node_id(assoc.get("originNodeURI")), _node_id(assoc.get("destinationNodeURI"))
         if kind is None:
             errors.append(f"{where} has no associationType.")
+            continue
+        if kind == PRECEDES_KIND and origin and destination and origin != destination:
+            precedes[(origin, destination)] = None  # resolved when written: either end may be another framework's
             continue
         if kind not in ("isChildOf", CROSSWALK_KIND):
             ignored[kind] = ignored.get(kind, 0) + 1
@@ -510,7 +522,7 @@ def parse_case(data: bytes) -> _Package:
             visit(identifier)
 
     visit(None)
-    return _Package(document, planned, list(crosswalks.values()), warnings)
+    return _Package(document, planned, list(crosswalks.values()), warnings, list(precedes))
 
 
 def _node_title(node: Any) -> str | None:
@@ -580,6 +592,7 @@ def _write_case(session: Session, package: _Package, actor: User | None) -> Impo
     report.changed_codes = [outcome.by_key[p.key].code for p in package.items
                             if outcome.by_key[p.key].id in changed_ids]
     _write_crosswalks(session, package, outcome, report)
+    _write_precedes(session, package, outcome, report)
     if not report.no_change:
         audit_import(session, actor, report, "case")
     return report
@@ -634,4 +647,74 @@ def _write_crosswalks(session: Session, package: _Package, outcome: TreeOutcome,
                                                            Crosswalk.target_identifier.in_(chunk))):
             row.target_competency_id = outcome.by_key[row.target_identifier].id
             report.crosswalks_resolved += 1
+    session.flush()
+
+
+def _write_precedes(session: Session, package: _Package, outcome: TreeOutcome, report: ImportReport) -> None:
+    """`A precedes B` becomes Prerequisite(competency=B, requires=A, section=None, source='case'). An end that
+    is not in this package is looked up among competencies already imported; one found nowhere, or an edge
+    that would close a circle of prerequisites, is left out with a warning. Re-importing changes nothing; a
+    `precedes` the file no longer has is removed (only between this framework's items)."""
+    package_ids = {p.key: outcome.by_key[p.key].id for p in package.items}
+    outside = sorted({end for pair in package.precedes for end in pair if end not in package_ids})
+    resolved = dict(package_ids)
+    for chunk in _chunks(outside):
+        for identifier, competency_id in session.execute(
+                select(Competency.identifier, Competency.id).where(Competency.identifier.in_(chunk))
+                .order_by(Competency.id)).all():
+            resolved.setdefault(identifier, competency_id)
+    ids = list(package_ids.values())
+    existing: dict[tuple[int, int], Prerequisite] = {}
+    for chunk in _chunks(ids):
+        for row in session.scalars(select(Prerequisite).where(
+                Prerequisite.section_id.is_(None), Prerequisite.source == "case",
+                Prerequisite.competency_id.in_(chunk) | Prerequisite.requires_id.in_(chunk))):
+            existing[(row.competency_id, row.requires_id)] = row
+    graph: dict[int, set[int]] = {}
+    for competency_id, requires_id in session.execute(select(Prerequisite.competency_id, Prerequisite.requires_id)
+                                                      .where(Prerequisite.section_id.is_(None))).all():
+        graph.setdefault(competency_id, set()).add(requires_id)
+
+    def reaches(start: int, goal: int) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            for nxt in graph.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
+
+    wanted: set[tuple[int, int]] = set()
+    unresolved, circular = 0, 0
+    for origin, destination in package.precedes:
+        if origin not in resolved or destination not in resolved:
+            unresolved += 1
+            continue
+        key = (resolved[destination], resolved[origin])
+        if key in wanted:
+            continue
+        if key not in existing and reaches(key[1], key[0]):
+            circular += 1
+            continue
+        wanted.add(key)
+        if key not in existing:
+            session.add(Prerequisite(competency_id=key[0], requires_id=key[1], section_id=None, source="case"))
+            graph.setdefault(key[0], set()).add(key[1])
+            report.prerequisites_added += 1
+    in_package = set(ids)
+    for key, row in existing.items():
+        if key not in wanted and key[0] in in_package and key[1] in in_package:
+            session.delete(row)
+            report.prerequisites_removed += 1
+    report.prerequisites = len(wanted)
+    if unresolved:
+        report.warnings.append(f"{unresolved} precedes association(s) point at items that are not imported; "
+                               "they were not kept as prerequisites (import the other framework, then this one "
+                               "again).")
+    if circular:
+        report.warnings.append(f"{circular} precedes association(s) would make a circle of prerequisites; they "
+                               "were not kept.")
     session.flush()
