@@ -307,10 +307,11 @@ def _load_paths(session: Session, student: User, sections: list[Section], on: da
             term = terms.get(section.term_id)
             starts, ends = (term.starts_on, term.ends_on) if term else (on, on)
             placed = list(views)
-            unit_views.append(_unit_view(None, "This term", starts, ends, [views[cid] for cid in placed], None, on,
+            unit_views.append(_unit_view(None, "Whole term", starts, ends, [views[cid] for cid in placed], None, on,
                                          scale))
         others = [views[cid] for cid in views if cid not in placed]
-        nexts = [views[cid] for cid in next_standards(placed, mastered, dict(requires), set(left_out))]
+        order = placed + [s.id for s in others]  # path order, as the teacher's pacing view (services/paths.py)
+        nexts = [views[cid] for cid in next_standards(order, mastered, dict(requires), set(left_out))]
         for v in nexts:
             v.is_next = True
         row = focus_rows.get(sid)

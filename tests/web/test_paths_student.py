@@ -137,7 +137,7 @@ def test_a_section_without_a_path_is_one_unit_over_the_term(client, login_as, ap
     plain = make_section(students=1, standards=2, name="Art")
     login_as(plain.students[0])
     html = page(client, plain)
-    assert "This term" in html and "31 Aug" in html and "18 Dec" in html and "Skill 1" in html
+    assert "Whole term" in html and "31 Aug" in html and "18 Dec" in html and "Skill 1" in html
 
 
 def test_standards_left_in_no_unit_are_listed_apart(client, login_as, app) -> None:
@@ -407,3 +407,20 @@ def test_the_path_page_issues_the_same_queries_whatever_the_class_size_and_path_
             assert client.get(path_url(world)).status_code == 200
         counts.append(q.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_students_pace_and_next_agree_with_the_teachers_pacing_view(app) -> None:
+    from gradebook.services.paths import class_pacing
+
+    world = make_section(students=3, standards=6)
+    units = make_path(world, per_unit=3)
+    for i, student in enumerate(world.students):
+        for standard in world.standards[:2 * i + 1]:
+            make_evidence(world, student, standard, 3)
+    adjust(world, world.students[1].id, "left_out", "Shown elsewhere.", standard=world.standards[4])
+    adjust(world, world.students[2].id, "target_date", "More time.", unit=units[1], target_on=date(2026, 12, 1))
+    pacing = class_pacing(db.session, world.section, today=TODAY)
+    for row in pacing.rows:
+        mine = path_views.student_path(db.session, row.student, world.section.id)
+        assert [u.pace for u in mine.units] == row.paces  # type: ignore[union-attr]
+        assert [s.id for s in mine.next] == row.next  # type: ignore[union-attr]
