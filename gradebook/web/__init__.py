@@ -55,7 +55,7 @@ def register_web(app: Flask) -> None:
         student_page,
     )
 
-    for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths):
+    for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher):
         app.register_blueprint(module.bp)
 
     from gradebook.web.auth import load_user

@@ -28,6 +28,7 @@ from gradebook.models import (
     User,
 )
 from gradebook.services import gradebook as read
+from gradebook.services.paths import ready_counts
 from gradebook.services.proficiency import scale_for
 from gradebook.web import render_page_or_fragment
 
@@ -110,6 +111,7 @@ def my_sections() -> str:
         .where(ReassessmentRequest.section_id.in_(ids), ReassessmentRequest.status == "open")
         .group_by(ReassessmentRequest.section_id)).all())
     missing = read.outstanding_counts(db.session, ids)
+    ready = ready_counts(db.session, ids)
     replies = db.session.execute(
         select(FeedbackReply, User, Evidence, Competency)
         .join(User, User.id == FeedbackReply.author_id)
@@ -117,7 +119,7 @@ def my_sections() -> str:
         .join(Competency, Competency.id == Evidence.competency_id)
         .where(Evidence.section_id.in_(ids)).order_by(FeedbackReply.created_at.desc()).limit(8)).all()
     return render_template("gradebook/my_sections.html", sections=sections, counts=counts, mastery=mastery,
-                           requests=requests, missing=missing, replies=replies)
+                           requests=requests, missing=missing, replies=replies, ready=ready)
 
 
 # ------------------------------------------------------------------ the class mastery grid

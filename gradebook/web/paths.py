@@ -1,5 +1,51 @@
-"""Learning paths: the blueprint shared by the teacher pages (paths_teacher.py) and the student pages
-(paths_student.py)."""
-from flask import Blueprint
+"""Learning paths: the blueprint shared by the student pages (paths_student.py), with what every role uses:
+an activity's attached file. The teacher's pages are their own section-scoped blueprint (paths_teacher.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, send_file
+from flask_login import current_user
+from sqlalchemy import exists, select
+from werkzeug.wrappers import Response
+
+from gradebook import authz
+from gradebook.authz import roles_required
+from gradebook.extensions import db
+from gradebook.models import ROLES, Activity, Artifact, Enrollment, GuardianLink
+from gradebook.services.artifacts import INLINE_SAFE, artifact_path
 
 bp = Blueprint("paths", __name__)
+
+
+def can_see_activity(activity: Activity) -> bool:
+    """Teachers of its section (and admins), students in it, and their guardians."""
+    if activity.deleted_at is not None:
+        return False
+    if current_user.role in ("teacher", "admin"):
+        return authz.teaches_section(current_user, activity.section_id)
+    enrolled = select(Enrollment.student_id).where(Enrollment.section_id == activity.section_id,
+                                                   Enrollment.active.is_(True))
+    if current_user.role == "student":
+        return bool(db.session.scalar(select(exists().where(enrolled.where(
+            Enrollment.student_id == current_user.id).exists()))))
+    if current_user.role == "guardian":
+        return bool(db.session.scalar(select(exists().where(
+            GuardianLink.guardian_id == current_user.id, GuardianLink.student_id.in_(enrolled)))))
+    return False
+
+
+@bp.get("/activities/<int:activity_id>/file")
+@roles_required(*ROLES)
+def activity_file(activity_id: int) -> Response:
+    activity = db.session.get(Activity, activity_id)
+    authz.require(activity is not None and activity.artifact_id is not None and can_see_activity(activity))
+    artifact = db.session.get(Artifact, activity.artifact_id)  # type: ignore[union-attr]
+    authz.require(artifact is not None and artifact.deleted_at is None)
+    path = artifact_path(current_app.config["UPLOAD_FOLDER"], artifact)  # type: ignore[arg-type]
+    authz.require(path.exists())
+    inline = artifact.content_type in INLINE_SAFE  # type: ignore[union-attr]
+    response = send_file(path, mimetype=artifact.content_type, as_attachment=not inline,  # type: ignore[union-attr]
+                         download_name=artifact.original_name, max_age=0)  # type: ignore[union-attr]
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
