@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, send_file
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from gradebook import authz
@@ -23,14 +23,15 @@ def can_see_activity(activity: Activity) -> bool:
         return False
     if current_user.role in ("teacher", "admin"):
         return authz.teaches_section(current_user, activity.section_id)
-    enrolled = select(Enrollment.student_id).where(Enrollment.section_id == activity.section_id,
-                                                   Enrollment.active.is_(True))
     if current_user.role == "student":
-        return bool(db.session.scalar(select(exists().where(enrolled.where(
-            Enrollment.student_id == current_user.id).exists()))))
+        return db.session.scalar(select(Enrollment.id).where(
+            Enrollment.section_id == activity.section_id, Enrollment.student_id == current_user.id,
+            Enrollment.active.is_(True)).limit(1)) is not None
     if current_user.role == "guardian":
-        return bool(db.session.scalar(select(exists().where(
-            GuardianLink.guardian_id == current_user.id, GuardianLink.student_id.in_(enrolled)))))
+        return db.session.scalar(select(Enrollment.id).join(
+            GuardianLink, GuardianLink.student_id == Enrollment.student_id).where(
+            Enrollment.section_id == activity.section_id, GuardianLink.guardian_id == current_user.id,
+            Enrollment.active.is_(True)).limit(1)) is not None
     return False
 
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from gradebook.extensions import db
-from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry, ReadyToShow
+from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
 from tests.builders import make_assessment, make_section, make_user
@@ -101,6 +101,32 @@ ACCESS: dict[str, str] = {
     "paths.student_activity": STUDENT_IN_SECTION,
     "paths.student_ready": STUDENT_IN_SECTION,
     "paths.student_withdraw": STUDENT_IN_SECTION,
+    # learning paths (#12), the teacher's pages and an activity's file
+    "paths.activity_file": STUDENT_VIEWERS,
+    "paths_teacher.editor": SECTION,
+    "paths_teacher.create_unit": SECTION,
+    "paths_teacher.edit_unit": SECTION,
+    "paths_teacher.move_unit": SECTION,
+    "paths_teacher.add_prerequisite": SECTION,
+    "paths_teacher.standard": SECTION,
+    "paths_teacher.create_activity": SECTION,
+    "paths_teacher.edit_activity": SECTION,
+    "paths_teacher.copy_playlist": SECTION,
+    "paths_teacher.add_way": SECTION,
+    "paths_teacher.pacing": SECTION,
+    "paths_teacher.student": SECTION,
+    "paths_teacher.own_target_date": SECTION,
+    "paths_teacher.leave_out": SECTION,
+    "paths_teacher.assign_group": SECTION,
+    "paths_teacher.assign": SECTION,
+    "paths_teacher.queue": SECTION,
+    "paths_teacher.score_request": SECTION,
+    "paths_teacher.unassign": SECTION,
+    "paths_teacher.remove_adjustment": SECTION,
+    "paths_teacher.remove_way": SECTION,
+    "paths_teacher.delete_activity": SECTION,
+    "paths_teacher.remove_prerequisite": SECTION,
+    "paths_teacher.delete_unit": SECTION,
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -151,12 +177,6 @@ def world(app: Flask) -> World:
     step = GoalStep(goal_id=goal.id, text="Step")
     db.session.add(step)
     db.session.flush()
-    from tests.path_builders import make_activity, make_way  # learning paths (#12)
-
-    activity = make_activity(a, a.standards[0])
-    ready = ReadyToShow(section_id=a.section.id, student_id=a.students[0].id, competency_id=a.standards[0].id,
-                        way_id=make_way(a, a.standards[0]).id, note="My poster.")
-    db.session.add(ready)
     token = issue_set_password_link(db.session, a.students[0])
     job = ImportJob(kind="case", filename="x.json", stored_name="none", created_by_id=admin.id, status="failed")
     db.session.add(job)
@@ -173,9 +193,38 @@ def world(app: Flask) -> World:
         "section_id": a.section.id, "student_id": a.students[0].id, "assessment_id": assessment.id,
         "evidence_id": evidence.id, "competency_id": a.standards[0].id, "standard_id": a.standards[0].id,
         "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
-        "activity_id": activity.id, "request_id": ready.id,
     }
+    params.update(_path_params(app, a))
     return World(users, params)
+
+
+def _path_params(app: Flask, a) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A learning path in section A with one of everything, for the path routes' ids."""
+    from gradebook.models import ReadyToShow
+    from gradebook.services import paths
+
+    unit = paths.create_unit(db.session, a.teacher, a.section, title="Unit", starts_on=date(2026, 9, 1),
+                             target_on=date(2026, 10, 1), competency_ids=[a.standards[0].id])
+    prerequisite = paths.add_prerequisite(db.session, a.teacher, a.section, competency_id=a.standards[1].id,
+                                          requires_id=a.standards[0].id)
+    activity = paths.create_activity(db.session, a.teacher, a.section,
+                                     paths.ActivityInput(competency_id=a.standards[0].id, title="Video"),
+                                     upload=Upload("sheet.png", io.BytesIO(PNG)),
+                                     upload_folder=app.config["UPLOAD_FOLDER"])
+    way = paths.add_way_to_show(db.session, a.teacher, a.section, competency_id=a.standards[0].id, title="Test")
+    adjustment = paths.leave_out_standard(db.session, a.teacher, a.section, student_id=a.students[0].id,
+                                          competency_id=a.standards[1].id, reason="Shown elsewhere")
+    paths.assign_activities(db.session, a.teacher, a.section, activity_ids=[activity.id],
+                            student_ids=[a.students[0].id])
+    from gradebook.models import ActivityAssignment
+
+    assignment = db.session.query(ActivityAssignment).one()
+    ready = ReadyToShow(section_id=a.section.id, student_id=a.students[0].id, competency_id=a.standards[0].id,
+                        way_id=way.id)
+    db.session.add(ready)
+    db.session.commit()
+    return {"unit_id": unit.id, "prerequisite_id": prerequisite.id, "activity_id": activity.id, "way_id": way.id,
+            "adjustment_id": adjustment.id, "assignment_id": assignment.id, "request_id": ready.id}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
