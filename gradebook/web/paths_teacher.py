@@ -101,7 +101,8 @@ def _label(standard: Competency) -> str:
 def _unit_form(unit: svc.Unit | None, path: svc.SectionPath, form: UnitForm | None = None) -> UnitForm:
     form = form or UnitForm(prefix="unit")
     own = unit.standard_ids if unit else []
-    choosable = [s for s in path.standards if s.id in own or s.id in {u.id for u in path.unplaced}]
+    free = {s.id for s in path.standards} if path.implicit else {u.id for u in path.unplaced}  # no units yet: all
+    choosable = [s for s in path.standards if s.id in own or s.id in free]
     form.standards.choices = [SelectChoice(s.id, _label(s)) for s in choosable]
     form.standards.validate_choice = False  # the service refuses a foreign standard with a clear message
     return form
