@@ -42,9 +42,18 @@ class UnitForm(FlaskForm):
     version = HiddenField()
 
 
+def int_or_none(value: object) -> int | None:
+    """A select's value: a blank "Choose…" option is None (the field's DataRequired then says what to do)."""
+    if value in (None, ""):
+        return None
+    return int(value)  # type: ignore[arg-type]
+
+
 class PrerequisiteForm(FlaskForm):
-    competency_id = SelectField("This standard", coerce=int, validators=[InputRequired("Choose a standard.")])
-    requires_id = SelectField("needs first", coerce=int, validators=[InputRequired("Choose its prerequisite.")])
+    competency_id = SelectField("This standard", coerce=int_or_none,
+                                validators=[DataRequired("Choose the standard that needs a prerequisite.")])
+    requires_id = SelectField("needs first", coerce=int_or_none,
+                              validators=[DataRequired("Choose what it needs first.")])
 
 
 class ActivityForm(FlaskForm):

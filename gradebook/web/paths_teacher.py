@@ -111,8 +111,8 @@ def _unit_form(unit: svc.Unit | None, path: svc.SectionPath, form: UnitForm | No
 def _prerequisite_form(path: svc.SectionPath, form: PrerequisiteForm | None = None) -> PrerequisiteForm:
     form = form or PrerequisiteForm(prefix="pre")
     choices = [SelectChoice(s.id, _label(s)) for s in path.standards]
-    form.competency_id.choices = choices
-    form.requires_id.choices = choices
+    form.competency_id.choices = [SelectChoice("", "Choose a standard…"), *choices]
+    form.requires_id.choices = [SelectChoice("", "Choose what it needs first…"), *choices]
     form.competency_id.validate_choice = form.requires_id.validate_choice = False
     return form
 

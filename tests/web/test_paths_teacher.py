@@ -562,3 +562,22 @@ def test_the_editor_and_queue_take_the_same_queries_whatever_the_size(
             assert client.get(url).status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
+
+
+def test_an_empty_prerequisite_form_says_what_to_choose(client: FlaskClient, world: SectionWorld) -> None:
+    response = client.post(base(world) + "/prerequisites", data={"pre-competency_id": "", "pre-requires_id": ""})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Choose the standard that needs a prerequisite." in text and "Choose what it needs first." in text
+    assert count(Prerequisite) == 0
+
+
+def test_the_first_unit_can_take_any_standard_and_later_ones_only_the_unplaced(client: FlaskClient,
+                                                                              world: SectionWorld) -> None:
+    checkbox = 'type="checkbox" value="{}"'
+    page = client.get(base(world)).get_data(as_text=True)
+    assert all(checkbox.format(s.id) in page for s in world.standards)
+    make_unit(world, world.standards[:2], "Forces")
+    page = client.get(base(world)).get_data(as_text=True)
+    new_unit_form = page[page.index('id="new-unit"'):page.index('id="prerequisites"')]
+    assert [checkbox.format(s.id) in new_unit_form for s in world.standards] == [False, False, True, True]
