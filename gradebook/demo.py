@@ -429,7 +429,7 @@ ACTIVITY_PLAN = [
     ("to_mastery", "practice", "Practice set: {name}",
      "Do the six questions. Check with the answer key and fix two of your mistakes; write what went wrong.",
      25, False, ""),
-    ("to_mastery", "discuss", "Explain it to someone at home",
+    ("to_mastery", "discuss", "Talk it through at home: {name}",
      "Explain {lname} to someone at home in two minutes. Ask them what was not clear, and try again.",
      15, True, ""),
     ("to_mastery", "teacher", "Small group with your teacher",
@@ -456,7 +456,7 @@ WAYS = {
 REFLECTIONS = ["The video helped, the second example was the one that clicked.",
                "I got 4 of 6 right; I keep mixing up the two steps.",
                "Explaining it to my sister showed me what I did not understand.",
-               "Hard at first but I like the comic I made.",
+               "Hard at first, easier the second time.",
                "I need to check my units every time."]
 
 
@@ -530,7 +530,7 @@ def _paths(session: Session, rng: random.Random, sections: list[Section], plan: 
             for band, kind, title, instructions, minutes, home, tags in rows:
                 url = search + name.lower().replace(" ", "+") if kind in ("watch", "read") else None
                 path_service.create_activity(session, teacher, section, path_service.ActivityInput(
-                    competency_id=standard.id, title=title.format(name=name),
+                    competency_id=standard.id, title=title.format(name=name, lname=name.lower()),
                     instructions=instructions.format(lname=name.lower()), url=url, kind=kind, minutes=minutes,
                     band=band, for_home=home, interest_tags=tags))
             for title, description in WAYS[subject]:

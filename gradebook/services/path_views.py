@@ -459,7 +459,7 @@ class FamilySummary:
 
 
 def family_summary(session: Session, student: User, sections: list[Section] | None = None, *,
-                   on: date | None = None, help_limit: int = 3, next_limit: int = 3) -> FamilySummary:
+                   on: date | None = None, help_limit: int = 2, next_limit: int = 3) -> FamilySummary:
     """Where the child is on each path, at what pace, what is next and how the family can help: a fixed
     number of queries whatever the number of sections, standards or activities."""
     sections = _active_sections(session, student) if sections is None else sections
@@ -486,6 +486,6 @@ def family_summary(session: Session, student: User, sections: list[Section] | No
         for s in working:
             band = band_for(s.level, paths.scale)
             candidates = sorted(home.get((section.id, s.id), []), key=lambda a: a.band != band)
-            helps += [(a, s.competency) for a in candidates]
+            helps += [(a, s.competency) for a in candidates[:1]]  # the one that suits their level best, per skill
         out.append(FamilyPath(section, current_unit(units, on), units, working[:next_limit], helps[:help_limit]))
     return FamilySummary(student, out)
