@@ -18,10 +18,15 @@ from gradebook.services.path_choices import NotFound
 from gradebook.web import render_page_or_fragment
 from gradebook.web.paths import bp
 
+ID_MAX = 2**31 - 1  # the largest id a database integer holds
+
 
 def _int(name: str) -> int | None:
+    """A form's id: None when left empty or not a number; 0 (which matches nothing) when beyond any id."""
     value = (request.form.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    if not value.isdigit():
+        return None
+    return int(value) if int(value) <= ID_MAX else 0
 
 
 def _page(section_id: int, *, viewing: int | None = None, status: int = 200, errors: dict[str, str] | None = None,
@@ -47,13 +52,13 @@ def _failed(section_id: int, error: ServiceError, form: str, viewing: int | None
                  typed={"form": form, **(typed or {})})
 
 
-@bp.get("/portfolio/sections/<int:section_id>/path")
+@bp.get("/portfolio/sections/<int(max=2147483647):section_id>/path")
 @roles_required("student")
 def student_path(section_id: int) -> tuple[str, int]:
     return _page(section_id, viewing=request.args.get("standard", type=int))
 
 
-@bp.post("/portfolio/sections/<int:section_id>/path/focus")
+@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/focus")
 @roles_required("student")
 def student_focus(section_id: int) -> Any:
     competency_id = _int("competency_id")
@@ -66,7 +71,7 @@ def student_focus(section_id: int) -> Any:
     return _back(section_id, "focus")
 
 
-@bp.post("/portfolio/sections/<int:section_id>/path/activities/<int:activity_id>")
+@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/activities/<int(max=2147483647):activity_id>")
 @roles_required("student")
 def student_activity(section_id: int, activity_id: int) -> Any:
     status = request.form.get("status")
@@ -85,7 +90,7 @@ def student_activity(section_id: int, activity_id: int) -> Any:
     return _back(section_id, f"activity-{activity_id}", viewing)
 
 
-@bp.post("/portfolio/sections/<int:section_id>/path/ready")
+@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/ready")
 @roles_required("student")
 def student_ready(section_id: int) -> Any:
     way_id, entry_id, note = _int("way_id"), _int("portfolio_entry_id"), request.form.get("note")
@@ -100,7 +105,7 @@ def student_ready(section_id: int) -> Any:
     return _back(section_id, "ready", viewing)
 
 
-@bp.post("/portfolio/sections/<int:section_id>/path/ready/<int:request_id>/withdraw")
+@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/ready/<int(max=2147483647):request_id>/withdraw")
 @roles_required("student")
 def student_withdraw(section_id: int, request_id: int) -> Any:
     try:

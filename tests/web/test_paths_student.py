@@ -424,3 +424,23 @@ def test_the_students_pace_and_next_agree_with_the_teachers_pacing_view(app) -> 
         mine = path_views.student_path(db.session, row.student, world.section.id)
         assert [u.pace for u in mine.units] == row.paces  # type: ignore[union-attr]
         assert [s.id for s in mine.next] == row.next  # type: ignore[union-attr]
+
+
+BIG = "9" * 20  # beyond any database integer
+
+
+def test_ids_beyond_any_integer_are_refused_cleanly(client, login_as, world, student) -> None:
+    login_as(student)
+    assert client.post(f"{path_url(world)}/focus", data={"competency_id": BIG}).status_code == 422
+    assert client.post(f"{path_url(world)}/ready", data={"way_id": BIG, "note": "x"}).status_code == 422
+    talk = ways(world)[0]
+    response = client.post(f"{path_url(world)}/ready", data={"way_id": talk.id, "note": "x", "portfolio_entry_id": BIG})
+    assert response.status_code == 422
+    activity = first_activity(world)
+    client.post(f"{path_url(world)}/activities/{activity.id}", data={"status": "chosen"})
+    response = client.post(f"{path_url(world)}/activities/{activity.id}", data={"status": "done", "version": BIG})
+    assert response.status_code == 422 and db.session.scalar(select(ActivityChoice.status)) == "chosen"
+    assert client.get(f"/portfolio/sections/{BIG}/path").status_code == 404
+    assert client.post(f"{path_url(world)}/activities/{BIG}", data={"status": "chosen"}).status_code == 404
+    assert client.post(f"{path_url(world)}/ready/{BIG}/withdraw").status_code == 404
+    assert client.get(path_url(world) + f"?standard={BIG}").status_code == 200
