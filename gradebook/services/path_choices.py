@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gradebook.models import (
@@ -59,6 +60,16 @@ def _left_out(session: Session, student: User, section_id: int, competency_id: i
         PathAdjustment.removed_at.is_(None)))
 
 
+def _focus_row(session: Session, student: User, section_id: int) -> PathFocus | None:
+    return session.scalar(select(PathFocus).where(PathFocus.section_id == section_id,
+                                                  PathFocus.student_id == student.id))
+
+
+def _choice_row(session: Session, student: User, activity_id: int) -> ActivityChoice | None:
+    return session.scalar(select(ActivityChoice).where(ActivityChoice.activity_id == activity_id,
+                                                       ActivityChoice.student_id == student.id))
+
+
 def set_focus(session: Session, student: User, section_id: int, competency_id: int | None) -> PathFocus:
     """The student picks the skill they work on now: any skill of the class's path (voice and choice), not one
     their teacher left out of their path."""
@@ -71,14 +82,18 @@ def set_focus(session: Session, student: User, section_id: int, competency_id: i
     if _left_out(session, student, section_id, competency_id) is not None:
         raise ServiceError("Your teacher left that skill out of your path, so you do not need to work on it. "
                            "Choose another one.", field="competency_id")
-    focus = session.scalar(select(PathFocus).where(PathFocus.section_id == section_id,
-                                                   PathFocus.student_id == student.id))
+    focus = _focus_row(session, student, section_id)
     if focus is None:
-        focus = PathFocus(section_id=section_id, student_id=student.id, competency_id=competency_id)
-        session.add(focus)
-    else:
-        focus.competency_id = competency_id
-        focus.updated_at = utcnow()
+        try:
+            with session.begin_nested():  # a second tab may have just written it: then update that one
+                focus = PathFocus(section_id=section_id, student_id=student.id, competency_id=competency_id)
+                session.add(focus)
+            return focus
+        except IntegrityError:
+            focus = _focus_row(session, student, section_id)
+            assert focus is not None
+    focus.competency_id = competency_id
+    focus.updated_at = utcnow()
     session.flush()
     return focus
 
@@ -107,8 +122,7 @@ def set_activity_status(session: Session, student: User, section_id: int, activi
     if status != "drop" and len(text) > REFLECTION_MAX:
         raise ServiceError(f"Keep your reflection to one line of {REFLECTION_MAX} characters or fewer "
                            f"(it has {len(text)}).", field="reflection")
-    choice = session.scalar(select(ActivityChoice).where(ActivityChoice.activity_id == activity.id,
-                                                         ActivityChoice.student_id == student.id))
+    choice = _choice_row(session, student, activity.id)
     if choice is not None and version is not None and choice.version != version:
         raise StaleWrite("You changed this activity in another tab since this page opened. "
                          "Reload to see where it stands.", current=choice)
@@ -118,14 +132,19 @@ def set_activity_status(session: Session, student: User, section_id: int, activi
             session.flush()
         return None
     if choice is None:
-        choice = ActivityChoice(activity_id=activity.id, student_id=student.id, status=status,
-                                reflection=text or None)
-        session.add(choice)
-    else:
-        choice.status = status
-        if reflection is not None:  # a form without the field keeps the reflection already written
-            choice.reflection = text or None
-        choice.updated_at = utcnow()
+        try:
+            with session.begin_nested():  # a double click may have just written it: then update that one
+                choice = ActivityChoice(activity_id=activity.id, student_id=student.id, status=status,
+                                        reflection=text or None)
+                session.add(choice)
+            return choice
+        except IntegrityError:
+            choice = _choice_row(session, student, activity.id)
+            assert choice is not None
+    choice.status = status
+    if reflection is not None:  # a form without the field keeps the reflection already written
+        choice.reflection = text or None
+    choice.updated_at = utcnow()
     session.flush()
     return choice
 

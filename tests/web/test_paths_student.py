@@ -444,3 +444,22 @@ def test_ids_beyond_any_integer_are_refused_cleanly(client, login_as, world, stu
     assert client.post(f"{path_url(world)}/activities/{BIG}", data={"status": "chosen"}).status_code == 404
     assert client.post(f"{path_url(world)}/ready/{BIG}/withdraw").status_code == 404
     assert client.get(path_url(world) + f"?standard={BIG}").status_code == 200
+
+
+def test_a_focus_or_pick_written_meanwhile_by_another_tab_is_updated_not_duplicated(app, world, student,
+                                                                                   monkeypatch) -> None:
+    from gradebook.services import path_choices
+
+    activity = first_activity(world)
+    db.session.add(PathFocus(section_id=world.section.id, student_id=student.id, competency_id=world.standards[0].id))
+    db.session.add(ActivityChoice(activity_id=activity.id, student_id=student.id, status="chosen"))
+    db.session.commit()
+    for name in ("_focus_row", "_choice_row"):  # the first look misses the row the other tab has just written
+        real = getattr(path_choices, name)
+        looks = iter([None])
+        monkeypatch.setattr(path_choices, name, lambda *a, _real=real, _looks=looks: next(_looks, _real(*a)))
+    path_choices.set_focus(db.session, student, world.section.id, world.standards[2].id)
+    path_choices.set_activity_status(db.session, student, world.section.id, activity.id, "done", "ok")
+    db.session.commit()
+    assert count(PathFocus) == 1 and db.session.scalar(select(PathFocus.competency_id)) == world.standards[2].id
+    assert count(ActivityChoice) == 1 and db.session.scalar(select(ActivityChoice.status)) == "done"
