@@ -42,6 +42,11 @@ class UnitPace:
     def label(self) -> str:
         return PACE_LABELS[self.status]
 
+    @property
+    def expected_about(self) -> int:
+        """The expected count as the sentence says it ("about 4"), rounded half up."""
+        return int(round_half_up(self.expected, 0))
+
 
 def expected_share(today: date, starts_on: date, target_on: date) -> float:
     """The share of the unit expected at mastery by ``today``: 0 at the start, 1 on the target date, linear in
@@ -104,7 +109,7 @@ def _sentence(status: str, *, today: date, starts_on: date, target: date, at_mas
         return f"Starts {format_date(starts_on)}; {have} already."
     if today >= target:
         return f"{have}; all {total} were expected by {format_date(target)}."
-    about = int(round_half_up(expected, 0))
+    about = int(round_half_up(expected, 0))  # as UnitPace.expected_about
     if about == 0:
         return f"{have}; by today none are expected yet."
     verb = "is" if about == 1 else "are"

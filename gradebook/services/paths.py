@@ -771,6 +771,20 @@ def assign_playlist(session: Session, actor: User, section: Section, *, competen
     return assign_activities(session, actor, section, activity_ids=ids, student_ids=student_ids, note=note)
 
 
+def below_mastery_groups(session: Session, section: Section, competency_id: int) -> list[tuple[prof.Level, list[User]]]:
+    """The reteach groups of a standard: students below mastery, by level, lowest first (a fixed number of
+    queries), so a teacher can assign activities to one group in a click."""
+    scale = scale_for(session, section)
+    cells = load_cells(session, section, scale, competency_ids=[competency_id])
+    by_points: dict[float, list[User]] = defaultdict(list)
+    for student in section_students(session, section.id):
+        cell = cells.get((student.id, competency_id))
+        if cell is not None and cell.level is not None and cell.level.points < scale.mastery.points:
+            by_points[cell.level.points].append(student)
+    return [(level, by_points[level.points]) for level in sorted(scale.levels, key=lambda lv: lv.points)
+            if level.points in by_points]
+
+
 def unassign_activity(session: Session, actor: User, section: Section, assignment_id: int) -> None:
     _require_teacher(actor, section)
     assignment = session.get(ActivityAssignment, assignment_id)

@@ -85,10 +85,9 @@ def _student_or_404(student_id: int) -> User:
 
 
 def _refuse(error: ServiceError, to: str) -> Any:
-    """A button-only action the service refused: say why, change nothing, go back."""
+    """A button-only action the service refused: say why (422), change nothing, offer the way back."""
     db.session.rollback()
-    flash(error.message, "error")
-    return redirect(to, 303)
+    return render_template("paths/teacher_refused.html", message=error.message, back=to), 422
 
 
 def _label(standard: Competency) -> str:
@@ -239,7 +238,9 @@ def _render_standard(standard: Competency, status: int = 200, *, activity_form: 
                                       for s, n in others]
     activity_form = activity_form or ActivityForm(prefix="act", competency_id=str(standard.id))
     way_form = way_form or WayForm(prefix="way", competency_id=str(standard.id))
-    files = {a.id: db.session.get(Artifact, a.artifact_id) for a in activities if a.artifact_id}
+    file_ids = {a.artifact_id for a in activities if a.artifact_id}
+    by_id = {f.id: f for f in db.session.scalars(select(Artifact).where(Artifact.id.in_(file_ids)))} if file_ids else {}
+    files = {a.id: by_id[a.artifact_id] for a in activities if a.artifact_id in by_id}
     path = svc.section_path(db.session, section)
     return render_template(
         "paths/teacher_standard.html", standard=standard, groups=_band_groups(activities), activities=activities,
@@ -516,9 +517,10 @@ def _render_assign(standard: Competency | None, standards: list[Competency], for
     if form.students.data is None or status == 200:
         form.students.data = [s.id for s in students if s.id in chosen]
     form.competency_id.data = str(standard.id) if standard else ""
+    reteach = svc.below_mastery_groups(db.session, section, standard.id) if standard else []
     return render_template("paths/teacher_assign.html", form=form, standard=standard, standards=standards,
                            activities=activities, groups=_band_groups(activities), chosen=chosen,
-                           kind_labels=svc.KIND_LABELS), status
+                           kind_labels=svc.KIND_LABELS, reteach=reteach), status
 
 
 @bp.post("/sections/<int:section_id>/path/assign")

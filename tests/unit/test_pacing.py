@@ -71,6 +71,11 @@ def test_sentences(days_in: int, mastered: list[bool], sentence: str) -> None:
     assert pace(START + timedelta(days=days_in), mastered).sentence == sentence
 
 
+def test_the_expected_count_is_rounded_half_up_like_the_sentence() -> None:
+    half = pace(START + timedelta(days=15), [False] * 5)  # 2.5 expected
+    assert half.expected == 2.5 and half.expected_about == 3 and "about 3 are expected" in half.sentence
+
+
 def test_the_mastery_label_comes_from_the_scale() -> None:
     assert pace(START, [True, False], mastery_label="Proficient").sentence.startswith("1 of 2 skills at Proficient")
 

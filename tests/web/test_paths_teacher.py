@@ -221,7 +221,8 @@ def test_a_cycle_through_a_framework_prerequisite_is_refused(client: FlaskClient
     assert "the framework" in client.get(base(world)).get_data(as_text=True)
     framework_one = db.session.scalars(select(Prerequisite)).one()
     refused = client.post(base(world) + f"/prerequisites/{framework_one.id}/delete")
-    assert refused.status_code == 303 and count(Prerequisite) == 1
+    assert refused.status_code == 422 and count(Prerequisite) == 1
+    assert "those from the framework come with the standards" in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("case", ["outside", "self"])
@@ -428,6 +429,8 @@ def test_activities_are_assigned_to_a_reteach_group_and_to_one_student(client: F
     assert f"/path/assign?standard={standard.id}&amp;students={group}" in reteach
     form = client.get(base(world) + f"/assign?standard={standard.id}&students={group}")
     assert form.status_code == 200 and "Assign the whole playlist (3)" in form.get_data(as_text=True)
+    picks = client.get(base(world) + f"/assign?standard={standard.id}").get_data(as_text=True)
+    assert f"students={group}" in picks and "2 students</a>" in picks  # the reteach group, one click away
 
     whole = client.post(base(world) + "/assign", data={
         "assign-students": [str(world.students[0].id), str(world.students[1].id)],
@@ -542,8 +545,8 @@ def test_the_pacing_view_takes_the_same_queries_for_1_or_35_students_and_3_or_12
     assert len(set(counts)) == 1, counts
 
 
-@pytest.mark.parametrize("page", ["", "/queue"])
-def test_the_editor_and_queue_take_the_same_queries_whatever_the_size(
+@pytest.mark.parametrize("page", ["", "/queue", "/students/{first}", "/assign?standard={standard}"])
+def test_the_editor_queue_student_and_assign_pages_take_the_same_queries_whatever_the_size(
         app, client: FlaskClient, count_queries, page: str) -> None:  # type: ignore[no-untyped-def]
     teacher = make_user("teacher")
     login(client, teacher)
@@ -556,7 +559,8 @@ def test_the_editor_and_queue_take_the_same_queries_whatever_the_size(
             db.session.add(ReadyToShow(section_id=world.section.id, student_id=student.id,
                                        competency_id=world.standards[0].id, way_id=way.id))
         db.session.commit()
-        url = f"/sections/{world.section.id}/path{page}"
+        url = f"/sections/{world.section.id}/path" + page.format(first=world.students[0].id,
+                                                                  standard=world.standards[0].id)
         client.get(url)
         with count_queries() as queries:
             assert client.get(url).status_code == 200
@@ -581,3 +585,13 @@ def test_the_first_unit_can_take_any_standard_and_later_ones_only_the_unplaced(c
     page = client.get(base(world)).get_data(as_text=True)
     new_unit_form = page[page.index('id="new-unit"'):page.index('id="prerequisites"')]
     assert [checkbox.format(s.id) in new_unit_form for s in world.standards] == [False, False, True, True]
+
+
+def test_removing_an_adjustment_twice_says_so_and_changes_nothing(client: FlaskClient, world: SectionWorld) -> None:
+    adjustment = svc.leave_out_standard(db.session, world.teacher, world.section, student_id=world.students[0].id,
+                                        competency_id=world.standards[0].id, reason="Shown elsewhere")
+    db.session.commit()
+    url = base(world) + f"/adjustments/{adjustment.id}/remove"
+    assert client.post(url).status_code == 303
+    again = client.post(url)
+    assert again.status_code == 422 and "That adjustment is not in force any more." in again.get_data(as_text=True)
