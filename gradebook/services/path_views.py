@@ -139,11 +139,12 @@ class StudentPath:
     focus: PathStandard | None
     focus_chosen: bool              # the student chose it (else it is the first next standard)
     band: str | None                # the student's level band on the focus standard
-    playlist: dict[str, list[PlaylistItem]]   # band → items, ordered; the student's band first in `bands`
+    playlist: dict[str, list[PlaylistItem]]   # band → items, ordered; "teacher": assigned to them, any band
     ways: list[WayToShow]           # ways to show the focus standard
     choices: list[tuple[ActivityChoice, Activity, Competency]]  # everything they picked in this section
     ready: list[tuple[ReadyToShow, WayToShow, Competency]]      # open and recent "ready to show"
     entries: list[PortfolioEntry]   # their own portfolio entries, to link when ready to show
+    assigned: list[tuple[ActivityAssignment, Activity, Competency]]  # from their teacher, every skill
     interests: list[str]
     viewing: PathStandard | None = None  # the standard whose playlist is shown (the focus unless they asked)
 
@@ -367,7 +368,7 @@ def student_path(session: Session, student: User, section_id: int, *, on: date |
 
     profile = session.scalar(select(LearnerProfile).where(LearnerProfile.student_id == student.id))
     phrases, words = interest_words(profile.interests if profile else "")
-    playlist: dict[str, list[PlaylistItem]] = {b: [] for b in BANDS}
+    playlist: dict[str, list[PlaylistItem]] = {b: [] for b in ("teacher", *BANDS)}
     ways: list[WayToShow] = []
     if shown is not None:
         activities = list(session.scalars(select(Activity).where(
@@ -387,7 +388,7 @@ def student_path(session: Session, student: User, section_id: int, *, on: date |
         items.sort(key=lambda i: (order[i.source], i.assignment.assigned_at if i.assignment else 0,
                                   i.activity.position, i.activity.id))
         for item in items:
-            playlist.setdefault(item.activity.band, []).append(item)
+            playlist.setdefault("teacher" if item.source == "teacher" else item.activity.band, []).append(item)
         ways = list(session.scalars(select(WayToShow).where(
             WayToShow.section_id == section.id, WayToShow.competency_id == shown.id, WayToShow.deleted_at.is_(None))
             .order_by(WayToShow.position, WayToShow.id)))
@@ -406,13 +407,19 @@ def student_path(session: Session, student: User, section_id: int, *, on: date |
     for request, _way, _competency in ready:
         if request.status == "open" and request.competency_id in every:
             every[request.competency_id].open_show = request
+    assigned = list(session.execute(
+        select(ActivityAssignment, Activity, Competency).join(Activity, Activity.id == ActivityAssignment.activity_id)
+        .join(Competency, Competency.id == Activity.competency_id)
+        .where(ActivityAssignment.student_id == student.id, Activity.section_id == section.id,
+               Activity.deleted_at.is_(None))
+        .order_by(ActivityAssignment.assigned_at.desc(), ActivityAssignment.id.desc())).all())
     entries = list(session.scalars(select(PortfolioEntry).where(
         PortfolioEntry.student_id == student.id, PortfolioEntry.deleted_at.is_(None))
         .order_by(PortfolioEntry.created_at.desc(), PortfolioEntry.id.desc()).limit(50)))
     return StudentPath(
         section=section, student=student, scale=scale, today=on, units=units, others=others, next=nexts,
         focus=focus, focus_chosen=chosen, band=band_for(shown.level, scale) if shown is not None else None,
-        playlist=playlist, ways=ways, choices=choices, ready=ready, entries=entries,
+        playlist=playlist, ways=ways, choices=choices, ready=ready, entries=entries, assigned=assigned,
         interests=sorted(phrases), viewing=shown)
 
 

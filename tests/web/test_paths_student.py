@@ -463,3 +463,22 @@ def test_a_focus_or_pick_written_meanwhile_by_another_tab_is_updated_not_duplica
     db.session.commit()
     assert count(PathFocus) == 1 and db.session.scalar(select(PathFocus.competency_id)) == world.standards[2].id
     assert count(ActivityChoice) == 1 and db.session.scalar(select(ActivityChoice.status)) == "done"
+
+
+def test_activities_from_the_teacher_show_first_whatever_their_band_and_on_any_skill(client, login_as, world,
+                                                                                    student) -> None:
+    skill1, skill4 = world.standards[0], world.standards[3]
+    make_evidence(world, student, skill1, 2)  # to reach mastery
+    easy = make_activity(world, skill1, "Start here", band="getting_started", position=9)
+    later = make_activity(world, skill4, "For later", band="beyond")
+    assign(world, easy, student.id, note="Let's look at it on Thursday.")
+    assign(world, later, student.id)
+    login_as(student)
+    html = page(client, world)
+    playlist = playlist_block(html)
+    assert playlist.index("<h3>From your teacher</h3>") < playlist.index("Start here") < \
+        playlist.index("<h3>To reach mastery</h3>")
+    assert "Let's look at it on Thursday." in unescape(playlist)
+    given = html[html.index('id="from-teacher"'):html.index('id="my-activities"')]
+    assert "Start here" in given and "For later" in given
+    assert f"standard={skill4.id}#activity-{later.id}" in given
