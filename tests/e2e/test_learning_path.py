@@ -93,7 +93,8 @@ def test_a_path_from_the_teachers_editor_to_the_students_choice_the_queue_and_th
     page.wait_for_url(re.compile(r"/path$"))
     focus = page.locator("#focus")
     assert focus.locator("#focus-title").inner_text().startswith("Skill 2")
-    assert "Working on now" in focus.inner_text()
+    assert "working on now" in focus.inner_text().lower()
+    assert "Skill 1" not in focus.locator(".next-list").inner_text()  # at mastery already: not next
     pace = page.locator(".pace-card")
     assert "Forces" in pace.inner_text() and "On track" in pace.inner_text()
     assert "1 of 2 skills at Meets" in pace.inner_text()
