@@ -57,7 +57,6 @@ KIND_LABELS = {"watch": "Watch", "read": "Read", "practice": "Practice", "make":
                "teacher": "With your teacher"}
 PACE_WORDS = {"not_started": "not started yet", "on_track": "on track", "behind": "behind", "ahead": "ahead",
               "done": "done"}
-STATUS_LABELS = {"chosen": "Picked", "working": "Working on it", "done": "Done"}
 
 
 def today() -> date:
@@ -341,11 +340,6 @@ def _active_sections(session: Session, student: User, section_id: int | None = N
     if section_id is not None:
         query = query.where(Section.id == section_id)
     return list(session.scalars(query.order_by(Section.name)))
-
-
-def student_sections(session: Session, student: User) -> list[Section]:
-    """The sections a student is actively enrolled in (each has a path, given or implicit)."""
-    return _active_sections(session, student)
 
 
 def student_path(session: Session, student: User, section_id: int, *, on: date | None = None,
