@@ -105,10 +105,12 @@ def test_a_path_from_the_teachers_editor_to_the_students_choice_the_queue_and_th
     activity = playlist.locator(".activity", has_text="Practice set on forces")
     activity.get_by_role("button", name="Pick this").click()
     page.get_by_text("Picked. Say when you start working on it.").wait_for()
+    assert "#activity-" not in page.url  # htmx swapped the page's main part in place: no navigation
     activity = page.locator("#playlist .activity", has_text="Practice set on forces")
     activity.get_by_label("One line about it").fill("Drawing the arrows first made it easy.")
     activity.get_by_role("button", name="I'm done").click()
     page.get_by_text("Done! Well done.").wait_for()
+    assert page.locator(".topbar").count() == 1 and page.locator("#path-main").count() == 1  # htmx swapped a part
     assert "✓ Done" in page.locator("#my-activities").inner_text()
     ready = page.locator("#ready")
     ready.get_by_label("Conversation").check()

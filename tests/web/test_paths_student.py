@@ -482,3 +482,16 @@ def test_activities_from_the_teacher_show_first_whatever_their_band_and_on_any_s
     given = html[html.index('id="from-teacher"'):html.index('id="my-activities"')]
     assert "Start here" in given and "For later" in given
     assert f"standard={skill4.id}#activity-{later.id}" in given
+
+
+def test_an_htmx_request_gets_the_page_part_and_a_refused_one_its_message(client, login_as, world, student) -> None:
+    activity = first_activity(world)
+    login_as(student)
+    response = client.get(path_url(world), headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert 'id="path-main"' in html and "Vary" in response.headers
+    response = client.post(f"{path_url(world)}/activities/{activity.id}", data={"status": "nope"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422 and "<html" not in response.get_data(as_text=True)
+    assert "Choose: pick it" in response.get_data(as_text=True)
