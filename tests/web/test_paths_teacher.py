@@ -595,3 +595,22 @@ def test_removing_an_adjustment_twice_says_so_and_changes_nothing(client: FlaskC
     assert client.post(url).status_code == 303
     again = client.post(url)
     assert again.status_code == 422 and "That adjustment is not in force any more." in again.get_data(as_text=True)
+
+
+def test_next_follows_prerequisites_and_left_out_standards(client: FlaskClient, world: SectionWorld) -> None:
+    a, b, c, d = world.standards
+    make_unit(world, [a, b], "First")
+    make_unit(world, [c, d], "Second", starts=TODAY + timedelta(days=11), target=TODAY + timedelta(days=30))
+    svc.add_prerequisite(db.session, world.teacher, world.section, competency_id=b.id, requires_id=a.id)
+    svc.add_prerequisite(db.session, world.teacher, world.section, competency_id=d.id, requires_id=c.id)
+    db.session.commit()
+    rows = {r.student.id: r for r in svc.class_pacing(db.session, world.section).rows}
+    assert rows[world.students[0].id].next == [a.id, c.id]
+    master(world, 0, a)
+    svc.leave_out_standard(db.session, world.teacher, world.section, student_id=world.students[0].id,
+                           competency_id=c.id, reason="Shown elsewhere")
+    db.session.commit()
+    rows = {r.student.id: r for r in svc.class_pacing(db.session, world.section).rows}
+    assert rows[world.students[0].id].next == [b.id, d.id]
+    assert rows[world.students[1].id].next == [a.id, c.id]
+    assert rows[world.students[0].id].paces[1].status == "not_started"
