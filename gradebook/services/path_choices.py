@@ -150,9 +150,10 @@ def set_activity_status(session: Session, student: User, section_id: int, activi
 
 
 def ready_to_show(session: Session, student: User, section_id: int, way_id: int | None, note: str | None,
-                  portfolio_entry_id: int | None = None) -> ReadyToShow:
-    """"I'm ready to show": the student chooses a way to show a skill of this class and says what they will
-    bring (optionally one of their own portfolio entries); it lands in the teacher's queue."""
+                  portfolio_entry_id: int | None = None, *, competency_id: int | None = None) -> ReadyToShow:
+    """"I'm ready to show": the student chooses a way to show a skill of this class (``competency_id``, when
+    given, is the skill they are showing: the way must be one of its ways) and says what they will bring
+    (optionally one of their own portfolio entries); it lands in the teacher's queue."""
     _enrolled_section(session, student, section_id)
     if way_id is None:
         raise ServiceError("Choose how you want to show what you know.", field="way_id")
@@ -160,6 +161,8 @@ def ready_to_show(session: Session, student: User, section_id: int, way_id: int 
     if way is None or way.section_id != section_id or way.deleted_at is not None \
             or not _in_section(session, section_id, way.competency_id):
         raise ServiceError("That way to show is not one of this class's. Choose one from the list.", field="way_id")
+    if competency_id is not None and way.competency_id != competency_id:
+        raise ServiceError("That way to show is for another skill. Choose one of this skill's ways.", field="way_id")
     text = (note or "").strip()
     if not text:
         raise ServiceError("Say what you will bring or do, so your teacher can plan it.", field="note")

@@ -96,7 +96,8 @@ def student_ready(section_id: int) -> Any:
     way_id, entry_id, note = _int("way_id"), _int("portfolio_entry_id"), request.form.get("note")
     viewing = _int("viewing")
     try:
-        path_choices.ready_to_show(db.session, current_user, section_id, way_id, note, entry_id)
+        path_choices.ready_to_show(db.session, current_user, section_id, way_id, note, entry_id,
+                                   competency_id=_int("competency_id"))
     except ServiceError as error:
         return _failed(section_id, error, "ready", viewing,
                        typed={"way_id": way_id, "note": note, "portfolio_entry_id": entry_id})

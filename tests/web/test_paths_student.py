@@ -341,11 +341,16 @@ def test_bad_ready_to_show_input_gets_a_message_and_writes_nothing(client, login
     assert count(ReadyToShow) == 0
 
 
-def test_a_way_of_another_skill_of_the_same_class_is_accepted_for_that_skill(client, login_as, world,
-                                                                             student) -> None:
+def test_a_way_of_another_skill_than_the_one_shown_is_refused(client, login_as, world, student) -> None:
     login_as(student)
     later = ways(world, 3)[0]
-    assert client.post(f"{path_url(world)}/ready", data={"way_id": later.id, "note": "x"}).status_code == 303
+    response = client.post(f"{path_url(world)}/ready", data={"way_id": later.id, "note": "x",
+                                                             "competency_id": world.standards[0].id})
+    assert response.status_code == 422 and "for another skill" in response.get_data(as_text=True)
+    assert count(ReadyToShow) == 0
+    response = client.post(f"{path_url(world)}/ready", data={"way_id": later.id, "note": "x",
+                                                             "competency_id": world.standards[3].id})
+    assert response.status_code == 303
     assert db.session.scalar(select(ReadyToShow.competency_id)) == world.standards[3].id
 
 
