@@ -46,7 +46,9 @@ def home() -> str:
         .where(GuardianLink.guardian_id == current_user.id).order_by(User.name)))
     stories = [load_story(db.session, child, viewer=current_user, family_only=True, feedback_limit=3)
                for child in children]
-    return render_template("family/home.html", stories=stories)
+    paces = {story.student.id: family_summary(db.session, story.student, story.sections).sentence
+             for story in stories}
+    return render_template("family/home.html", stories=stories, paces=paces)
 
 
 @bp.get("/family/children/<int:student_id>")

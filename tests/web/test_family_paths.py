@@ -148,3 +148,10 @@ def test_family_pages_with_paths_issue_the_same_queries_whatever_the_class_size_
         assert response.status_code == 200 and "Unit 1" in html, html[:200]
         counts.append(q.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_family_home_says_each_childs_pace_in_one_line(app, client, login_as) -> None:
+    science, _math = two_classes()
+    login_as(science.guardians[0])
+    html = unescape(client.get("/family").get_data(as_text=True))
+    assert "Ahead in Science, on track in Math." in html and "#paths" in html
