@@ -435,7 +435,13 @@ class FamilyPath:
 
     @property
     def pace_words(self) -> str:
-        return self.unit.pace_words if self.unit else "not started yet"
+        """The pace in family words; between units (the last one done, the next not begun) a child is on track."""
+        if self.unit is None:
+            return "not started yet"
+        status = self.unit.pace.status
+        if status == "not_started" and any(u.pace.status == "done" for u in self.units):
+            return "on track"
+        return "all done" if status == "done" else self.unit.pace_words
 
 
 @dataclass
@@ -453,7 +459,7 @@ class FamilySummary:
             subjects = by_words.setdefault(p.pace_words, [])
             if p.subject not in subjects:
                 subjects.append(p.subject)
-        order = ["done", "ahead", "on track", "not started yet", "behind"]  # strengths first
+        order = ["all done", "ahead", "on track", "not started yet", "behind"]  # strengths first
         parts = [f"{words} in {' and '.join(by_words[words])}" for words in order if words in by_words]
         text = ", ".join(parts)
         return text[:1].upper() + text[1:] if text else ""

@@ -149,6 +149,7 @@ def test_a_path_from_the_teachers_editor_to_the_students_choice_the_queue_and_th
     # The guardian sees the pace and what is next, in family words.
     log_in(page, guardian.email, PASSWORD)
     page.wait_for_url(re.compile("/family$"))
+    assert "On track in Science." in page.locator(".cards").inner_text()  # unit 1 done, unit 2 not begun
     page.goto(f"/family/children/{student.id}")
     paths = page.locator("#paths")
     text = paths.inner_text()

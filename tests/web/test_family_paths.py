@@ -155,3 +155,18 @@ def test_the_family_home_says_each_childs_pace_in_one_line(app, client, login_as
     login_as(science.guardians[0])
     html = unescape(client.get("/family").get_data(as_text=True))
     assert "Ahead in Science, on track in Math." in html and "#paths" in html
+
+
+@pytest.mark.parametrize(("mastered", "words"), [(0, "Behind in Science."), (2, "On track in Science."),
+                                                 (3, "All done in Science.")])
+def test_the_family_words_between_and_after_units(app, client, login_as, mastered, words) -> None:
+    world = make_section(students=1, standards=3, guardians=True, name="Science 7")
+    world.section.subject = "Science"
+    db.session.commit()
+    make_unit(world, world.standards[:2], "One", 0, date(2026, 9, 1), date(2026, 9, 20))
+    make_unit(world, world.standards[2:], "Two", 1, date(2026, 10, 5) if mastered < 3 else date(2026, 9, 21),
+              date(2026, 10, 30))
+    for standard in world.standards[:mastered]:
+        make_evidence(world, world.students[0], standard, 3)
+    html = child_page(client, login_as, world)
+    assert words in html
