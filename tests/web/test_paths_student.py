@@ -500,3 +500,10 @@ def test_an_htmx_request_gets_the_page_part_and_a_refused_one_its_message(client
                            headers={"HX-Request": "true"})
     assert response.status_code == 422 and "<html" not in response.get_data(as_text=True)
     assert "Choose: pick it" in response.get_data(as_text=True)
+
+
+def test_a_link_that_is_not_http_is_never_rendered_as_a_link(client, login_as, world, student) -> None:
+    make_activity(world, world.standards[0], "Sneaky", band="getting_started", url="javascript:alert(1)")
+    login_as(student)
+    html = page(client, world)
+    assert "Sneaky" in html and "javascript:" not in html
