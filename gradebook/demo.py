@@ -36,11 +36,13 @@ from gradebook.models import (
     PortfolioEntry,
     PortfolioEntryStandard,
     ReassessmentRequest,
+    ScaleLevel,
     School,
     Section,
     SectionStandard,
     SectionTeacher,
     Term,
+    TextTranslation,
     User,
     utcnow,
 )
@@ -48,56 +50,57 @@ from gradebook.services.accounts import create_user, hash_password
 from gradebook.services.proficiency import default_scale_row
 
 DEMO_PASSWORD = "gradebook-demo"
+SPANISH_FAMILY = 2  # the student whose family reads the pages in Spanish
 DEMO_DOMAIN = "riverside.example"
 
 
 # (code, short name, statement); inner nodes have children listed after them.
 SCIENCE = [
-    ("SCI.7.1", "Scientific inquiry", "Investigate the natural world the way scientists do.", [
-        ("SCI.7.1.a", "Testable questions", "Ask testable questions about natural phenomena."),
-        ("SCI.7.1.b", "Investigations", "Plan and carry out a fair investigation."),
-        ("SCI.7.1.c", "Data analysis", "Analyze and interpret data to find patterns."),
-        ("SCI.7.1.d", "Explanations", "Construct explanations that are supported by evidence."),
+    ("SCI.7.1", "Scientific inquiry", "Study the world the way scientists do.", [
+        ("SCI.7.1.a", "Testable questions", "Ask questions about nature that a test can answer."),
+        ("SCI.7.1.b", "Investigations", "Plan and do a fair test."),
+        ("SCI.7.1.c", "Data analysis", "Read data and find patterns in it."),
+        ("SCI.7.1.d", "Explanations", "Explain what happened, and back it up with facts."),
     ]),
     ("SCI.7.2", "Matter and its interactions", "Understand what matter is made of and how it changes.", [
-        ("SCI.7.2.a", "Atoms and molecules", "Model how atoms combine into molecules and extended structures."),
-        ("SCI.7.2.b", "Chemical changes", "Distinguish physical changes from chemical reactions using evidence."),
-        ("SCI.7.2.c", "Conservation of mass", "Explain why mass is conserved in a chemical reaction."),
+        ("SCI.7.2.a", "Atoms and molecules", "Show with a model how atoms join to make molecules."),
+        ("SCI.7.2.b", "Chemical changes", "Tell a physical change from a chemical change, and say how you know."),
+        ("SCI.7.2.c", "Conservation of mass", "Explain why mass stays the same in a chemical reaction."),
     ]),
-    ("SCI.7.3", "Ecosystems", "Understand how living things depend on each other and their environment.", [
+    ("SCI.7.3", "Ecosystems", "Know how living things need each other and the world around them.", [
         ("SCI.7.3.a", "Food webs", "Trace the flow of energy through a food web."),
-        ("SCI.7.3.b", "Cycling of matter", "Describe how matter cycles among living and nonliving parts of an ecosystem."),
-        ("SCI.7.3.c", "Human impact", "Evaluate solutions that reduce human impact on an ecosystem."),
+        ("SCI.7.3.b", "Cycling of matter", "Tell how matter moves between living and nonliving things."),
+        ("SCI.7.3.c", "Human impact", "Judge ways to cut the harm people do to an ecosystem."),
     ]),
-    ("SCI.7.4", "Communicating science", "Share scientific ideas clearly and argue from evidence.", [
-        ("SCI.7.4.a", "Argument from evidence", "Argue for a claim using evidence and reasoning."),
-        ("SCI.7.4.b", "Presenting findings", "Present findings clearly to an audience."),
+    ("SCI.7.4", "Communicating science", "Share science ideas clearly and back them up.", [
+        ("SCI.7.4.a", "Argument from evidence", "Back up a claim with facts and reasons."),
+        ("SCI.7.4.b", "Presenting findings", "Present what you found clearly to a group."),
     ]),
 ]
 
 MATH = [
-    ("MA.7.RP", "Ratios and proportional reasoning", "Use ratios and proportions to solve real problems.", [
-        ("MA.7.RP.1", "Unit rates", "Compute unit rates, including with fractions."),
-        ("MA.7.RP.2", "Proportional relationships", "Recognize and represent proportional relationships."),
-        ("MA.7.RP.3", "Percent problems", "Solve multi-step ratio and percent problems."),
+    ("MA.7.RP", "Ratios and proportional reasoning", "Use ratios to solve real problems.", [
+        ("MA.7.RP.1", "Unit rates", "Find unit rates, also with fractions."),
+        ("MA.7.RP.2", "Proportional relationships", "Spot and show when two amounts grow at the same rate."),
+        ("MA.7.RP.3", "Percent problems", "Solve ratio and percent problems that take a few steps."),
     ]),
     ("MA.7.EE", "Expressions and equations", "Write, simplify and solve expressions and equations.", [
-        ("MA.7.EE.1", "Equivalent expressions", "Simplify and rewrite linear expressions."),
-        ("MA.7.EE.2", "Two-step equations", "Solve two-step equations and check the solution."),
+        ("MA.7.EE.1", "Equivalent expressions", "Make expressions like 3x + 2x shorter, or write them a new way."),
+        ("MA.7.EE.2", "Two-step equations", "Solve two-step equations and check the answer."),
         ("MA.7.EE.3", "Inequalities", "Solve and graph two-step inequalities."),
     ]),
-    ("MA.7.G", "Geometry", "Reason about shapes, scale and measurement.", [
+    ("MA.7.G", "Geometry", "Think about shapes, scale and measures.", [
         ("MA.7.G.1", "Scale drawings", "Solve problems involving scale drawings."),
         ("MA.7.G.2", "Circles", "Find the area and circumference of a circle."),
-        ("MA.7.G.3", "Angle relationships", "Use angle relationships to find unknown angles."),
+        ("MA.7.G.3", "Angle relationships", "Use what you know about angles to find a missing one."),
     ]),
     ("MA.7.SP", "Statistics and probability", "Draw conclusions from data and chance.", [
-        ("MA.7.SP.1", "Random sampling", "Use random samples to draw inferences about a population."),
-        ("MA.7.SP.2", "Comparing populations", "Compare two populations using measures of center and spread."),
-        ("MA.7.SP.3", "Probability models", "Develop and use probability models."),
+        ("MA.7.SP.1", "Random sampling", "Use a random sample to learn about a whole group."),
+        ("MA.7.SP.2", "Comparing populations", "Compare two groups by their middle and their spread."),
+        ("MA.7.SP.3", "Probability models", "Make and use models of chance."),
     ]),
     ("MA.7.MP", "Mathematical practices", "Think and work like a mathematician.", [
-        ("MA.7.MP.1", "Perseverance", "Make sense of problems and persevere in solving them."),
+        ("MA.7.MP.1", "Perseverance", "Make sense of problems and keep going until they are solved."),
     ]),
 ]
 
@@ -135,14 +138,65 @@ def demo_exists(session: Session) -> bool:
 
 
 def _descriptors(statement: str) -> dict[int, str]:
-    verb = statement.rstrip(".")
-    base = verb[0].lower() + verb[1:]
+    """What each level looks like, in words a family reads (the statement says the skill; these say how well).
+    The next step shows the next level's descriptor as something to do ("Do this on your own …")."""
     return {
-        4: f"Can {base}, and applies it to new, unfamiliar situations without prompting.",
-        3: f"Can {base} accurately and independently.",
-        2: f"Can {base} with some support; a few errors or gaps remain.",
-        1: f"Is beginning to {base}, with close guidance.",
+        4: "Uses this skill in new problems, without being asked.",
+        3: "Does this on their own and gets it right.",
+        2: "Does this with some help; a few mistakes are left.",
+        1: "Starts this with close help.",
     }
+
+
+# The demo school's Spanish: what a school enters on the scale page and each competency's page.
+SPANISH_DESCRIPTORS = {
+    4: "Usa esta destreza en problemas nuevos, sin que se lo pidan.",
+    3: "Lo hace por su cuenta y le sale bien.",
+    2: "Lo hace con algo de ayuda; quedan unos pocos errores.",
+    1: "Empieza con mucha ayuda.",
+}
+SPANISH_LEVELS = {  # English label: (label, description)
+    "Exceeds": ("Supera", "Va más allá: lo usa en casos nuevos por su cuenta."),
+    "Meets": ("Cumple", "Lo domina: lo hace bien y por su cuenta."),
+    "Approaching": ("Se acerca", "Va por buen camino: lo hace con algo de ayuda; quedan unos huecos."),
+    "Beginning": ("Empieza", "Está empezando: hace partes con mucha ayuda."),
+}
+SPANISH = {  # code: (short name, statement)
+    "SCI.7.1": ("Investigar", "Estudiar el mundo natural como lo hacen los científicos."),
+    "SCI.7.1.a": ("Preguntas que se pueden probar", "Hacer preguntas sobre la naturaleza que se puedan poner a prueba."),
+    "SCI.7.1.b": ("Experimentos", "Planear y hacer un experimento justo."),
+    "SCI.7.1.c": ("Leer datos", "Leer los datos y buscar patrones."),
+    "SCI.7.1.d": ("Explicaciones", "Dar explicaciones con pruebas."),
+    "SCI.7.2": ("La materia y sus cambios", "Saber de qué está hecha la materia y cómo cambia."),
+    "SCI.7.2.a": ("Átomos y moléculas", "Mostrar con un modelo cómo los átomos se unen en moléculas."),
+    "SCI.7.2.b": ("Cambios químicos", "Saber si un cambio es físico o químico, con pruebas."),
+    "SCI.7.2.c": ("La masa se conserva", "Explicar por qué la masa no cambia en una reacción química."),
+    "SCI.7.3": ("Ecosistemas", "Saber cómo los seres vivos dependen unos de otros y de su medio."),
+    "SCI.7.3.a": ("Redes de comida", "Seguir el paso de la energía por una red de comida."),
+    "SCI.7.3.b": ("El ciclo de la materia", "Decir cómo pasa la materia entre lo vivo y lo no vivo."),
+    "SCI.7.3.c": ("Lo que hacemos al medio", "Pensar en ideas que cuiden mejor un ecosistema."),
+    "SCI.7.4": ("Hablar de ciencia", "Contar ideas de ciencia con claridad y con pruebas."),
+    "SCI.7.4.a": ("Defender una idea", "Defender una idea con pruebas y razones."),
+    "SCI.7.4.b": ("Presentar lo que se halló", "Presentar lo que halló con claridad a un público."),
+    "MA.7.RP": ("Razones y proporciones", "Usar razones y proporciones para resolver problemas reales."),
+    "MA.7.RP.1": ("Precio por unidad", "Hallar cuánto vale una unidad, también con fracciones."),
+    "MA.7.RP.2": ("Proporciones", "Ver y mostrar cuándo dos cantidades van en proporción."),
+    "MA.7.RP.3": ("Porcentajes", "Resolver problemas de razones y porcentajes de varios pasos."),
+    "MA.7.EE": ("Expresiones y ecuaciones", "Escribir, simplificar y resolver expresiones y ecuaciones."),
+    "MA.7.EE.1": ("Expresiones iguales", "Simplificar y volver a escribir expresiones."),
+    "MA.7.EE.2": ("Ecuaciones de dos pasos", "Resolver ecuaciones de dos pasos y comprobar la respuesta."),
+    "MA.7.EE.3": ("Desigualdades", "Resolver y dibujar desigualdades de dos pasos."),
+    "MA.7.G": ("Geometría", "Pensar sobre formas, escalas y medidas."),
+    "MA.7.G.1": ("Dibujos a escala", "Resolver problemas con dibujos a escala."),
+    "MA.7.G.2": ("Círculos", "Hallar el área y el borde de un círculo."),
+    "MA.7.G.3": ("Ángulos", "Usar lo que se sabe de los ángulos para hallar uno que falta."),
+    "MA.7.SP": ("Datos y azar", "Sacar ideas de los datos y del azar."),
+    "MA.7.SP.1": ("Muestras al azar", "Usar muestras al azar para decir algo de un grupo grande."),
+    "MA.7.SP.2": ("Comparar grupos", "Comparar dos grupos con su centro y cuánto varían."),
+    "MA.7.SP.3": ("Modelos de azar", "Hacer y usar modelos de probabilidad."),
+    "MA.7.MP": ("Pensar como en mates", "Pensar y trabajar como lo hace un matemático."),
+    "MA.7.MP.1": ("No rendirse", "Entender los problemas y seguir hasta resolverlos."),
+}
 
 
 def _framework(session: Session, title: str, subject: str, tree: list) -> list[Competency]:
@@ -163,9 +217,20 @@ def _framework(session: Session, title: str, subject: str, tree: list) -> list[C
             session.add(child)
             session.flush()
             for points, text in _descriptors(child_statement).items():
-                session.add(LevelDescriptor(competency_id=child.id, points=points, description=text))
+                descriptor = LevelDescriptor(competency_id=child.id, points=points, description=text)
+                session.add(descriptor)
+                session.flush()
+                _spanish(session, "level_descriptors", descriptor.id, description=SPANISH_DESCRIPTORS[points])
             standards.append(child)
+    for competency in session.scalars(select(Competency).where(Competency.framework_id == framework.id)):
+        short, statement = SPANISH[competency.code]
+        _spanish(session, "competencies", competency.id, short_name=short, statement=statement)
     return standards
+
+
+def _spanish(session: Session, table: str, row_id: int, **fields: str) -> None:
+    for field, text in fields.items():
+        session.add(TextTranslation(table_name=table, row_id=row_id, field=field, language="es", text=text))
 
 
 def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str]]:
@@ -176,6 +241,10 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     password_hash = hash_password(DEMO_PASSWORD)
 
     scale = default_scale_row(session)
+    for level in session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == scale.id)):
+        if level.label in SPANISH_LEVELS:
+            label, description = SPANISH_LEVELS[level.label]
+            _spanish(session, "scale_levels", level.id, label=label, description=description)
     school = School(name="Riverside Middle School", default_scale_id=scale.id,
                     default_policy={"method": "decaying_average", "weight": 0.65, "n": 2, "min_evidence": 2,
                                     "rollup": "average", "kind_weights": {}})
@@ -213,6 +282,8 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
             session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id, relationship_label="parent"))
             session.flush()
 
+    for link in session.scalars(select(GuardianLink).where(GuardianLink.student_id == students[SPANISH_FAMILY].id)):
+        session.get(User, link.guardian_id).language = "es"  # type: ignore[union-attr]
     term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18))
     session.add(term)
     science = _framework(session, "Riverside Science Practices, Grade 7", "Science", SCIENCE)
@@ -397,6 +468,12 @@ def _logins(session: Session) -> list[tuple[str, str, str]]:
         rows.append(("student", student.email, student.name))
     if guardian and student:
         rows.append(("guardian", guardian.email, f"{guardian.name}, parent of {student.name} (and a sibling)"))
+    spanish = session.scalar(select(User).where(User.role == "guardian", User.language == "es").order_by(User.id))
+    if spanish:
+        child = session.scalar(select(User).join(GuardianLink, GuardianLink.student_id == User.id)
+                               .where(GuardianLink.guardian_id == spanish.id).order_by(User.id))
+        rows.append(("guardian", spanish.email, f"{spanish.name}, parent of {child.name if child else 'a student'}; "
+                                                "reads the pages in Spanish"))
     return rows
 
 

@@ -191,10 +191,10 @@ class Scale:
 # The default scale every new school starts with: (points, label, colour, is mastery, description, symbol).
 # The one source of it: the database's first scale row and the importers take these values.
 DEFAULT_LEVELS: tuple[tuple[int, str, str, bool, str, str], ...] = (
-    (4, "Exceeds", "#1a7f5a", False, "Goes beyond the standard: applies it in new situations on their own.", "★"),
-    (3, "Meets", "#2a6fb0", True, "Has mastered the standard: does it accurately and independently.", "✓"),
-    (2, "Approaching", "#b7791f", False, "Getting there: does it with some support; a few gaps remain.", "◐"),
-    (1, "Beginning", "#8a4fb0", False, "Starting out: does parts of it with close guidance.", "○"),
+    (4, "Exceeds", "#1a7f5a", False, "Goes beyond: uses it in new places on their own.", "★"),
+    (3, "Meets", "#2a6fb0", True, "Has got it: does it right, and on their own.", "✓"),
+    (2, "Approaching", "#b7791f", False, "Getting there: does it with some help; a few gaps are left.", "◐"),
+    (1, "Beginning", "#8a4fb0", False, "Starting out: does parts of it with close help.", "○"),
 )
 DEFAULT_SCALE_NAME = "Four-level scale"
 

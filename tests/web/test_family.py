@@ -72,7 +72,7 @@ def test_child_page_names_skills_by_their_statement_not_a_bare_code(client, logi
 def test_child_page_explains_what_the_levels_mean(client, login_as, child, guardian) -> None:
     login_as(guardian)
     html = child_page(client, child)
-    assert "What the levels mean" in html and "Has mastered the standard" in html
+    assert "What the levels mean" in html and "Has got it" in html
 
 
 def test_child_page_puts_mastered_skills_under_what_the_child_has_mastered(client, login_as, world, child,
