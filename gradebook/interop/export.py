@@ -13,6 +13,7 @@ import json
 import zipfile
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template
@@ -107,13 +108,30 @@ STATUS_WORDS = {
 }
 
 
-def student_record(session: Session, student: User) -> str:
+def _plain_helpers() -> dict[str, Any]:
+    """The record's words without a translator: English, school data as written (CLI, tests)."""
+    from markupsafe import Markup, escape
+
+    def as_is(text: str | None) -> Markup:
+        return Markup(escape(text or ""))
+
+    return {"gettext": lambda message: message,
+            "ngettext": lambda singular, plural, n: singular if n == 1 else plural,
+            "local": lambda obj, field: as_is(getattr(obj, field)),
+            "level_text": lambda level, field="label": as_is(getattr(level, field)),
+            "as_written": as_is, "next_step_text": lambda descriptor: as_is(descriptor.description),
+            "format_date": lambda d, _format=None: d.isoformat(), "language": "en"}
+
+
+def student_record(session: Session, student: User, *, words: dict[str, Any] | None = None) -> str:
     """One HTML document with the student's whole story, to download and keep: no scripts, no links out.
 
     What the student and their family see: every standard of the student's sections with its level and
     score (a teacher's judgement labelled, with its reason), every live piece of evidence with date,
     assessment, result, status, feedback and replies, the teacher's narratives, goals and steps, the
     portfolio entries shared with family, and the learner profile. Every value is HTML-escaped.
+    `words` gives the reader's language: gettext and ngettext, and the helpers that show school data in it
+    (the web layer passes Flask-Babel's; without them the record is in English).
     """
     story = load_story(session, student, viewer=student, family_only=True)
     section_ids = [s.id for s in story.sections]
@@ -163,7 +181,9 @@ def student_record(session: Session, student: User) -> str:
             "unlisted": [(c, by_standard[(section.id, c.id)]) for c in unlisted],
         })
     school = session.scalar(select(School.name).order_by(School.id).limit(1))
-    return _template().render(
+    helpers = {**_plain_helpers(), **(words or {})}
+    return _template(helpers["gettext"], helpers["ngettext"]).render(
+        **{k: v for k, v in helpers.items() if k not in ("gettext", "ngettext")},
         story=story, student=student, school=school, sections=sections, score=_score,
         levels=sorted(story.scale.levels, key=lambda lv: -lv.points),
         generated_on=datetime.now(UTC).date(),
@@ -191,163 +211,20 @@ def _evidence_item(scale: Scale, evidence: Evidence, assessment: Assessment | No
 
 
 _TEMPLATE: Template | None = None
+# The record's markup: a template of its own (not one of the site's: no base page, no links out).
+RECORD_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "record" / "student_record.html"
 
 
-def _template() -> Template:
+_WORDS: dict[str, Any] = {}
+
+
+def _template(gettext: Any, ngettext: Any) -> Template:
     global _TEMPLATE
+    _WORDS.update(gettext=gettext, ngettext=ngettext)  # read at render time, by the installed callables
     if _TEMPLATE is None:
-        env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        _TEMPLATE = env.from_string(RECORD_TEMPLATE)
+        env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          extensions=["jinja2.ext.i18n"])
+        env.install_gettext_callables(lambda message: _WORDS["gettext"](message),  # type: ignore[attr-defined]
+                                      lambda s, p, n: _WORDS["ngettext"](s, p, n), newstyle=True)
+        _TEMPLATE = env.from_string(RECORD_TEMPLATE.read_text(encoding="utf-8"))
     return _TEMPLATE
-
-
-RECORD_TEMPLATE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Learning record: {{ student.name }}</title>
-<style>
-  body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
-         max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
-  h1 { margin-bottom: 0; } h2 { border-bottom: 2px solid #d5dae3; padding-bottom: .2rem; margin-top: 2rem; }
-  h3 { margin: 1.2rem 0 .3rem; } h4 { margin: .9rem 0 .2rem; }
-  .muted { color: #5b6475; } .small { font-size: .9em; }
-  .level { display: inline-block; padding: 0 .5rem; border-radius: .7rem; color: #fff; font-weight: 600; }
-  .level.none { background: #e8ebf0; color: #3a4150; font-weight: 400; }
-  .tag { border: 1px solid #8a93a5; border-radius: .3rem; padding: 0 .3rem; font-size: .85em; }
-  table { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; font-size: .93em; }
-  th, td { text-align: left; vertical-align: top; padding: .25rem .4rem; border-bottom: 1px solid #e3e6ec; }
-  th { background: #f3f5f8; }
-  td:first-child { white-space: nowrap; }
-  .standard { margin: .6rem 0 1rem; padding-left: .8rem; border-left: 3px solid #d5dae3; }
-  .reply { margin: .2rem 0 0 .8rem; font-style: italic; }
-  dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-  dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
-  .card { break-inside: avoid; }
-  @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
-</style>
-</head>
-<body>
-{% macro badge(level, override=none) -%}
-{% if level %}<span class="level" style="background: {{ level.colour }}">{{ level.symbol }} {{ level.label }}</span>
-{%- if override %} <span class="tag">teacher judgement</span>{% endif %}
-{%- else %}<span class="level none">not enough evidence yet</span>{% endif %}
-{%- endmacro %}
-{% macro evidence_table(items) %}
-{% if items %}
-<table>
-  <thead><tr><th>Date</th><th>Assessment</th><th>Result</th><th>Status</th><th>Feedback</th></tr></thead>
-  <tbody>
-  {% for item in items %}
-  {% set e = item.evidence %}
-  <tr>
-    <td>{{ e.observed_on.isoformat() }}</td>
-    <td>{% if item.assessment %}{{ item.assessment.title }} <span class="muted small">({{ item.assessment.kind.replace("_", " ") }}{% if not item.assessment.counts %}; does not count toward the level{% endif %})</span>{% else %}<span class="muted">Recorded without an assessment</span>{% endif %}
-      {% if e.is_reassessment %} <span class="tag">reassessment</span>{% endif %}</td>
-    <td>{% if e.score is not none %}{{ score(e.score) }}{% if item.level %} · {{ item.level.label }}{% endif %}{% endif %}</td>
-    <td>{{ item.status }}</td>
-    <td>{{ e.feedback }}
-      {% for reply, author in item.replies %}<div class="reply">{{ author }}: {{ reply.body }}</div>{% endfor %}</td>
-  </tr>
-  {% endfor %}
-  </tbody>
-</table>
-{% else %}<p class="muted small">No evidence yet.</p>{% endif %}
-{% endmacro %}
-<header>
-  <h1>{{ student.name }}</h1>
-  <p class="muted">Learning record{% if school %} · {{ school }}{% endif %}{% if student.grade_level %} · grade {{ student.grade_level }}{% endif %} · made on {{ generated_on.isoformat() }}</p>
-</header>
-
-<section class="card">
-  <h2>What the levels mean</h2>
-  <ul>
-  {% for level in levels %}
-    <li>{{ badge(level) }} {% if level.is_mastery %}<strong>the goal:</strong> {% endif %}{{ level.description }}</li>
-  {% endfor %}
-  </ul>
-</section>
-
-<section class="card">
-  <h2>Classes</h2>
-  {% if sections %}
-  <ul>
-  {% for item in sections %}
-    <li>{{ item.section.name }}{% if item.teachers %} <span class="muted">with {{ item.teachers|join(", ") }}</span>{% endif %}</li>
-  {% endfor %}
-  </ul>
-  {% else %}<p class="muted">Not enrolled in any class.</p>{% endif %}
-</section>
-
-{% for item in sections %}
-<section>
-  <h2>{{ item.section.name }}</h2>
-  {% if item.narrative %}<p><strong>From the teacher:</strong> {{ item.narrative.body }}</p>{% endif %}
-  {% for group in item.groups %}
-    {% if group.competency %}
-    <h3>{{ group.competency.code }} {{ group.competency.short_name or group.competency.statement }}
-      {{ badge(group.level) }}{% if group.score is not none %} <span class="muted small">score {{ score(group.score) }}</span>{% endif %}</h3>
-    {% endif %}
-    {% for standard in group.standards %}
-    {% set view = standard.view %}
-    <div class="standard">
-      <h4>{{ view.competency.code }} {{ view.competency.statement }}</h4>
-      <p>{{ badge(view.level, view.override) }}
-        {% if view.score is not none %} score {{ score(view.score) }}{% endif %}
-        <span class="muted small">· {{ view.count }} scored piece{{ "" if view.count == 1 else "s" }} of evidence</span></p>
-      {% if view.override %}<p class="small"><strong>Teacher judgement:</strong> {{ view.override.reason }}
-        {% if view.computed_level %}<span class="muted">(calculated: {{ view.computed_level.label }})</span>{% endif %}</p>{% endif %}
-      {% if view.next_step %}<p class="small"><strong>Next step:</strong> {{ view.next_step }}</p>{% endif %}
-      {{ evidence_table(standard.evidence) }}
-    </div>
-    {% endfor %}
-  {% endfor %}
-  {% for competency, evidence in item.unlisted %}
-    <div class="standard">
-      <h4>{{ competency.code }} {{ competency.statement }} <span class="muted small">(no longer assessed in this class)</span></h4>
-      {{ evidence_table(evidence) }}
-    </div>
-  {% endfor %}
-</section>
-{% endfor %}
-
-
-<section class="card">
-  <h2>Goals</h2>
-  {% if story.goals %}
-  {% for goal, steps, standards in story.goals %}
-    <h3>{{ goal.title }} <span class="muted small">{{ goal.status }}{% if goal.target_on %} · by {{ goal.target_on.isoformat() }}{% endif %}</span></h3>
-    {% if standards %}<p class="small muted">On: {% for s in standards %}{{ s.competency.code }} {{ s.competency.short_name or s.competency.statement }}{{ "; " if not loop.last }}{% endfor %}</p>{% endif %}
-    {% if steps %}<ul>{% for step in steps %}<li>{{ "☑" if step.done else "☐" }} {{ step.text }}</li>{% endfor %}</ul>{% endif %}
-  {% endfor %}
-  {% else %}<p class="muted">No goals yet.</p>{% endif %}
-</section>
-
-<section class="card">
-  <h2>Portfolio</h2>
-  {% if story.entries %}
-  {% for entry, competencies in story.entries %}
-    <h3>{{ entry.title }} <span class="muted small">{{ entry.created_at.date().isoformat() }}{% if entry.featured %} · featured{% endif %}</span></h3>
-    {% if competencies %}<p class="small muted">Shows: {% for c in competencies %}{{ c.code }} {{ c.short_name or c.statement }}{{ "; " if not loop.last }}{% endfor %}</p>{% endif %}
-    {% if entry.reflection %}<p>{{ entry.reflection }}</p>{% endif %}
-  {% endfor %}
-  {% else %}<p class="muted">Nothing shared with family yet.</p>{% endif %}
-</section>
-
-<section class="card">
-  <h2>Learner profile</h2>
-  {% set profile = story.profile %}
-  {% if profile %}
-  <dl class="facts">
-    <dt>Strengths</dt><dd>{{ profile.strengths or "—" }}</dd>
-    <dt>Needs</dt><dd>{{ profile.needs or "—" }}</dd>
-    <dt>Interests</dt><dd>{{ profile.interests or "—" }}</dd>
-    <dt>Learns best</dt><dd>{{ profile.learns_best or "—" }}</dd>
-    {% if profile.teacher_notes %}<dt>Teacher's notes</dt><dd>{{ profile.teacher_notes }}</dd>{% endif %}
-  </dl>
-  {% else %}<p class="muted">Not written yet.</p>{% endif %}
-</section>
-</body>
-</html>
-"""

@@ -79,6 +79,11 @@ def format_date(d: date) -> str:
     Why: day-month-year with a named month is unambiguous for families in
     any country, and does not depend on the server's locale.
     """
+    from ._i18n import date_hook
+
+    hook = date_hook()
+    if hook is not None:
+        return hook(d)
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 

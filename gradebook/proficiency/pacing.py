@@ -14,15 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ._format import format_date, plural, round_half_up
+from ._format import format_date, round_half_up
+from ._i18n import N_, _, level_label, ngettext
 
 PACE_STATUSES: tuple[str, ...] = ("not_started", "on_track", "behind", "ahead", "done")
 PACE_LABELS: dict[str, str] = {
-    "not_started": "Not started",
-    "on_track": "On track",
-    "behind": "Behind",
-    "ahead": "Ahead",
-    "done": "Done",
+    "not_started": N_("Not started"),
+    "on_track": N_("On track"),
+    "behind": N_("Behind"),
+    "ahead": N_("Ahead"),
+    "done": N_("Done"),
 }
 # Worst first: sorting a class by pace puts the students who need help at the top.
 PACE_RANK: dict[str, int] = {"behind": 0, "on_track": 1, "not_started": 2, "ahead": 3, "done": 4}
@@ -40,7 +41,7 @@ class UnitPace:
 
     @property
     def label(self) -> str:
-        return PACE_LABELS[self.status]
+        return _(PACE_LABELS[self.status])
 
     @property
     def expected_about(self) -> int:
@@ -88,9 +89,10 @@ def unit_pace(*, today: date, starts_on: date, target_on: date, mastered: Sequen
                          total=total, expected=expected, mastery_label=mastery_label)
     extras = []
     if own_target_on is not None:
-        extras.append(f"Own target date: {format_date(own_target_on)}.")
+        extras.append(_("Own target date: %(date)s.", date=format_date(own_target_on)))
     if skipped:
-        extras.append(f"{plural(skipped, 'skill')} left out of this path.")
+        extras.append(ngettext("%(num)d skill left out of this path.", "%(num)d skills left out of this path.",
+                               skipped))
     if extras:
         sentence = " ".join([sentence, *extras])
     return UnitPace(status=status, at_mastery=at_mastery, total=total, expected=expected, sentence=sentence,
@@ -100,20 +102,23 @@ def unit_pace(*, today: date, starts_on: date, target_on: date, mastered: Sequen
 def _sentence(status: str, *, today: date, starts_on: date, target: date, at_mastery: int, total: int,
               expected: float, mastery_label: str) -> str:
     if total == 0:
-        return "No skills count in this unit."
-    skills = "skill" if total == 1 else "skills"
-    have = f"{at_mastery} of {total} {skills} at {mastery_label}"
+        return _("No skills count in this unit.")
+    label = level_label(mastery_label)
+    have = ngettext("%(at)d of %(num)d skill at %(level)s", "%(at)d of %(num)d skills at %(level)s", total,
+                    at=at_mastery, level=label)
     if status == "done":
-        return f"All {plural(total, 'skill')} at {mastery_label}." if total > 1 else f"The skill is at {mastery_label}."
+        return _("All %(total)d skills at %(level)s.", total=total, level=label) if total > 1 \
+            else _("The skill is at %(level)s.", level=label)
     if status == "not_started":
-        return f"Starts {format_date(starts_on)}; {have} already."
+        return _("Starts %(date)s; %(have)s already.", date=format_date(starts_on), have=have)
     if today >= target:
-        return f"{have}; all {total} were expected by {format_date(target)}."
+        return _("%(have)s; all %(total)d were expected by %(date)s.", have=have, total=total,
+                 date=format_date(target))
     about = int(round_half_up(expected, 0))  # as UnitPace.expected_about
     if about == 0:
-        return f"{have}; by today none are expected yet."
-    verb = "is" if about == 1 else "are"
-    return f"{have}; by today about {about} {verb} expected."
+        return _("%(have)s; by today none are expected yet.", have=have)
+    return ngettext("%(have)s; by today about %(num)d is expected.", "%(have)s; by today about %(num)d are expected.",
+                    about, have=have)
 
 
 def next_standards(standards: Sequence[int], mastered: set[int], prerequisites: Mapping[int, set[int]],

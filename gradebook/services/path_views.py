@@ -48,6 +48,7 @@ from gradebook.models.paths import (
     ReadyToShow,
     WayToShow,
 )
+from gradebook.proficiency._i18n import N_, _
 from gradebook.proficiency.pacing import UnitPace, next_standards, unit_pace
 from gradebook.services.proficiency import scale_for
 
@@ -55,8 +56,12 @@ BANDS = ("getting_started", "to_mastery", "beyond")
 BAND_LABELS = {"getting_started": "Getting started", "to_mastery": "To reach mastery", "beyond": "Going beyond"}
 KIND_LABELS = {"watch": "Watch", "read": "Read", "practice": "Practice", "make": "Make", "discuss": "Discuss",
                "teacher": "With your teacher"}
-PACE_WORDS = {"not_started": "not started yet", "on_track": "on track", "behind": "behind", "ahead": "ahead",
-              "done": "done"}
+PACE_WORDS = {"not_started": N_("not started yet"), "on_track": N_("on track"), "behind": N_("behind"),
+              "ahead": N_("ahead"), "done": N_("done")}
+# The family summary's phrases ("ahead in Science"), strengths first: marked for the catalogue here.
+SUMMARY_PHRASES = {"all done": N_("all done in %(subjects)s"), "ahead": N_("ahead in %(subjects)s"),
+                   "on track": N_("on track in %(subjects)s"), "not started yet": N_("not started yet in %(subjects)s"),
+                   "behind": N_("behind in %(subjects)s")}
 
 
 def today() -> date:
@@ -460,7 +465,8 @@ class FamilySummary:
             if p.subject not in subjects:
                 subjects.append(p.subject)
         order = ["all done", "ahead", "on track", "not started yet", "behind"]  # strengths first
-        parts = [f"{words} in {' and '.join(by_words[words])}" for words in order if words in by_words]
+        parts = [_(SUMMARY_PHRASES[words], subjects=_(" and ").join(by_words[words]))
+                 for words in order if words in by_words]
         text = ", ".join(parts)
         return text[:1].upper() + text[1:] if text else ""
 

@@ -95,8 +95,9 @@ def comment_goal(student_id: int, goal_id: int) -> Response:
 def record(student_id: int) -> Response:
     """The student's full record as one file a family can keep."""
     from gradebook.interop.export import student_record
+    from gradebook.web.i18n import record_words
 
-    html = student_record(db.session, g.student)
+    html = student_record(db.session, g.student, words=record_words())
     db.session.commit()
     name = g.student.name.replace(" ", "-").lower()
     return send_download(html, name=f"{name}-record.html", mimetype="text/html", fallback="record.html")

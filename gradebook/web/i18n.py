@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
-from flask_babel import format_date, get_locale, get_translations, gettext
+from flask_babel import format_date, get_locale, get_translations, gettext, refresh
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -171,13 +171,43 @@ def next_step_text(descriptor: Any) -> Markup:
     return Markup('<span lang="{}">{}</span>').format(_school_language(), as_action(descriptor.description))
 
 
+def _label_words(label: str) -> str:
+    """A scale label in the reader's language, for the pure core's sentences (plain text)."""
+    if not has_request_context() or current_language() == _school_language():
+        return label
+    row_id = next((i for (_points, text), i in _scale_level_ids().items() if text == label), None)
+    return _translations(current_language()).get(("scale_levels", row_id or 0, "label"), label)
+
+
+def _date_words(day: Any) -> str:
+    if not has_request_context():
+        return f"{day.day} {('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')[day.month - 1]} {day.year}"
+    return format_date(day, "d MMM yyyy")
+
+
+def record_words() -> dict[str, Any]:
+    """What the student record file needs to speak the reader's language (gradebook.interop.export)."""
+    translations = get_translations()
+    return {"gettext": translations.ugettext, "ngettext": translations.ungettext, "local": local,
+            "level_text": level_text, "as_written": as_written, "next_step_text": next_step_text,
+            "format_date": format_date, "language": current_language()}
+
+
 def register_i18n(app: Any) -> None:
     """Template helpers, and the pure core's sentences spoken in the reader's language."""
     from gradebook.proficiency import _i18n
 
     _i18n.install(lambda message: get_translations().ugettext(message),
-                  lambda singular, plural, n: get_translations().ungettext(singular, plural, n))
+                  lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+                  level_label=_label_words, format_date=_date_words)
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _language_of_this_request() -> None:
+        # Each request decides its language afresh (a test client's requests can share one app context).
+        refresh()
+        g.pop("_school_translations", None)
+        g.pop("_scale_level_ids", None)
 
     # Globals, not a context processor: the macros imported by templates see them too.
     app.jinja_env.globals.update({"local": local, "level_text": level_text, "school_text": school_text, "as_written": as_written,
