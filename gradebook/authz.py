@@ -27,7 +27,8 @@ from gradebook.models import Artifact, Enrollment, Evidence, GuardianLink, Secti
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_password", "main.index", "main.healthz", "main.scale_css"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.set_password", "main.index", "main.healthz", "main.scale_css",
+                    "i18n.switch_language"}
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -75,10 +76,10 @@ def register_web(app: Flask) -> None:
     def _unauthorized() -> Any:
         target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
         if is_fragment_request():
-            response = Response("Please log in again.", 401)
+            response = Response(_("Please log in again."), 401)
             response.headers["HX-Redirect"] = target
             return response
-        flash("Please log in to see that page.", "info")
+        flash(_("Please log in to see that page."), "info")
         return redirect(target)
 
     @app.after_request
@@ -104,8 +105,8 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[str, int]:
         db.session.rollback()
-        return _error_response(400, "Your form expired or was sent from elsewhere", error.description
-                               + " Reload the page and try again.")
+        return _error_response(400, _("Your form expired or was sent from elsewhere"),
+                               error.description + " " + _("Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
@@ -113,27 +114,27 @@ def register_web(app: Flask) -> None:
             return error
         db.session.rollback()
         titles = {
-            400: "That request could not be understood",
-            403: "You do not have access to this page",
-            404: "We could not find that page",
-            405: "That action is not allowed here",
-            413: "That file is too large",
-            422: "Please check what you entered",
-            429: "Too many attempts",
+            400: _("That request could not be understood"),
+            403: _("You do not have access to this page"),
+            404: _("We could not find that page"),
+            405: _("That action is not allowed here"),
+            413: _("That file is too large"),
+            422: _("Please check what you entered"),
+            429: _("Too many attempts"),
         }
         message = error.description
         if error.code == 413:
             limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0
-            message = (f"Files up to {limit // (1024 * 1024)} MB can be sent here. Nothing was saved; "
-                       "choose a smaller file, or split it.")
+            message = _("Files up to %(size)d MB can be sent here. Nothing was saved; choose a smaller file, "
+                        "or split it.", size=limit // (1024 * 1024))
         return _error_response(error.code or 500, titles.get(error.code or 500, error.name), message)
 
     @app.errorhandler(Exception)
     def _server_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         app.logger.exception("Unhandled error", exc_info=error)
-        return _error_response(500, "Something went wrong on our side",
-                               "Nothing was saved. Please try again; if it keeps happening, tell your school's admin.")
+        return _error_response(500, _("Something went wrong on our side"),
+                               _("Nothing was saved. Please try again; if it keeps happening, tell your school's admin."))
 
     @app.template_filter("split_paragraphs")
     def _split_paragraphs(text: str) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -45,27 +47,27 @@ def load_user(user_id: str) -> User | None:
 
 
 class LoginForm(FlaskForm):
-    email = StringField("E-mail or username", validators=[DataRequired("Enter your e-mail or username."),
+    email = StringField(_l("E-mail or username"), validators=[DataRequired(_l("Enter your e-mail or username.")),
                                                           Length(max=254)], render_kw={"autocomplete": "username"})
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
-    remember = BooleanField("Keep me logged in on this device")
+    remember = BooleanField(_l("Keep me logged in on this device"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
                                                                      Length(max=200)],
                                      render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password.")),
                                                              Length(max=200)], render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("New password again", validators=[DataRequired("Type the new password again."),
+    confirm = PasswordField(_l("New password again"), validators=[DataRequired(_l("Type the new password again.")),
                                                               Length(max=200)], render_kw={"autocomplete": "new-password"})
 
 
 class SetPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[DataRequired("Choose a password."), Length(max=200)],
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
                                  render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Password again", validators=[DataRequired("Type the password again."),
+    confirm = PasswordField(_l("Password again"), validators=[DataRequired(_l("Type the password again.")),
                                                           Length(max=200)], render_kw={"autocomplete": "new-password"})
 
 
@@ -129,7 +131,7 @@ def login() -> Any:
         user = accounts.find_user_for_login(db.session, form.email.data or "")
         if accounts.verify_password(user, form.password.data or "") and user is not None:
             if not user.active:
-                form.email.errors.append("This account is switched off. Ask your school's admin.")
+                form.email.errors.append(_("This account is switched off. Ask your school's admin."))
             else:
                 user.login_started = int(_now())
                 login_user(user, remember=bool(form.remember.data))
@@ -138,7 +140,7 @@ def login() -> Any:
                 return redirect(next_url or landing_url(user), 303)
         else:
             g.login_failed = True
-            form.password.errors.append("That e-mail or username and password do not match an account.")
+            form.password.errors.append(_("That e-mail or username and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, next_url=next_url), status
 
@@ -151,7 +153,7 @@ def logout() -> Response:
         current_user.end_sessions()
         db.session.commit()
     logout_user()
-    flash("You are logged out, here and on any other device.", "info")
+    flash(_("You are logged out, here and on any other device."), "info")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -170,7 +172,7 @@ def account() -> Any:
         else:
             db.session.commit()
             login_user(current_user)  # the session token rotated; keep this session
-            flash("Your password is changed. Other devices have been logged out.", "success")
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/account.html", form=form), status
@@ -191,7 +193,7 @@ def set_password(token: str) -> Any:
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
             db.session.commit()
-            flash(f"Welcome, {user.first_name}. Your password is set; please log in.", "success")
+            flash(_("Welcome, %(name)s. Your password is set; please log in.", name=user.first_name), "success")
             return redirect(url_for("auth.login"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/set_password.html", form=form), status

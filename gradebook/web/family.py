@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -79,13 +80,13 @@ def comment_goal(student_id: int, goal_id: int) -> Response:
     authz.require(goal is not None and goal.student_id == g.student.id)
     body = (request.form.get("body") or "").strip()
     if not body:
-        flash("Write your comment first.", "error")
+        flash(_("Write your comment first."), "error")
     elif len(body) > 2000:
-        flash("Keep your comment under 2000 characters.", "error")
+        flash(_("Keep your comment under 2000 characters."), "error")
     else:
         db.session.add(Comment(subject_type="goal", subject_id=goal_id, author_id=current_user.id, body=body))
         db.session.commit()
-        flash(f"Your comment is on {g.student.first_name}'s goal.", "success")
+        flash(_("Your comment is on %(name)s's goal.", name=g.student.first_name), "success")
     return redirect(url_for("family.child", student_id=student_id), 303)
 
 

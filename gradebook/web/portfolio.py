@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -68,7 +70,7 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
         .order_by(Evidence.observed_on.desc(), Evidence.recorded_at.desc())).all()
     replies: dict[int, list[FeedbackReply]] = {}
     for reply in db.session.scalars(select(FeedbackReply).where(
-            FeedbackReply.evidence_id.in_([e.id for e, _ in rows])).order_by(FeedbackReply.created_at)):
+            FeedbackReply.evidence_id.in_([e.id for e, _a in rows])).order_by(FeedbackReply.created_at)):
         replies.setdefault(reply.evidence_id, []).append(reply)
     from gradebook.models import Override
     from gradebook.services.gradebook import next_descriptor
@@ -93,7 +95,7 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
 @discloses_none("the student's own record: only they reach it")
 def why(section_id: int, competency_id: int) -> str:
     context = why_context(current_user.id, section_id, competency_id)
-    unread = [e.id for e, _ in context["rows"] if e.feedback]
+    unread = [e.id for e, _a in context["rows"] if e.feedback]
     already = set(db.session.scalars(select(FeedbackRead.evidence_id).where(
         FeedbackRead.user_id == current_user.id, FeedbackRead.evidence_id.in_(unread))))
     for evidence_id in set(unread) - already:
@@ -118,13 +120,13 @@ def reply(evidence_id: int) -> Response:
     body = (request.form.get("body") or "").strip()
     target = url_for("portfolio.why", section_id=evidence.section_id, competency_id=evidence.competency_id)
     if not body:
-        flash("Write your reply or reflection first.", "error")
+        flash(_("Write your reply or reflection first."), "error")
     elif len(body) > 2000:
-        flash("Keep your reply under 2000 characters.", "error")
+        flash(_("Keep your reply under 2000 characters."), "error")
     else:
         db.session.add(FeedbackReply(evidence_id=evidence.id, author_id=current_user.id, body=body))
         db.session.commit()
-        flash("Your reply is sent to your teacher.", "success")
+        flash(_("Your reply is sent to your teacher."), "success")
     return redirect(target + f"#evidence-{evidence.id}", 303)
 
 
@@ -139,16 +141,16 @@ def request_reassessment(section_id: int, competency_id: int) -> Response:
         ReassessmentRequest.section_id == section_id, ReassessmentRequest.student_id == current_user.id,
         ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open"))
     if existing:
-        flash("You already asked for a reassessment on this standard; your teacher will be in touch.", "info")
+        flash(_("You already asked to show this skill again; your teacher will be in touch."), "info")
     elif not note:
-        flash("Say what you have done since, so your teacher can plan the reassessment.", "error")
+        flash(_("Say what you have done since, so your teacher can plan how you show it again."), "error")
     elif len(note) > 2000:
-        flash("Keep your note under 2000 characters.", "error")
+        flash(_("Keep your note under 2000 characters."), "error")
     else:
         db.session.add(ReassessmentRequest(student_id=current_user.id, section_id=section_id,
                                            competency_id=competency_id, note=note, requested_by_id=current_user.id))
         db.session.commit()
-        flash("Your reassessment request is with your teacher.", "success")
+        flash(_("Your request to show it again is with your teacher."), "success")
     return redirect(target, 303)
 
 
@@ -163,17 +165,17 @@ def _my_standard_choices() -> list[tuple[int, str]]:
 
 
 class EntryForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Give your work a title."), Length(max=200)])
-    reflection = TextAreaField("Reflection: what does this show, and what did you learn?",
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give your work a title.")), Length(max=200)])
+    reflection = TextAreaField(_l("Reflection: what does this show, and what did you learn?"),
                                validators=[Optional(), Length(max=5000)])
     # Not validate_choice: the view keeps only the student's own standards and ignores the rest, rather than
     # refusing the whole entry.
-    standards = SelectMultipleField("Standards it shows", coerce=int, validators=[Optional()], validate_choice=False)
-    visibility = SelectField("Who may see it", choices=[SelectChoice("private", "Only me"),
-                                                        SelectChoice("teachers", "Me and my teachers"),
-                                                        SelectChoice("family", "My teachers and my family")])
-    featured = BooleanField("Feature it at my conference")
-    file = FileField("A photo, PDF or recording of the work (optional)")
+    standards = SelectMultipleField(_l("Skills it shows"), coerce=int, validators=[Optional()], validate_choice=False)
+    visibility = SelectField(_l("Who may see it"), choices=[SelectChoice("private", _l("Only me")),
+                                                        SelectChoice("teachers", _l("Me and my teachers")),
+                                                        SelectChoice("family", _l("My teachers and my family"))])
+    featured = BooleanField(_l("Show it at the teacher meeting"))
+    file = FileField(_l("A photo, PDF or recording of the work (optional)"))
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
@@ -206,7 +208,7 @@ def new_entry() -> Any:
             form.file.errors = [error.message]
         else:
             db.session.commit()
-            flash("Added to your portfolio.", "success")
+            flash(_("Added to your portfolio."), "success")
             return redirect(url_for("portfolio.home") + "#entries", 303)
     return render_template("portfolio/entry_form.html", form=form), 422 if request.method == "POST" else 200
 
@@ -224,11 +226,11 @@ def feature_entry(entry_id: int) -> Response:
 
 
 class GoalForm(FlaskForm):
-    title = StringField("My goal", validators=[DataRequired("Write your goal."), Length(max=200)])
-    competencies = SelectMultipleField("Standards it is about", coerce=int,
-                                       validators=[DataRequired("Choose at least one standard.")])
-    target_on = DateField("By when", validators=[Optional()])
-    steps = TextAreaField("Steps (one per line)", validators=[Optional(), Length(max=3000)])
+    title = StringField(_l("My goal"), validators=[DataRequired(_l("Write your goal.")), Length(max=200)])
+    competencies = SelectMultipleField(_l("Skills it is about"), coerce=int,
+                                       validators=[DataRequired(_l("Choose at least one skill."))])
+    target_on = DateField(_l("By when"), validators=[Optional()])
+    steps = TextAreaField(_l("Steps (one per line)"), validators=[Optional(), Length(max=3000)])
 
 
 @bp.route("/goals/new", methods=["GET", "POST"])
@@ -239,7 +241,7 @@ def new_goal() -> Any:
     form.competencies.choices = _my_standard_choices()
     if form.validate_on_submit():
         if form.target_on.data and form.target_on.data < date.today():
-            form.target_on.errors.append("Choose a date from today on.")
+            form.target_on.errors.append(_("Choose a date from today on."))
         else:
             goal = Goal(student_id=current_user.id, title=form.title.data.strip(), target_on=form.target_on.data)
             db.session.add(goal)
@@ -250,7 +252,7 @@ def new_goal() -> Any:
             for position, text in enumerate(lines[:20]):
                 db.session.add(GoalStep(goal_id=goal.id, text=text[:300], position=position))
             db.session.commit()
-            flash("Your goal is set. Your teachers and family can see it.", "success")
+            flash(_("Your goal is set. Your teachers and family can see it."), "success")
             return redirect(url_for("portfolio.home") + "#goals", 303)
     return render_template("portfolio/goal_form.html", form=form), 422 if request.method == "POST" else 200
 
@@ -268,10 +270,10 @@ def toggle_step(step_id: int) -> Response:
 
 
 class ProfileForm(FlaskForm):
-    strengths = TextAreaField("My strengths", validators=[Optional(), Length(max=2000)])
-    needs = TextAreaField("What I need help with", validators=[Optional(), Length(max=2000)])
-    interests = TextAreaField("My interests", validators=[Optional(), Length(max=2000)])
-    learns_best = TextAreaField("How I learn best", validators=[Optional(), Length(max=2000)])
+    strengths = TextAreaField(_l("My strengths"), validators=[Optional(), Length(max=2000)])
+    needs = TextAreaField(_l("What I need help with"), validators=[Optional(), Length(max=2000)])
+    interests = TextAreaField(_l("My interests"), validators=[Optional(), Length(max=2000)])
+    learns_best = TextAreaField(_l("How I learn best"), validators=[Optional(), Length(max=2000)])
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -285,13 +287,13 @@ def profile() -> Any:
             record = LearnerProfile(student_id=current_user.id)
             db.session.add(record)
         if record.version and request.form.get("version", type=int) not in (None, record.version):
-            form.strengths.errors.append("Your profile was changed elsewhere since you opened it. Reload to see it.")
+            form.strengths.errors.append(_("Your profile was changed elsewhere since you opened it. Reload to see it."))
         else:
             for name in ("strengths", "needs", "interests", "learns_best"):
                 setattr(record, name, (getattr(form, name).data or "").strip())
             record.updated_at = utcnow()
             db.session.commit()
-            flash("Your learner profile is saved.", "success")
+            flash(_("Your learner profile is saved."), "success")
             return redirect(url_for("portfolio.home"), 303)
     return render_template("portfolio/profile_form.html", form=form, record=record), \
         422 if request.method == "POST" else 200

@@ -47,6 +47,7 @@ ACCESS: dict[str, str] = {
     "auth.logout": PUBLIC,
     "auth.set_password": PUBLIC,
     "auth.account": ANY_USER,
+    "i18n.switch_language": PUBLIC,
     "artifacts.download": STUDENT_VIEWERS,
     "admin.home": ADMIN,
     "admin.policy": ADMIN,

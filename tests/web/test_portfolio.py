@@ -283,7 +283,7 @@ def test_featuring_an_entry_toggles_it(client, login_as, world, student) -> None
 def test_a_goal_without_standards_is_refused(client, login_as, world, student) -> None:
     login_as(student)
     response = client.post("/portfolio/goals/new", data={"title": "Get to Meets"})
-    assert response.status_code == 422 and "Choose at least one standard." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose at least one skill." in response.get_data(as_text=True)
     assert count(Goal) == 0
 
 

@@ -18,6 +18,7 @@ MIN_EASE = 70.0
 def family_pages(client, guardian: User) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Every family page of the guardian's first child: home, child, conference, each "why", the record."""
     client.post("/logout")
+    client.get("/login")  # shows (and so empties) the logged-out message, said in the previous reader's language
     response = client.post("/login", data={"email": guardian.email, "password": DEMO_PASSWORD})
     assert response.status_code == 303
     child = db.session.scalar(select(User).join(GuardianLink, GuardianLink.student_id == User.id)

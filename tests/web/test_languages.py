@@ -1,0 +1,217 @@
+"""Spanish, properly: complete catalogues, the language from the account, the switch, school data in the
+reader's language (or marked with its own), and no English left on the Spanish pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from gradebook.demo import DEMO_PASSWORD, seed_demo
+from gradebook.extensions import db
+from gradebook.models import LANGUAGES, GuardianLink, ScaleLevel, TextTranslation, User
+from tests.builders import make_evidence, make_section
+from tests.readability import sentences
+from tests.web.test_readability import family_pages
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = [language for language in LANGUAGES if language != "en"]
+
+
+def catalogue(language: str):  # type: ignore[no-untyped-def]
+    with open(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def source_messages() -> set[str]:
+    """Every message marked in the code and templates, as babel.cfg extracts them."""
+    method_map = [("gradebook/**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "lazy_gettext": None, "_l": None}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map, keywords=keywords):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_message_of_the_shipped_languages_is_translated(language: str) -> None:
+    problems = [m.id for m in catalogue(language) if m.id and (
+        m.fuzzy or not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
+    assert problems == [], f"untranslated or fuzzy in {language}: {problems}"
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_catalogues_hold_every_marked_message(language: str) -> None:
+    ids = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalogue(language) if m.id}
+    missing = sorted(source_messages() - ids)
+    assert missing == [], f"run bin/update-translations and translate: {missing}"
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_translations_keep_every_placeholder(language: str) -> None:
+    bad = []
+    for m in catalogue(language):
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        wanted = set(re.findall(r"%\((\w+)\)", " ".join(ids)))
+        for text in strings:
+            if set(re.findall(r"%\((\w+)\)", text)) - wanted:
+                bad.append(m.id)
+    assert bad == []
+
+
+# ------------------------------------------------------------------ the Spanish pages, scanned
+
+ENGLISH_WORDS = {"the", "and", "of", "is", "are", "with", "your", "what", "you", "yet", "this", "that", "for",
+                 "from", "have", "will", "would", "skill", "skills", "work", "teacher", "level", "goal",
+                 "evidence", "standard", "next", "step", "how", "why", "see", "show", "reply", "send"}
+
+
+def english_chunks() -> set[str]:
+    """The English words of every message whose Spanish differs: pieces of two words or more between
+    placeholders (one English word alone is caught by ENGLISH_WORDS)."""
+    chunks = set()
+    for m in catalogue("es"):
+        if not m.id:
+            continue
+        for english, spanish in zip(m.id if isinstance(m.id, tuple) else (m.id,),
+                                    m.string if isinstance(m.string, tuple) else (m.string,), strict=False):
+            if english == spanish:
+                continue
+            for piece in re.split(r"%\(\w+\)[sd]", english):
+                piece = piece.strip(" .,:;()?—")
+                if len(piece.split()) >= 2:
+                    chunks.add(piece)
+    return chunks
+
+
+def untranslated(html: str, chunks: set[str]) -> list[str]:
+    """Text of a Spanish page that is English: outside school data marked with its own language."""
+    found = []
+    for sentence in sentences(html, language="es", only_main=False):
+        words = set(re.findall(r"[A-Za-z']+", sentence.lower()))
+        if words & ENGLISH_WORDS or any(chunk in sentence for chunk in chunks):
+            found.append(sentence)
+    return found
+
+
+@pytest.fixture
+def demo(app):  # type: ignore[no-untyped-def]
+    seed_demo(db.session)
+    db.session.commit()
+
+
+def test_a_spanish_familys_pages_have_no_english_left(client, demo) -> None:
+    guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
+    chunks = english_chunks()
+    pages = family_pages(client, guardian)
+    left = {name: untranslated(html, chunks) for name, html in pages.items()}
+    assert {name: found for name, found in left.items() if found} == {}
+    assert '<html lang="es">' in pages["child"]
+
+
+def test_a_spanish_students_pages_have_no_english_left(client, demo) -> None:
+    guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
+    child = db.session.scalar(select(User).join(GuardianLink, GuardianLink.student_id == User.id)
+                              .where(GuardianLink.guardian_id == guardian.id))
+    child.language = "es"
+    db.session.commit()
+    client.post("/login", data={"email": child.email, "password": DEMO_PASSWORD})
+    home = client.get("/portfolio").get_data(as_text=True)
+    why = re.search(r'href="(/portfolio/sections/\d+/standards/\d+)"', home).group(1)  # type: ignore[union-attr]
+    chunks = english_chunks()
+    left = {url: untranslated(client.get(url).get_data(as_text=True), chunks) for url in ("/portfolio", why)}
+    assert {url: found for url, found in left.items() if found} == {}
+
+
+# ------------------------------------------------------------------ where the language comes from
+
+@pytest.fixture
+def family(app):  # type: ignore[no-untyped-def]
+    world = make_section(students=1, standards=2, guardians=True)
+    make_evidence(world, world.students[0], world.standards[0], 2)
+    return world
+
+
+def test_the_accounts_language_wins_over_the_browsers(client, login_as, family) -> None:
+    guardian = family.guardians[0]
+    guardian.language = "es"
+    db.session.commit()
+    login_as(guardian)
+    html = client.get("/family", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "Sus hijos" in html and '<html lang="es">' in html
+
+
+def test_without_a_language_on_the_account_the_browser_decides(client, login_as, family) -> None:
+    login_as(family.guardians[0])
+    assert "Sus hijos" in client.get("/family", headers={"Accept-Language": "es-MX,es;q=0.9"}).get_data(as_text=True)
+    assert "Your children" in client.get("/family", headers={"Accept-Language": "fr, en;q=0.5"}).get_data(as_text=True)
+
+
+def test_the_switch_keeps_the_choice_on_the_account(client, login_as, family) -> None:
+    guardian = family.guardians[0]
+    login_as(guardian)
+    response = client.post("/language", data={"language": "es", "next": "/family"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/family")
+    assert db.session.get(User, guardian.id).language == "es"
+    assert "Sus hijos" in client.get("/family").get_data(as_text=True)
+
+
+def test_a_logged_out_visitor_switches_with_a_cookie(client, app) -> None:
+    response = client.post("/language", data={"language": "es", "next": "/login"})
+    assert response.status_code == 303 and "language=es" in response.headers["Set-Cookie"]
+    assert '<html lang="es">' in client.get("/login").get_data(as_text=True)
+
+
+def test_the_switch_refuses_an_unknown_language_and_a_far_away_next(client, app) -> None:
+    assert client.post("/language", data={"language": "xx"}).status_code == 400
+    response = client.post("/language", data={"language": "en", "next": "//evil.example/"})
+    assert response.status_code == 303 and "evil" not in response.headers["Location"]
+
+
+def test_every_page_has_the_switch(client, login_as, family) -> None:
+    assert 'action="/language"' in client.get("/login").get_data(as_text=True)
+    login_as(family.teacher)
+    assert 'action="/language"' in client.get("/sections").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ school data in the reader's language
+
+def test_a_missing_translation_shows_the_original_marked_with_its_language(client, login_as, family) -> None:
+    guardian = family.guardians[0]
+    guardian.language = "es"
+    standard = family.standards[0]
+    db.session.add(TextTranslation(table_name="competencies", row_id=family.standards[1].id, field="statement",
+                                   language="es", text="Hacer bien la destreza 2."))
+    db.session.commit()
+    login_as(guardian)
+    html = client.get(f"/family/children/{family.students[0].id}").get_data(as_text=True)
+    assert f'<span lang="en">{standard.statement}</span>' in html
+    assert "Hacer bien la destreza 2." in html
+
+
+def test_scale_labels_show_in_the_readers_language(client, login_as, family) -> None:
+    guardian = family.guardians[0]
+    guardian.language = "es"
+    for level in db.session.scalars(select(ScaleLevel)):
+        if level.label == "Approaching":
+            db.session.add(TextTranslation(table_name="scale_levels", row_id=level.id, field="label",
+                                           language="es", text="Se acerca"))
+    db.session.commit()
+    login_as(guardian)
+    html = client.get(f"/family/children/{family.students[0].id}").get_data(as_text=True)
+    assert "Se acerca" in html and '<span lang="en">Meets</span>' in html
+
+
+def test_dates_follow_the_readers_language(client, login_as, family) -> None:
+    family.guardians[0].language = "es"
+    db.session.commit()
+    login_as(family.guardians[0])
+    html = client.get(f"/students/{family.students[0].id}/record.html").get_data(as_text=True)
+    assert re.search(r"\d+ (ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic)\.? 20\d\d", html)
