@@ -72,7 +72,7 @@ def test_path_shows_units_with_dates_live_levels_and_the_pace_sentence(client, l
     login_as(student)
     html = page(client, world)
     assert "Unit 1" in html and "Unit 2" in html and "1 Sep" in html and "30 Oct" in html
-    assert "Meets" in html and "no evidence yet" in html
+    assert "Meets" in html and "no work yet" in html
     assert "1 of 2 skills at Meets" in html
 
 
