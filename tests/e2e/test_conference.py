@@ -9,7 +9,7 @@ from gradebook.extensions import db
 from tests.e2e.conftest import ARTIFACTS, log_in, screenshot
 
 GUARDIAN = "sarah.johnson0@family.riverside.example"
-HEADINGS = ["About", "Competencies", "Featured work", "Goals", "From the teachers", "Questions you may want to ask"]
+HEADINGS = ["About", "Skills", "Work to talk about", "Goals", "From the teachers", "Questions you may want to ask"]
 
 
 def pdf_pages(data: bytes) -> int:
@@ -21,7 +21,7 @@ def open_first_childs_conference(page) -> None:  # type: ignore[no-untyped-def]
     db.session.commit()
     log_in(page, GUARDIAN, "gradebook-demo")
     page.wait_for_url(re.compile("/family$"))
-    page.get_by_role("link", name="Conference page").first.click()
+    page.get_by_role("link", name="Page for the teacher meeting").first.click()
     page.wait_for_url(re.compile(r"/students/\d+/conference$"))
 
 
