@@ -106,7 +106,8 @@ def policy() -> Any:
                 raise ServiceError("Set up the school first.")
             proposed = policy_from_form(request.form)
             if request.form.get("apply") == "1":
-                changed = change_school_policy(db.session, current_user, proposed)
+                changed = change_school_policy(db.session, current_user, proposed,
+                                               expected_version=request.form.get("version", type=int))
                 db.session.commit()
                 flash(f"The school's policy is changed; {changed} cached results were recomputed. "
                       "No evidence was touched.", "success")
@@ -120,11 +121,11 @@ def policy() -> Any:
         .where(PolicyChange.section_id.is_(None)).order_by(PolicyChange.changed_at.desc()).limit(10)).all()
     status = 422 if error else 200
     return render_template("admin/policy.html", policy=proposed or current, preview=preview, error=error,
-                           methods=METHOD_LABELS, rollups=ROLLUP_LABELS, history=history), status
+                           methods=METHOD_LABELS, rollups=ROLLUP_LABELS, history=history, school=school), status
 
 
 def school_preview(proposed: dict[str, Any]) -> dict[str, int]:
-    """How many levels would move in every section that follows the school default."""
+    """How many levels would move in every section that follows the school default (writing nothing)."""
     from gradebook.services.policy import preview_section_policy
 
     totals = {"up": 0, "down": 0, "same": 0, "gained": 0, "lost": 0}
