@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -134,6 +135,29 @@ def _flush_versioned(session: Session, evidence: Evidence) -> None:
         raise StaleWrite(STALE_MESSAGE, current=evidence) from None
 
 
+def _insert_cell(session: Session, evidence: Evidence, expected_version: int | None) -> Evidence:
+    """Insert new evidence. Two saves may both have found an assessment's cell empty: the database's unique
+    rule on a live cell (uq_evidence_live_cell) lets one in and the other's INSERT fails once the first
+    commits (PostgreSQL; SQLite's BEGIN IMMEDIATE queues them so the second finds the cell filled). The
+    INSERT runs in a SAVEPOINT, so losing the race leaves this transaction usable: the loser is told what the
+    winner saved (StaleWrite, the same answer as any stale write), or, when the caller gave no version to
+    check, updates the winner's evidence as if it had been there all along. Returns the row to update, or
+    `evidence` itself once inserted."""
+    try:
+        with session.begin_nested():
+            session.add(evidence)
+            session.flush()
+    except IntegrityError:
+        winner = live_cell(session, evidence.student_id, evidence.assessment_id, evidence.competency_id) \
+            if evidence.assessment_id is not None else None
+        if winner is None:  # another rule failed: not a race for the cell
+            raise
+        if expected_version is not None:
+            raise StaleWrite(STALE_MESSAGE, current=winner) from None
+        return winner
+    return evidence
+
+
 def live_cell(session: Session, student_id: int, assessment_id: int, competency_id: int) -> Evidence | None:
     return session.scalar(select(Evidence).where(
         Evidence.student_id == student_id, Evidence.assessment_id == assessment_id,
@@ -181,14 +205,15 @@ def record_evidence(
     _check_version(evidence, expected_version)
 
     now = utcnow()
+    created = None
     if evidence is None:
-        evidence = Evidence(student_id=student_id, section_id=section.id, competency_id=competency_id,
-                            assessment_id=assessment.id if assessment else None, status=value.status,
-                            score=value.score, observed_on=observed_on, feedback=(feedback or "").strip(),
-                            is_reassessment=is_reassessment, recorded_by_id=actor.id, recorded_at=now,
-                            updated_at=now)
-        session.add(evidence)
-        session.flush()
+        created = Evidence(student_id=student_id, section_id=section.id, competency_id=competency_id,
+                           assessment_id=assessment.id if assessment else None, status=value.status,
+                           score=value.score, observed_on=observed_on, feedback=(feedback or "").strip(),
+                           is_reassessment=is_reassessment, recorded_by_id=actor.id, recorded_at=now,
+                           updated_at=now)
+        evidence = _insert_cell(session, created, expected_version)
+    if evidence is created:
         _revise(session, evidence, actor, "create", None)
     else:
         old = evidence.snapshot()

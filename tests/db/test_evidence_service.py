@@ -265,3 +265,42 @@ def test_a_save_that_loses_the_race_after_its_version_check_is_refused_not_crash
         theirs.close()
     db.session.rollback()  # end the test's own read transaction to see what the two connections committed
     assert [e.score for e in db.session.scalars(select(Evidence))] == [3.0]
+
+
+# ---------------------------------------------------------------- two saves racing for the same empty cell
+
+def _found_empty_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save's check runs before the other save's INSERT is visible: it finds the cell empty, once."""
+    from gradebook.services import evidence as service
+
+    real, calls = service.live_cell, []
+
+    def live_cell(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "live_cell", live_cell)
+
+
+def test_a_save_that_loses_the_insert_race_is_told_what_the_winner_saved(world: SectionWorld,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    winner = _score(world, 2)  # the other save's row, in the database when ours inserts
+    _found_empty_once(monkeypatch)
+    with pytest.raises(StaleWrite) as refused:
+        _score(world, 3.5, expected_version=0)
+    assert (refused.value.current.id, refused.value.current.score) == (winner.id, 2.0)
+    # The transaction is still usable (the INSERT ran in a savepoint): the winner's save commits intact.
+    db.session.commit()
+    assert [(e.score, e.version) for e in db.session.scalars(select(Evidence))] == [(2.0, 1)]
+    assert [r.action for r in _revisions(winner.id)] == ["create"]
+
+
+def test_a_save_without_a_version_that_loses_the_insert_race_updates_the_winners_evidence(
+        world: SectionWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    winner = _score(world, 2)
+    _found_empty_once(monkeypatch)
+    saved = _score(world, 3.5)
+    db.session.commit()
+    assert (saved.id, [e.score for e in db.session.scalars(select(Evidence))]) == (winner.id, [3.5])
+    assert [r.action for r in _revisions(winner.id)] == ["create", "update"]
+    assert _cached(world).score == 3.5
