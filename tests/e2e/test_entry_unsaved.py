@@ -104,3 +104,24 @@ def test_leaving_the_page_with_an_unsaved_cell_asks_first(page) -> None:  # type
     page.get_by_role("link", name="Grid").first.click()
     page.wait_for_url(re.compile(rf"/sections/{world.section.id}$"))
     assert dialogs == ["beforeunload"]
+
+
+def test_a_feedback_box_that_cannot_save_says_so_and_retry_saves_it(page) -> None:  # type: ignore[no-untyped-def]
+    world, (first, _second) = _entry_sheet(page)
+    _type(page, first, "3")
+    _cell(page, first).locator(".cell-state.saved").wait_for()
+    page.route("**/feedback/**", lambda route: route.abort("internetdisconnected"))
+    feedback = page.get_by_label(f"Feedback for {world.students[0].name}", exact=True)
+    feedback.fill("Show the forces on the diagram.")
+    feedback.press("Tab")
+    status = page.locator("td.comment-cell .feedback-status").first
+    status.get_by_text("Not saved: the connection failed").wait_for()
+    assert feedback.input_value() == "Show the forces on the diagram."
+
+    page.unroute("**/feedback/**")
+    status.get_by_role("button", name=re.compile("Retry")).click()
+    page.locator("td.comment-cell .feedback-status.saved").first.wait_for()
+    db.session.rollback()
+    assert [e.feedback for e in db.session.scalars(select(Evidence))] == ["Show the forces on the diagram."]
+    page.get_by_role("link", name="Grid").first.click()  # everything is saved: leaving asks nothing
+    page.wait_for_url(re.compile(rf"/sections/{world.section.id}$"))
