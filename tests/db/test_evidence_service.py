@@ -304,3 +304,74 @@ def test_a_save_without_a_version_that_loses_the_insert_race_updates_the_winners
     assert (saved.id, [e.score for e in db.session.scalars(select(Evidence))]) == (winner.id, [3.5])
     assert [r.action for r in _revisions(winner.id)] == ["create", "update"]
     assert _cached(world).score == 3.5
+
+
+# ---------------------------------------------------------------- two saves for one student, on two assessments
+
+@pytest.mark.parametrize("cached_before", [False, True], ids=["first-evidence", "cache-rows-exist"])
+def test_two_saves_for_one_student_at_once_leave_the_cache_as_the_evidence_says(world: SectionWorld,
+                                                                                cached_before: bool) -> None:
+    """Two teachers save the same student on the same standard, on two assessments, at the same moment (the
+    second while the first is not yet committed). Both save; no 500 on the cache's unique rule (its first
+    evidence); the cached level counts both pieces (as a recompute from evidence alone says), not only the
+    one its own save saw (a lost update of the cache)."""
+    import threading
+
+    from flask import current_app
+
+    from gradebook.services.proficiency import recompute
+    from tests.concurrency import backend_pid, wait_until, waiting_for_a_lock
+    from tests.conftest import is_postgres
+
+    make_assessment(world, standards=world.standards[:1], title="Retest", on=ON)
+    if cached_before:
+        earlier = make_assessment(world, standards=world.standards[:1], title="Earlier", on=ON)
+        record_evidence(db.session, world.teacher, section=world.section, student_id=world.students[0].id,
+                        competency_id=world.standards[0].id, value=CellValue("scored", 2.0), observed_on=ON,
+                        assessment=earlier)
+    quizzes = db.session.scalars(select(Assessment.id).where(Assessment.section_id == world.section.id)
+                                 .order_by(Assessment.id)).all()
+    teacher_id, section_id = world.teacher.id, world.section.id
+    student_id, standard_id = world.students[0].id, world.standards[0].id
+    db.session.commit()
+
+    def save(session: Session, assessment_id: int, score: float) -> None:
+        record_evidence(session, session.get(User, teacher_id), section=session.get(Section, section_id),
+                        student_id=student_id, competency_id=standard_id, value=CellValue("scored", score),
+                        observed_on=ON, assessment=session.get(Assessment, assessment_id), expected_version=0)
+
+    first, second = Session(db.engine), Session(db.engine)
+    failures: list[BaseException] = []
+    try:
+        save(first, quizzes[0], 1.0)  # written, not yet committed
+        if is_postgres():
+            pid = backend_pid(second)
+
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+            def run() -> None:
+                try:
+                    with app.app_context():  # authz reads through the app's session
+                        save(second, quizzes[1], 4.0)
+                        second.commit()
+                except BaseException as error:  # noqa: BLE001  (reported by the test below)
+                    failures.append(error)
+
+            racer = threading.Thread(target=run)
+            racer.start()
+            assert wait_until(lambda: waiting_for_a_lock(db.engine, pid) or not racer.is_alive())
+            first.commit()  # the second save is waiting for the first: now it may go on
+            racer.join(timeout=30)
+        else:  # BEGIN IMMEDIATE: the second transaction waits for the first to commit
+            first.commit()
+            save(second, quizzes[1], 4.0)
+            second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert failures == []
+    db.session.rollback()
+    assert sorted(e.score for e in db.session.scalars(select(Evidence))) == ([1.0, 2.0, 4.0] if cached_before
+                                                                             else [1.0, 4.0])
+    assert recompute(db.session).changed == []
+    assert _cached(world).evidence_count == (3 if cached_before else 2)

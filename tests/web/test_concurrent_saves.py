@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from flask import Flask
@@ -17,6 +17,7 @@ from gradebook import create_app
 from gradebook.extensions import db
 from gradebook.models import Evidence, EvidenceRevision
 from tests.builders import PASSWORD, make_assessment, make_section
+from tests.concurrency import wait_until, waiting_for_a_lock
 from tests.conftest import database_url, is_postgres
 
 ROUNDS = 4
@@ -42,21 +43,30 @@ def production_app(_app: Flask) -> Iterator[Flask]:
 
 @contextmanager
 def _both_checks_pass_before_either_inserts(app: Flask) -> Iterator[None]:
-    """On PostgreSQL, hold each request's INSERT of evidence until both have reached it, so both have found
-    the cell empty: the race the unique rule decides. (SQLite's BEGIN IMMEDIATE queues the two requests, so
-    the second never reaches its INSERT: nothing to hold there.)"""
-    barrier = threading.Barrier(2, timeout=3)
-    held = threading.local()
-
-    def _hold(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("INSERT INTO EVIDENCE ") and not getattr(held, "done", False):
-            held.done = True
-            # A broken barrier: the other request did not get this far (it was refused first), nothing to race.
-            with suppress(threading.BrokenBarrierError):
-                barrier.wait()
-
+    """On PostgreSQL, hold each request's INSERT of evidence until the other request has reached its own
+    INSERT too (both found the cell empty: the race the unique rule decides) or is waiting for a lock the
+    first one holds (the writes take turns, so there is no race to force). SQLite's BEGIN IMMEDIATE queues
+    the two requests: nothing to hold there."""
     with app.app_context():
         engine = db.engine
+    pids: dict[int, int] = {}  # thread id → its connection's backend pid
+    arrived: set[int] = set()
+    mine = threading.local()
+
+    def _hold(conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        me = threading.get_ident()
+        pids.setdefault(me, conn.connection.dbapi_connection.info.backend_pid)
+        if not statement.lstrip().upper().startswith("INSERT INTO EVIDENCE ") or getattr(mine, "held", False):
+            return
+        mine.held = True
+        arrived.add(me)
+
+        def the_other_is_there_or_waits() -> bool:
+            others = [t for t in list(pids) if t != me]
+            return bool(others) and all(t in arrived or waiting_for_a_lock(engine, pids[t]) for t in others)
+
+        wait_until(the_other_is_there_or_waits, timeout=5)
+
     event.listen(engine, "before_cursor_execute", _hold)
     try:
         yield
