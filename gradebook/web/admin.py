@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from gradebook import proficiency as prof
 from gradebook.authz import roles_required
@@ -206,10 +208,16 @@ def scale() -> Any:
     error = None
     if request.method == "POST":
         try:
+            if request.form.get("version", type=int) not in (None, row.version):
+                raise ServiceError(STALE_SCALE)
             new_levels = _levels_from_form(levels)
             for level, (label, colour, description, is_mastery) in zip(levels, new_levels, strict=True):
                 level.label, level.colour, level.description, level.is_mastery = label, colour, description, is_mastery
-            db.session.flush()
+            flag_modified(row, "name")  # the scale's version counts its levels' changes: a second admin is refused
+            try:
+                db.session.flush()
+            except StaleDataError:
+                raise ServiceError(STALE_SCALE) from None
             from gradebook.services.proficiency import recompute
 
             changed = len(recompute(db.session).changed)
@@ -220,6 +228,10 @@ def scale() -> Any:
             db.session.rollback()
             error = failure.message
     return render_template("admin/scale.html", scale=row, levels=levels, error=error), 422 if error else 200
+
+
+STALE_SCALE = ("Someone else changed the scale since you opened it. Reload the page to see their change "
+               "(what you typed is still below).")
 
 
 def _levels_from_form(levels: list[ScaleLevel]) -> list[tuple[str, str, str, bool]]:

@@ -128,3 +128,28 @@ def test_a_stale_school_policy_form_is_refused(client: FlaskClient, login_as) ->
     assert refused.status_code == 422
     assert b"Someone else changed the school" in refused.data
     assert db.session.scalar(select(School.default_policy))["method"] == "average"
+
+
+def _scale_form(page: bytes, **labels: str) -> dict[str, str]:
+    from gradebook.models import ScaleLevel
+
+    levels = db.session.scalars(select(ScaleLevel)).all()
+    data = {f"label_{lv.points:g}": labels.get(f"l{lv.points:g}", lv.label) for lv in levels}
+    data.update({f"colour_{lv.points:g}": lv.colour for lv in levels})
+    data.update({f"description_{lv.points:g}": lv.description for lv in levels})
+    data["mastery"] = next(f"{lv.points:g}" for lv in levels if lv.is_mastery)
+    data["version"] = str(_page_version(page))
+    return data
+
+
+def test_a_second_admin_saving_the_scale_from_an_older_page_is_refused(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    from gradebook.models import ScaleLevel
+
+    make_section()
+    login_as(make_user("admin"))
+    page = client.get("/admin/scale").data  # both admins open the scale page
+    assert client.post("/admin/scale", data=_scale_form(page, l1="Starting")).status_code == 303
+    refused = client.post("/admin/scale", data=_scale_form(page, l1="Emerging"))
+    assert refused.status_code == 422
+    assert b"Someone else changed the scale" in refused.data and b'value="Emerging"' in refused.data
+    assert db.session.scalar(select(ScaleLevel.label).where(ScaleLevel.points == 1)) == "Starting"
