@@ -14,6 +14,11 @@ document.addEventListener("keydown", (event) => {
   // caret inside the text they move the caret.
   const atStart = input.selectionStart === 0;
   const atEnd = input.selectionEnd === input.value.length;
+  if (event.key === "Enter" && cell.dataset.state === "failed" && input.value === input.dataset.failedValue &&
+      window.htmx) {
+    // Enter on a cell whose save failed, unchanged since: try again (the browser fires no change for it).
+    window.htmx.trigger(input, "change");
+  }
   if (event.key === "Enter" || event.key === "ArrowDown") {
     target = row.nextElementSibling && row.nextElementSibling.children[col];
     event.preventDefault();
@@ -109,6 +114,7 @@ function markNotSaved(input, reason) {
     if (saved) saved.remove();
   }
   input.dataset.unsaved = "failed";
+  input.dataset.failedValue = input.value;
   const box = failureBox(input);
   if (!box) return;
   box.classList.add("error");
