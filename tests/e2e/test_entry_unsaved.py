@@ -93,7 +93,10 @@ def test_leaving_the_page_with_an_unsaved_cell_asks_first(page) -> None:  # type
     page.on("dialog", _stay)
     entry_url = page.url
     page.get_by_role("link", name="Grid").first.click()
-    page.wait_for_timeout(300)
+    for _ in range(250):  # the dialog event arrives while Playwright runs: poll for it, at most 5 s
+        if dialogs:
+            break
+        page.wait_for_timeout(20)
     assert dialogs == ["beforeunload"]
     assert page.url == entry_url
     assert page.get_by_label(first, exact=True).input_value() == "4"  # still there to retry
