@@ -64,7 +64,7 @@ def test_the_second_tab_is_refused_with_both_values_and_keeps_what_was_typed(cli
     assert refused.status_code == 409
     assert "They saved <strong>2</strong>" in body and "you typed <strong>3.5</strong>" in body
     assert "Use mine" in body and "Keep theirs" in body
-    assert "Their feedback: “Better.”. Yours: “Check your units.”." in body
+    assert "Their feedback: “Better.” Yours: “Check your units.”" in body
     # What this tab typed is still in its form, which now carries the version it has seen.
     assert 'name="value" size="4" maxlength="10" value="3.5"' in body
     assert ">Check your units.</textarea>" in body
