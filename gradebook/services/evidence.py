@@ -108,15 +108,22 @@ def _check_scope(session: Session, actor: User, section: Section, student_id: in
             raise ServiceError("That assessment is not aligned to this standard.", "standard")
 
 
-def _lock_student(session: Session, section_id: int, student_id: int) -> None:
-    """Writes to one student's evidence in a section take turns, so each refreshes the cached proficiency
-    from all the evidence committed before it: on PostgreSQL two saves for the same student (two assessments,
-    two teachers) would otherwise each compute the cache from a snapshot missing the other's piece (the later
-    commit leaving a stale level) or both insert its first row (a unique violation). The enrolment row is the
-    lock (held until commit). SQLite needs none: BEGIN IMMEDIATE already runs one writer at a time."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Enrollment.id).where(Enrollment.section_id == section_id,
-                                                    Enrollment.student_id == student_id).with_for_update())
+def _lock_student(session: Session, section: Section, student_id: int) -> None:
+    """Writes to one student's evidence in a section take turns, and wait for a change of the section's
+    policy or scale being applied, so each refreshes the cached proficiency from all the evidence committed
+    before it, under the section's settings as committed. On PostgreSQL two saves for the same student (two
+    assessments, two teachers) would otherwise each compute the cache from a snapshot missing the other's
+    piece (the later commit leaving a stale level) or both insert its first row (a unique violation), and a
+    save racing a policy change would cache a level under the old policy. The enrolment row is locked for
+    update and the section row for share (a policy change updates it, so it waits for saves in progress and
+    they for it), both until commit; the section is re-read as committed. SQLite needs none of it: BEGIN
+    IMMEDIATE already runs one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(select(Section).where(Section.id == section.id).with_for_update(read=True)
+                    .execution_options(populate_existing=True)).scalar_one()  # fetched: `section` re-read
+    session.execute(select(Enrollment.id).where(Enrollment.section_id == section.id,
+                                                Enrollment.student_id == student_id).with_for_update())
 
 
 def _revise(session: Session, evidence: Evidence, actor: User, action: str, old: dict | None) -> None:
@@ -196,7 +203,7 @@ def record_evidence(
     it. Without one (a conversation, an observation) each call adds a piece unless evidence_id names one.
     """
     _check_scope(session, actor, section, student_id, competency_id, assessment)
-    _lock_student(session, section.id, student_id)
+    _lock_student(session, section, student_id)
     observed_on = check_observed_on(observed_on)
     if feedback is not None and len(feedback) > MAX_FEEDBACK:
         raise ServiceError(f"Feedback is limited to {MAX_FEEDBACK} characters.", "feedback")
@@ -288,7 +295,7 @@ def remove_evidence(session: Session, actor: User, evidence: Evidence, expected_
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can remove evidence here.")
-    _lock_student(session, section.id, evidence.student_id)
+    _lock_student(session, section, evidence.student_id)
     if evidence.deleted_at is not None:
         raise ServiceError("That evidence was already removed.")
     _check_version(evidence, expected_version)
@@ -305,7 +312,7 @@ def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can restore evidence here.")
-    _lock_student(session, section.id, evidence.student_id)
+    _lock_student(session, section, evidence.student_id)
     if evidence.deleted_at is None:
         raise ServiceError("That evidence is not removed.")
     if evidence.assessment_id is not None and live_cell(session, evidence.student_id, evidence.assessment_id,
@@ -323,7 +330,7 @@ def set_override(session: Session, actor: User, *, section: Section, student_id:
                  level_points: float | None, reason: str) -> Override | None:
     """A teacher's judgement replaces the computed level (with a reason); None clears it. Never deleted."""
     _check_scope(session, actor, section, student_id, competency_id, None)
-    _lock_student(session, section.id, student_id)
+    _lock_student(session, section, student_id)
     current = session.scalar(select(Override).where(
         Override.section_id == section.id, Override.student_id == student_id,
         Override.competency_id == competency_id, Override.cleared_at.is_(None)))

@@ -375,3 +375,70 @@ def test_two_saves_for_one_student_at_once_leave_the_cache_as_the_evidence_says(
                                                                              else [1.0, 4.0])
     assert recompute(db.session).changed == []
     assert _cached(world).evidence_count == (3 if cached_before else 2)
+
+
+def test_a_save_while_the_sections_policy_changes_is_cached_with_the_new_policy(world: SectionWorld) -> None:
+    """A teacher saves a score while a co-teacher applies a new calculation policy to the section (not yet
+    committed). The save waits for the change and computes its cached level with the new policy, so the
+    cache is what a recompute from evidence says, not a level under the old policy."""
+    import threading
+
+    from flask import current_app
+
+    from gradebook.services.policy import change_section_policy
+    from gradebook.services.proficiency import recompute
+    from tests.concurrency import backend_pid, wait_until, waiting_for_a_lock
+    from tests.conftest import is_postgres
+
+    for score in (1.0, 4.0):
+        make_assessment(world, standards=world.standards[:1], title=f"Q{score:g}", on=ON)
+    quizzes = db.session.scalars(select(Assessment.id).where(Assessment.section_id == world.section.id)
+                                 .order_by(Assessment.id)).all()
+    teacher_id, section_id = world.teacher.id, world.section.id
+    student_id, standard_id = world.students[0].id, world.standards[0].id
+    for assessment_id, score in zip(quizzes[:2], (1.0, 4.0), strict=True):
+        record_evidence(db.session, world.teacher, section=world.section, student_id=student_id,
+                        competency_id=standard_id, value=CellValue("scored", score), observed_on=ON,
+                        assessment=db.session.get(Assessment, assessment_id))
+    db.session.commit()
+
+    def save(session: Session) -> None:
+        section = session.get(Section, section_id)  # loaded as a request does, before the policy commits
+        record_evidence(session, session.get(User, teacher_id), section=section, student_id=student_id,
+                        competency_id=standard_id, value=CellValue("scored", 2.0), observed_on=ON,
+                        assessment=session.get(Assessment, quizzes[2]), expected_version=0)
+        session.commit()
+
+    policy, saver = Session(db.engine), Session(db.engine)
+    failures: list[BaseException] = []
+    try:
+        if is_postgres():
+            saver.get(Section, section_id)  # (SQLite: BEGIN IMMEDIATE would make this wait for the policy)
+        change_section_policy(policy, policy.get(User, teacher_id), policy.get(Section, section_id),
+                              {"method": "highest"})  # written, not yet committed
+        if is_postgres():
+            pid = backend_pid(saver)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+            def run() -> None:
+                try:
+                    with app.app_context():
+                        save(saver)
+                except BaseException as error:  # noqa: BLE001  (reported by the test below)
+                    failures.append(error)
+
+            racer = threading.Thread(target=run)
+            racer.start()
+            assert wait_until(lambda: waiting_for_a_lock(db.engine, pid) or not racer.is_alive())
+            policy.commit()
+            racer.join(timeout=30)
+        else:
+            policy.commit()
+            save(saver)
+    finally:
+        policy.close()
+        saver.close()
+    assert failures == []
+    db.session.rollback()
+    assert recompute(db.session).changed == []
+    assert _cached(world).score == 4.0  # the highest of 1, 4 and 2
