@@ -41,7 +41,8 @@ from gradebook.web.gradebook import (
 @dataclass(frozen=True)
 class RefusedEdit:
     """An edit of one piece of evidence that was refused: what the teacher typed (kept in the form), why, and
-    after a conflict what the other person saved (`theirs`), with the version to send to use theirs' place."""
+    after a conflict what the other person saved (`theirs`). `version` is what the form sends next: the one
+    this teacher has now seen (theirs after a conflict, else the one the form was opened with)."""
 
     evidence_id: int
     value: str
