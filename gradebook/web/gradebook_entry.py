@@ -199,6 +199,18 @@ def _display_value(evidence: Evidence | None) -> str:
     return evidence_service.STATUS_LETTER[evidence.status]
 
 
+def _already_saved(current: Evidence | None, text: str) -> bool:
+    """The cell as stored now already holds what was typed (a retry after a lost answer, or two people
+    typing the same value): not a conflict."""
+    if current is None or current.deleted_at is not None:
+        return text.strip() == ""
+    try:
+        typed = evidence_service.parse_cell(text, _section(), db.session)
+    except ServiceError:
+        return False
+    return typed is not None and (typed.status, typed.score) == (current.status, current.score)
+
+
 def _save_cell(assessment: Assessment, student_id: int, competency_id: int, text: str,
                expected_version: int | None) -> int:
     """Save what was typed in one cell; an emptied cell removes the evidence (undoably). Returns 1 if written."""
@@ -236,7 +248,13 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
     expected = request.form.get(f"v-{student_id}-{competency_id}", type=int)
     error, conflict, body = None, None, ""
     try:
-        _save_cell(assessment, student_id, competency_id, text, expected)
+        try:
+            _save_cell(assessment, student_id, competency_id, text, expected)
+        except StaleWrite as stale:
+            db.session.rollback()  # `stale.current` now reads what is stored, not what this request set
+            if not _already_saved(stale.current, text):
+                raise
+            # e.g. a retry of a save whose answer was lost: it is saved, there is nothing to choose
         if is_fragment_request():
             # Rendered inside the transaction (everything is flushed), so the commit does not make every
             # loaded object stale and the response needs no second round of queries.
