@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Request as FlaskRequest
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from gradebook import authz
 from gradebook.extensions import db, login_manager
+from gradebook.models.base import INT32_MAX, control_character, describe_character
+from gradebook.services import ServiceError
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,6 +41,68 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
     return render_template(template, **context), status
 
 
+# ---------------------------------------------------------------- what a request may carry
+
+MAX_ID = INT32_MAX  # every id column is INTEGER
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id is 1 to 2^31-1 (our id columns are INTEGER), so a bigger or smaller
+    number matches no route and answers 404 instead of reaching the database."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, 1 if min is None else min, MAX_ID if max is None else max, signed)
+
+
+class RequestParameters(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Every form's fields, query arguments and uploaded file names, as the request parses them: the one check
+    all forms go through.
+
+    - No name or value carries a control character but tab and line breaks (which multi-line fields keep; the
+      models refuse them in single-line ones): a NUL would crash PostgreSQL and be kept by SQLite, after
+      which the school could not be moved. Refused with 422, before any view reads the form.
+    - A number read with `get(name, type=int)` or `type=float` must be one a column can hold (a whole
+      number within ±(2^31-1), a finite decimal under a billion), else 422 before any query.
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(mapping)
+        for name, value in self.items(multi=True):
+            text = value.filename or "" if isinstance(value, FileStorage) else value
+            for part in (name, text):
+                char = control_character(part, multiline=True) if isinstance(part, str) else None
+                if char is not None:
+                    abort(422, f"The field “{_printable(name)}” contains {describe_character(char)}: "
+                               "remove it and send the form again. Nothing was saved.")
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002  (werkzeug's name)
+        value = super().get(key, default, type)
+        if value is default or type not in (int, float):
+            return value
+        raw = str(super().get(key, "")).strip()
+        if (type is int and not -MAX_ID <= value <= MAX_ID) or \
+                (type is float and (not math.isfinite(value) or abs(value) > 1e9)):
+            abort(422, f"“{_printable(raw)}” is not a number this form can take for {_printable(key)}.")
+        return value
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in str(text)[:40] if control_character(ch, multiline=False) is None)
+
+
+class Request(FlaskRequest):
+    parameter_storage_class = RequestParameters
+
+
+def refuse_control_characters_in_url() -> None:
+    """The URL's own text values (a token, a file name) follow the same rule as form fields."""
+    for value in (request.view_args or {}).values():
+        char = control_character(value, multiline=False) if isinstance(value, str) else None
+        if char is not None:
+            abort(404)
+
+
 def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
         admin,
@@ -52,6 +120,8 @@ def register_web(app: Flask) -> None:
         student_page,
     )
 
+    app.request_class = Request
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     for module in (auth, main, gradebook, portfolio, family, admin, artifacts):
         app.register_blueprint(module.bp)
 
@@ -62,6 +132,8 @@ def register_web(app: Flask) -> None:
     @app.before_request
     def _authorise() -> Any:
         return authz.check_request(app.view_functions.get(request.endpoint or ""), request.endpoint)
+
+    app.before_request(refuse_control_characters_in_url)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
@@ -113,6 +185,12 @@ def register_web(app: Flask) -> None:
             message = (f"Files up to {limit // (1024 * 1024)} MB can be sent here. Nothing was saved; "
                        "choose a smaller file, or split it.")
         return _error_response(error.code or 500, titles.get(error.code or 500, error.name), message)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError) -> tuple[str, int]:
+        """Bad input a view did not catch itself (e.g. a value the models refuse at flush): 422, nothing kept."""
+        db.session.rollback()
+        return _error_response(422, "Please check what you entered", error.message + " Nothing was saved.")
 
     @app.errorhandler(Exception)
     def _server_error(error: Exception) -> tuple[str, int]:

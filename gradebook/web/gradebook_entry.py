@@ -238,7 +238,7 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
             sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
             body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
                                    error=None, typed=None, conflict=None, state="saved", oob=False) + \
-                render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id),
+                render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id), scale=sheet.scale,
                                 badge_id=f"prof-{student.id}-{standard.id}", oob=True)
         db.session.commit()
     except StaleWrite as stale:

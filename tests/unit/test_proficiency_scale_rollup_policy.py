@@ -95,7 +95,8 @@ def test_level_for_none_and_invalid() -> None:
 
 
 def test_is_valid_score() -> None:
-    assert DEFAULT_SCALE.is_valid_score(0) and DEFAULT_SCALE.is_valid_score(4)
+    assert DEFAULT_SCALE.is_valid_score(1) and DEFAULT_SCALE.is_valid_score(4)
+    assert not DEFAULT_SCALE.is_valid_score(0)  # a 1-4 scale has no 0 (missing work is "missing")
     assert not DEFAULT_SCALE.is_valid_score(4.01)
     assert not DEFAULT_SCALE.is_valid_score(-0.1)
     assert not DEFAULT_SCALE.is_valid_score(float("nan"))
