@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 from gradebook import authz
 from gradebook.extensions import db, login_manager
 from gradebook.models.base import INT32_MAX, control_character, describe_character
+from gradebook.proficiency import format_score
 from gradebook.services import ServiceError
 
 CSP = (
@@ -198,6 +199,10 @@ def register_web(app: Flask) -> None:
         app.logger.exception("Unhandled error", exc_info=error)
         return _error_response(500, "Something went wrong on our side",
                                "Nothing was saved. Please try again; if it keeps happening, tell your school's admin.")
+
+    # An observed score as the teacher entered it (3, 2.5), rounded the way levels are decided. A computed result
+    # beside its level is shown with scale.show(score, places), which never rounds into another level.
+    app.add_template_filter(format_score, "score")
 
     @app.template_filter("split_paragraphs")
     def _split_paragraphs(text: str) -> list[str]:

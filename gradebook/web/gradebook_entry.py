@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from gradebook.authz import roles_required
 from gradebook.extensions import db
+from gradebook.proficiency import format_score
 from gradebook.models import (
     Assessment,
     AssessmentStandard,
@@ -191,7 +192,7 @@ def _display_value(evidence: Evidence | None) -> str:
     if evidence is None:
         return ""
     if evidence.status == "scored":
-        return f"{evidence.score:g}"
+        return format_score(evidence.score)  # what _entry_cell.html shows in the input
     return evidence_service.STATUS_LETTER[evidence.status]
 
 
