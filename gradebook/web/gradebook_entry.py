@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from gradebook.authz import roles_required
 from gradebook.extensions import db
-from gradebook.proficiency import format_score
 from gradebook.models import (
     Assessment,
     AssessmentStandard,
@@ -20,6 +19,7 @@ from gradebook.models import (
     Evidence,
     User,
 )
+from gradebook.proficiency import format_score
 from gradebook.services import ServiceError, StaleWrite, proficiency
 from gradebook.services import evidence as evidence_service
 from gradebook.services import gradebook as read
