@@ -122,29 +122,7 @@ def test_a_scale_label_of_10000_characters_is_refused_with_a_message(app: Flask,
 
 # ---------------------------------------------------------------- 9. huge numbers
 
-def _int_rules(app: Flask) -> list[tuple[str, list[str]]]:
-    return [(rule.rule, [name for name, conv in rule._converters.items() if conv.__class__.__name__ == "IdConverter"])
-            for rule in app.url_map.iter_rules() if rule._converters]
-
-
-@pytest.mark.parametrize("number", [2**63, 10**30, 2**31, 0])
-def test_every_id_in_a_url_answers_404_when_no_row_can_have_it(app: Flask, client: FlaskClient,
-                                                               login_as, number: int) -> None:  # type: ignore[no-untyped-def]
-    login_as(make_user("admin"))
-    failures = []
-    for rule in app.url_map.iter_rules():
-        ints = [name for name, converter in rule._converters.items() if type(converter).__name__ == "IdConverter"]
-        if not ints:
-            continue
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            url = rule.rule
-            for name in rule.arguments:
-                url = url.replace(f"<int:{name}>", str(number)).replace(f"<{name}>", "x")
-            status = client.open(url, method=method, data={}).status_code
-            if status != 404:
-                failures.append(f"{method} {url}: {status}")
-    assert failures == []
-
+# Every id in a URL given 2^63 and 10^30: tests/web/test_fuzz.py.
 
 def test_a_huge_competency_id_in_the_fill_form_is_refused_with_422(client: FlaskClient, world: SectionWorld,
                                                                    quiz: Assessment) -> None:
