@@ -63,8 +63,9 @@ class RequestParameters(ImmutableMultiDict):  # type: ignore[type-arg]
     - No name or value carries a control character but tab and line breaks (which multi-line fields keep; the
       models refuse them in single-line ones): a NUL would crash PostgreSQL and be kept by SQLite, after
       which the school could not be moved. Refused with 422, before any view reads the form.
-    - A number read with `get(name, type=int)` or `type=float` must be one a column can hold (a whole
-      number within ±(2^31-1), a finite decimal under a billion), else 422 before any query.
+    - A number read with `get(name, type=int)` / `getlist(name, type=int)` (or `type=float`) must be one a
+      column can hold (a whole number within ±(2^31-1), a finite decimal under a billion), else 422 before any
+      query. Views read numbers that way, never with int() of their own.
     """
 
     def __init__(self, mapping: Any = None) -> None:
@@ -81,11 +82,18 @@ class RequestParameters(ImmutableMultiDict):  # type: ignore[type-arg]
         value = super().get(key, default, type)
         if value is default or type not in (int, float):
             return value
-        raw = str(super().get(key, "")).strip()
-        if (type is int and not -MAX_ID <= value <= MAX_ID) or \
-                (type is float and (not math.isfinite(value) or abs(value) > 1e9)):
-            abort(422, f"“{_printable(raw)}” is not a number this form can take for {_printable(key)}.")
-        return value
+        return _storable_number(key, value)
+
+    def getlist(self, key: Any, type: Any = None) -> list[Any]:  # noqa: A002
+        values = super().getlist(key, type)
+        return [_storable_number(key, v) for v in values] if type in (int, float) else values
+
+
+def _storable_number(key: str, value: int | float) -> int | float:
+    if (isinstance(value, int) and not -MAX_ID <= value <= MAX_ID) or \
+            (isinstance(value, float) and (not math.isfinite(value) or abs(value) > 1e9)):
+        abort(422, f"“{str(value)[:30]}” is not a number this form can take for {_printable(key)}.")
+    return value
 
 
 def _printable(text: str) -> str:
