@@ -158,18 +158,21 @@ def entry(assessment_id: int) -> Any:
                 existing = sheet.evidence.get(key)
                 if text.strip() == _display_value(existing):
                     continue
+                typed[key] = text
                 try:
                     with db.session.begin_nested():
                         saved += _save_cell(assessment, student.id, standard.id, text,
                                             request.form.get(f"v-{student.id}-{standard.id}", type=int))
                 except ServiceError as error:
                     errors[key] = error.message
-                    typed[key] = text
-        db.session.commit()
         if not errors:
+            db.session.commit()
             flash(f"Saved {saved} {'score' if saved == 1 else 'scores'}.", "success")
             return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
-        flash(f"Saved {saved}; {len(errors)} could not be saved: see the cells marked in red.", "error")
+        # All or nothing: a sheet with a bad cell saves none (never a partial write); every cell keeps what was typed.
+        db.session.rollback()
+        flash(f"Nothing was saved: {len(errors)} {'cell needs' if len(errors) == 1 else 'cells need'} a fix (marked "
+              "in red). Everything you typed is still here; save again when it is fixed.", "error")
     sheet = read.load_entry_sheet(db.session, _section(), assessment)
     comments = {
         student.id: next((sheet.evidence[(student.id, s.id)].feedback for s in sheet.standards

@@ -426,3 +426,13 @@ def test_import_oneroster_command_refuses_a_truncated_zip(app: Flask, tmp_path: 
 
     assert result.exit_code == 1 and "damaged or incomplete" in result.output
     assert table_rows() == before
+
+
+def test_a_name_with_a_control_character_imports_nothing_and_says_which_field(app: Flask) -> None:
+    tables = two_schools()
+    tables["users"][5]["givenName"] = "Ma\x00ya"
+
+    with pytest.raises(ServiceError, match="The name contains a NUL character"):
+        _import(roster_zip(tables))
+    db.session.rollback()
+    assert db.session.scalars(select(User)).all() == []
