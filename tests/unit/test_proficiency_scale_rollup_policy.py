@@ -324,3 +324,8 @@ def test_override_requires_reason(reason: str) -> None:
 def test_override_level_must_exist() -> None:
     with pytest.raises(ValueError, match="No level has 2.5 points"):
         apply_override(compute([2]), level_points=2.5, reason="r", by="Ms Lee", scale=DEFAULT_SCALE)
+
+
+@pytest.mark.parametrize("weight", [101, 1e308])
+def test_a_kind_weight_has_a_sensible_upper_bound(weight: float) -> None:
+    assert any("from 0 to 100" in p for p in Policy(kind_weights={"test": weight}).problems())
