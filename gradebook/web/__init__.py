@@ -71,7 +71,7 @@ class RequestParameters(ImmutableMultiDict):  # type: ignore[type-arg]
     def __init__(self, mapping: Any = None) -> None:
         super().__init__(mapping)
         for name, value in self.items(multi=True):
-            text = value.filename or "" if isinstance(value, FileStorage) else value
+            text = (value.filename or "") if isinstance(value, FileStorage) else value
             for part in (name, text):
                 char = control_character(part, multiline=True) if isinstance(part, str) else None
                 if char is not None:
