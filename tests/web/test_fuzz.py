@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -155,14 +155,14 @@ def _forms_on_the_way(app: Flask, client: FlaskClient, url: str) -> dict[str, st
 class _Reads:
     """Every name a view reads from the request's form or query (get, getlist, [], in)."""
 
-    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch, *, query_only: bool = False) -> None:
         self.names: set[str] = set()
         names = self.names
         storage = app.request_class.parameter_storage_class
 
         def wrap(method: Any) -> Any:
             def recorded(self: Any, key: Any, *args: Any, **kwargs: Any) -> Any:
-                if isinstance(key, str):
+                if isinstance(key, str) and (not query_only or self is request.args):
                     names.add(key)
                 return method(self, key, *args, **kwargs)
             return recorded
@@ -171,7 +171,7 @@ class _Reads:
             monkeypatch.setattr(storage, attribute, wrap(getattr(storage, attribute)))
 
 
-def _plausible(name: str, value: str) -> str:
+def _plausible(name: str, value: str, text: str = "Fuzz 1") -> str:
     """A value a person might type in an empty field, so that the form as a whole is valid and one bad field
     reaches the code that writes (an empty required title would stop every request before it)."""
     if value.strip() or name == "csrf_token":
@@ -182,7 +182,7 @@ def _plausible(name: str, value: str) -> str:
         return date.today().isoformat()
     if "password" in name or name == "confirm":
         return "a long enough passphrase"
-    return "Fuzz 1"
+    return text
 
 
 def _fields(app: Flask, client: FlaskClient, url: str, reads: _Reads) -> dict[str, str]:
@@ -190,7 +190,8 @@ def _fields(app: Flask, client: FlaskClient, url: str, reads: _Reads) -> dict[st
     value), else "1"; then whatever else the view reads once it has those, until nothing new turns up."""
     as_the_page_fills_it = _forms_on_the_way(app, client, url)
     baseline = as_the_page_fills_it
-    for candidate in (as_the_page_fills_it, {k: _plausible(k, v) for k, v in as_the_page_fills_it.items()}):
+    for candidate in (as_the_page_fills_it, *({k: _plausible(k, v, typed) for k, v in as_the_page_fills_it.items()}
+                                              for typed in ("Fuzz 1", "1"))):
         baseline = candidate
         with _unchanged_or_rolled_back():
             if client.post(url, data=dict(candidate)).status_code < 400:
@@ -339,6 +340,26 @@ def test_bad_input_to_any_field_gets_a_4xx_or_is_accepted_and_a_refusal_writes_n
             problems.append(problem)
 
     assert problems == []
+
+
+def _get_routes() -> list[str]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True, "SECRET_KEY": "routes"})
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())
+                   and rule.endpoint != "static"})
+
+
+@pytest.mark.parametrize("endpoint", _get_routes())
+def test_a_nul_in_any_query_argument_a_page_reads_is_refused(app: Flask, world: World, endpoint: str,  # noqa: F811
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    role = _role_for(endpoint)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world.users[role])
+    url = _build(app, endpoint, world.params)
+    reads = _Reads(app, monkeypatch, query_only=True)
+    client.get(url)
+    statuses = {name: client.get(url, query_string={name: "a\x00b"}).status_code for name in sorted(reads.names)}
+    assert {name: status for name, status in statuses.items() if not 400 <= status < 500} == {}
 
 
 # ---------------------------------------------------------------- every id in a URL
