@@ -193,14 +193,12 @@ def _fields(app: Flask, client: FlaskClient, url: str, reads: _Reads) -> dict[st
     for candidate in (as_the_page_fills_it, *({k: _plausible(k, v, typed) for k, v in as_the_page_fills_it.items()}
                                               for typed in ("Fuzz 1", "1"))):
         baseline = candidate
-        with _unchanged_or_rolled_back():
-            if client.post(url, data=dict(candidate)).status_code < 400:
-                break  # a form that is accepted as it stands: each bad field alone is what the fuzz changes
+        if _discover(client, url, candidate) < 400:
+            break  # a form that is accepted as it stands: each bad field alone is what the fuzz changes
     seen: set[str] = set()
     for _ in range(4):
         reads.names.clear()
-        with _unchanged_or_rolled_back():
-            client.post(url, data=dict(baseline))
+        _discover(client, url, baseline)
         new = reads.names - set(baseline) - seen
         seen |= reads.names
         if not new:
@@ -209,14 +207,11 @@ def _fields(app: Flask, client: FlaskClient, url: str, reads: _Reads) -> dict[st
     return baseline
 
 
-class _unchanged_or_rolled_back:  # noqa: N801  (reads as a clause)
-    """Discovery posts may be accepted and write: that is fine, they only find names."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        db.session.rollback()
+def _discover(client: FlaskClient, url: str, data: dict[str, str]) -> int:
+    """A post that only finds names and a form that is accepted (it may write: the fuzz starts after it)."""
+    status = client.post(url, data=dict(data)).status_code
+    db.session.rollback()
+    return status
 
 
 # ---------------------------------------------------------------- every row of every table
