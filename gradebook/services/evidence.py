@@ -6,7 +6,6 @@ new); a removal is a soft delete that can be undone; a write based on a stale ve
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -65,9 +64,11 @@ def parse_cell(text: str, section: Section, session: Session) -> CellValue | Non
 
 
 def check_score(session: Session, section: Section, score: float) -> float:
+    """A score lies on the section's scale: from its lowest level's points to its highest (whole numbers
+    only when the scale says so). Every way of recording evidence comes through here."""
     scale = scale_for(session, section)
     low, high = scale.min_points, scale.max_points
-    if not math.isfinite(score) or score < 0 or score > high:
+    if not scale.is_valid_score(score):
         raise ServiceError(f"{score:g} is off the scale: scores go from {low:g} to {high:g}.", "value")
     from gradebook.services.proficiency import scale_row_for
 
@@ -93,7 +94,8 @@ def _check_scope(session: Session, actor: User, section: Section, student_id: in
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can record evidence here.")
     enrolled = session.scalar(select(Enrollment.id).where(Enrollment.section_id == section.id,
-                                                          Enrollment.student_id == student_id))
+                                                          Enrollment.student_id == student_id,
+                                                          Enrollment.active.is_(True)))
     if enrolled is None:
         raise ServiceError("That student is not in this section.", "student")
     assessed = session.scalar(select(SectionStandard.competency_id).where(
@@ -211,7 +213,7 @@ def record_evidence(
     if value.status not in EVIDENCE_STATUSES:
         raise ServiceError("Unknown evidence status.", "value")
     if value.status == "scored":
-        check_score(session, section, value.score if value.score is not None else -1)
+        value = CellValue("scored", check_score(session, section, value.score if value.score is not None else -1))
 
     if evidence_id is not None:
         evidence = session.get(Evidence, evidence_id)
