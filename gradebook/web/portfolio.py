@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -39,6 +39,7 @@ from gradebook.models import (
 )
 from gradebook.services import ServiceError, explain
 from gradebook.services.portfolio import load_story
+from gradebook.web.forms import IdsField
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -170,7 +171,7 @@ class EntryForm(FlaskForm):
                                validators=[Optional(), Length(max=5000)])
     # Not validate_choice: the view keeps only the student's own standards and ignores the rest, rather than
     # refusing the whole entry.
-    standards = SelectMultipleField(_l("Skills it shows"), coerce=int, validators=[Optional()], validate_choice=False)
+    standards = IdsField(_l("Skills it shows"), validators=[Optional()], validate_choice=False)
     visibility = SelectField(_l("Who may see it"), choices=[SelectChoice("private", _l("Only me")),
                                                         SelectChoice("teachers", _l("Me and my teachers")),
                                                         SelectChoice("family", _l("My teachers and my family"))])
@@ -227,8 +228,7 @@ def feature_entry(entry_id: int) -> Response:
 
 class GoalForm(FlaskForm):
     title = StringField(_l("My goal"), validators=[DataRequired(_l("Write your goal.")), Length(max=200)])
-    competencies = SelectMultipleField(_l("Skills it is about"), coerce=int,
-                                       validators=[DataRequired(_l("Choose at least one skill."))])
+    competencies = IdsField(_l("Skills it is about"), validators=[DataRequired(_l("Choose at least one skill."))])
     target_on = DateField(_l("By when"), validators=[Optional()])
     steps = TextAreaField(_l("Steps (one per line)"), validators=[Optional(), Length(max=3000)])
 
