@@ -15,6 +15,8 @@ from sqlalchemy import func, or_, select
 from gradebook.authz import discloses, discloses_none, roles_required, section_roster, user_page_students
 from gradebook.extensions import db
 from gradebook.models import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
     ROLES,
     AuditEvent,
     Competency,
@@ -105,6 +107,14 @@ def user(user_id: int) -> Any:
                 record_change(db.session, current_user, "guardian.unlink", student_id=link.student_id,
                               target_type="user", target_id=link.guardian_id, ip=request.remote_addr)
                 message = "Link removed."
+            elif action == "language":
+                language = request.form.get("language") or None
+                if language is not None and language not in LANGUAGES:
+                    raise ServiceError(f"Choose one of: {', '.join(LANGUAGE_NAMES.values())}, or the browser's.")
+                person.language = language
+                db.session.add(AuditEvent(actor_id=current_user.id, action="user.language", target_type="user",
+                                          target_id=person.id, detail={"language": language}))
+                message = f"{person.name} reads their pages in {LANGUAGE_NAMES.get(language or '', 'the browser’s language')}."
             elif action == "password_link":
                 token = issue_set_password_link(db.session, person, actor=current_user)
                 message = ("One-time set-password link (valid 14 days): "

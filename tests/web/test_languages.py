@@ -215,3 +215,24 @@ def test_dates_follow_the_readers_language(client, login_as, family) -> None:
     login_as(family.guardians[0])
     html = client.get(f"/students/{family.students[0].id}/record.html").get_data(as_text=True)
     assert re.search(r"\d+ (ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic)\.? 20\d\d", html)
+
+
+def test_an_admin_sets_a_persons_language_on_their_page(client, login_as, family) -> None:
+    from tests.builders import make_user
+
+    guardian = family.guardians[0]
+    login_as(make_user("admin"))
+    response = client.post(f"/admin/users/{guardian.id}", data={"action": "language", "language": "es"})
+    assert response.status_code == 303 and db.session.get(User, guardian.id).language == "es"
+    assert client.post(f"/admin/users/{guardian.id}", data={"action": "language", "language": "xx"}).status_code == 422
+    client.post(f"/admin/users/{guardian.id}", data={"action": "language", "language": ""})
+    assert db.session.get(User, guardian.id).language is None
+
+
+def test_a_person_chooses_their_language_on_their_account_page(client, login_as, family) -> None:
+    login_as(family.students[0])
+    page = client.get("/account").get_data(as_text=True)
+    assert 'name="language"' in page and 'value="es"' in page
+    client.post("/language", data={"language": "es", "next": "/account"})
+    assert db.session.get(User, family.students[0].id).language == "es"
+    assert "Idioma" in client.get("/account").get_data(as_text=True)
