@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from gradebook.interop.case_import import check_size, decode_utf8
 from gradebook.interop.rule import DRY_RUN, IMPORTED, Rejection, outcome_sentence, under_rule
 from gradebook.models import (
+    LANGUAGES,
     AuditEvent,
     Enrollment,
     GuardianLink,
@@ -59,6 +60,10 @@ from gradebook.services.proficiency import default_scale_row
 
 MAX_ROSTER_BYTES = 100 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+
+# Where an SIS puts a person's language: not a OneRoster field, so an extension column (a metadata.* one, or
+# the name SIS exports use). A BCP 47 tag ("es", "es-MX"); a language we do not ship is left unset.
+LANGUAGE_COLUMNS = ("preferredLanguage", "metadata.preferredLanguage", "metadata.language")
 
 # Columns each file must have (the OneRoster required fields), and the optional ones read, per version.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -77,7 +82,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "courses": ("dateLastModified", "schoolYearSourcedId", "courseCode", "grades", "subjects", "subjectCodes"),
     "classes": ("dateLastModified", "grades", "classCode", "location", "subjects", "subjectCodes", "periods"),
     "users": ("dateLastModified", "userIds", "middleName", "identifier", "email", "sms", "phone",
-              "agentSourcedIds", "grades", "password"),
+              "agentSourcedIds", "grades", "password", *LANGUAGE_COLUMNS),
     "enrollments": ("dateLastModified", "primary", "beginDate", "endDate"),
 }
 # OneRoster 1.2: users.csv loses role and orgSourcedIds (roles.csv holds them), gains preferred names, the
@@ -95,7 +100,7 @@ OPTIONAL_COLUMNS_V12: dict[str, tuple[str, ...]] = {
     "users": ("dateLastModified", "userIds", "middleName", "identifier", "email", "sms", "phone",
               "agentSourcedIds", "grades", "password", "userMasterIdentifier", "resourceSourcedIds",
               "preferredGivenName", "preferredMiddleName", "preferredFamilyName", "primaryOrgSourcedId",
-              "pronouns", "orgSourcedIds", "role"),
+              "pronouns", "orgSourcedIds", "role", *LANGUAGE_COLUMNS),
     "roles": ("dateLastModified", "userProfileSourcedId", "beginDate", "endDate"),
     "userProfiles": ("dateLastModified", "applicationId", "description", "username", "password"),
 }
@@ -757,6 +762,10 @@ class _Importer:
             return
         grades = _split(record.get("grades", ""))
         grade = grades[0][:16] if grades else None
+        tag = next((record.get(c, "") for c in LANGUAGE_COLUMNS if record.get(c, "")), "")
+        language = tag.replace("_", "-").split("-")[0].lower() or None
+        if language is not None and language not in LANGUAGES:
+            language = None
         enabled = record["enabledUser"].lower() not in ("false", "0", "no")
 
         owner = self.users_by_email.get(email) if email else None
@@ -786,6 +795,7 @@ class _Importer:
                 self.reject(file, record, error.message)
                 return
             user.active = enabled
+            user.language = language
             self.users[sid] = user
             if email:
                 self.users_by_email[email] = user
@@ -798,6 +808,8 @@ class _Importer:
             return
         old_email, old_username = (user.email or "").lower(), (user.username or "").lower()
         changed = self.set(user, email=email, username=username, name=name, role=role, grade_level=grade) or adopted
+        if language is not None:  # an SIS that says nothing leaves the person's own choice alone
+            changed = self.set(user, language=language) or changed
         if old_email != (email or ""):
             self.users_by_email.pop(old_email, None)
             if email:

@@ -605,3 +605,19 @@ def test_a_name_with_a_control_character_imports_nothing_and_says_which_field(ap
         _import(roster_zip(tables))
     db.session.rollback()
     assert db.session.scalars(select(User)).all() == []
+
+
+def test_the_language_an_sis_gives_is_the_accounts_language(app: Flask) -> None:
+    tables = two_schools()
+    tables["users"][-3]["metadata.preferredLanguage"] = "es-MX"  # g1
+    tables["users"][-2]["metadata.preferredLanguage"] = "tlh"  # g2: a language the pages are not in
+    header = COLUMNS["users"] + ",metadata.preferredLanguage"
+    data = roster_zip({k: v for k, v in tables.items() if k != "users"},
+                      raw={"users": csv_bytes(header, tables["users"])},
+                      manifest={"file.users": "bulk"})
+    _import(data)
+    languages = {u.sourced_id: u.language for u in db.session.scalars(select(User))}
+    assert (languages["g1"], languages["g2"], languages["s01"]) == ("es", None, None)
+    # A later file without the column leaves the language alone.
+    _import(roster_zip(two_schools()))
+    assert db.session.scalar(select(User.language).where(User.sourced_id == "g1")) == "es"
