@@ -174,7 +174,14 @@ def competency(competency_id: int) -> Any:
     existing = {d.points: d for d in db.session.scalars(
         select(LevelDescriptor).where(LevelDescriptor.competency_id == item.id))}
     errors: list[str] = []
-    if request.method == "POST":
+    translation_keys = [("competencies", item.id, "statement"), ("competencies", item.id, "short_name")] + [
+        ("level_descriptors", d.id, "description") for d in existing.values()]
+    if request.method == "POST" and request.form.get("action") == "translations":
+        saved = _save_translations(translation_keys)
+        if saved is None:
+            return redirect(url_for("admin.competency", competency_id=item.id), 303)
+        errors.append(saved)
+    elif request.method == "POST":
         statement = (request.form.get("statement") or "").strip()
         short = (request.form.get("short_name") or "").strip()
         if not statement:
@@ -197,7 +204,7 @@ def competency(competency_id: int) -> Any:
             flash(f"{item.code} saved.", "success")
             return redirect(url_for("admin.framework", framework_id=item.framework_id), 303)
     return render_template("admin/competency.html", item=item, levels=levels, existing=existing,
-                           links=_links_of(item),
+                           links=_links_of(item), translations=_translation_forms(translation_keys),
                            errors=errors, form=request.form if errors else None), 422 if errors else 200
 
 
@@ -209,7 +216,12 @@ def scale() -> Any:
     levels = list(db.session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == row.id)
                                      .order_by(ScaleLevel.points.desc())))
     error = None
-    if request.method == "POST":
+    translation_keys = [("scale_levels", lv.id, field) for lv in levels for field in ("label", "description")]
+    if request.method == "POST" and request.form.get("action") == "translations":
+        error = _save_translations(translation_keys)
+        if error is None:
+            return redirect(url_for("admin.scale"), 303)
+    elif request.method == "POST":
         try:
             if request.form.get("version", type=int) not in (None, row.version):
                 raise ServiceError(STALE_SCALE)
@@ -230,7 +242,47 @@ def scale() -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    return render_template("admin/scale.html", scale=row, levels=levels, error=error), 422 if error else 200
+    return render_template("admin/scale.html", scale=row, levels=levels, error=error,
+                           translations=_translation_forms(translation_keys)), 422 if error else 200
+
+
+def _translation_forms(keys: list[tuple[str, int, str]]) -> list[tuple[str, str, dict[tuple[str, int, str], str]]]:
+    """(language, its name, the texts entered, or typed when the form comes back) for each shipped language
+    other than the school's own."""
+    from flask import current_app
+
+    from gradebook.models import LANGUAGE_NAMES, LANGUAGES
+    from gradebook.services.translations import translations_of
+
+    out = []
+    for language in LANGUAGES:
+        if language == current_app.config.get("SCHOOL_LANGUAGE", "en"):
+            continue
+        texts = translations_of(db.session, language, keys)
+        if request.method == "POST" and request.form.get("language") == language:
+            texts = {key: request.form.get(_translation_field(key), "") for key in keys}
+        out.append((language, LANGUAGE_NAMES[language], texts))
+    return out
+
+
+def _translation_field(key: tuple[str, int, str]) -> str:
+    return "tr-{}-{}-{}".format(*key)
+
+
+def _save_translations(keys: list[tuple[str, int, str]]) -> str | None:
+    """Save the translations form of the page (only its own keys); None when saved, else the reason."""
+    from gradebook.services.translations import save_translations
+
+    texts = {key: request.form.get(_translation_field(key), "") for key in keys
+             if _translation_field(key) in request.form}
+    try:
+        changed = save_translations(db.session, current_user, request.form.get("language", ""), texts)
+    except ServiceError as failure:
+        db.session.rollback()
+        return failure.message
+    db.session.commit()
+    flash(f"Translations saved ({changed} changed).", "success")
+    return None
 
 
 STALE_SCALE = ("Someone else changed the scale since you opened it. Reload the page to see their change "

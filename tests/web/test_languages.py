@@ -236,3 +236,35 @@ def test_a_person_chooses_their_language_on_their_account_page(client, login_as,
     client.post("/language", data={"language": "es", "next": "/account"})
     assert db.session.get(User, family.students[0].id).language == "es"
     assert "Idioma" in client.get("/account").get_data(as_text=True)
+
+
+def test_an_admin_enters_spanish_on_a_competencys_page_and_the_family_reads_it(client, login_as, family) -> None:
+    from tests.builders import make_user
+
+    standard = family.standards[0]
+    login_as(make_user("admin"))
+    page = client.get(f"/admin/competencies/{standard.id}").get_data(as_text=True)
+    assert "In Español" in page
+    field = f"tr-competencies-{standard.id}-statement"
+    response = client.post(f"/admin/competencies/{standard.id}",
+                           data={"action": "translations", "language": "es", field: "Hacer bien la destreza 1."})
+    assert response.status_code == 303
+    too_long = client.post(f"/admin/competencies/{standard.id}",
+                           data={"action": "translations", "language": "es", field: "x" * 2001})
+    assert too_long.status_code == 422 and "2000 characters" in too_long.get_data(as_text=True)
+    family.guardians[0].language = "es"
+    db.session.commit()
+    login_as(family.guardians[0])
+    assert "Hacer bien la destreza 1." in client.get(f"/family/children/{family.students[0].id}").get_data(as_text=True)
+
+
+def test_an_admin_enters_spanish_labels_on_the_scale_page(client, login_as, family) -> None:
+    from tests.builders import make_user
+
+    meets = db.session.scalar(select(ScaleLevel).where(ScaleLevel.label == "Meets"))
+    login_as(make_user("admin"))
+    response = client.post("/admin/scale", data={"action": "translations", "language": "es",
+                                                 f"tr-scale_levels-{meets.id}-label": "Cumple"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(TextTranslation.text).where(TextTranslation.row_id == meets.id)) == "Cumple"
+    assert client.post("/admin/scale", data={"action": "translations", "language": "xx"}).status_code == 422
