@@ -32,7 +32,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradebook.interop.rule import DRY_RUN, IMPORTED, Rejection, outcome_sentence, under_rule
-from gradebook.models import AuditEvent, Competency, Crosswalk, Framework, LevelDescriptor, Prerequisite, User
+from gradebook.models import (
+    AuditEvent,
+    Competency,
+    Crosswalk,
+    Framework,
+    LevelDescriptor,
+    Prerequisite,
+    TextTranslation,
+    User,
+)
 from gradebook.services import ServiceError
 
 T = TypeVar("T")
@@ -42,6 +51,7 @@ MAX_ERRORS = 10
 CROSSWALK_KIND = "exactMatchOf"
 PRECEDES_KIND = "precedes"
 RELATED_KIND = "isRelatedTo"
+TRANSLATION_KIND = "isTranslationOf"
 LINK_KINDS = (CROSSWALK_KIND, RELATED_KIND)  # kept as Crosswalk rows, told apart by their kind
 
 # Column widths of the models: checked here so SQLite and PostgreSQL refuse the same input.
@@ -337,6 +347,8 @@ class _Package:
     warnings: list[str]
     precedes: list[tuple[str, str]] = field(default_factory=list)  # (origin, destination) identifiers
     rejected: list[Rejection] = field(default_factory=list)
+    # CASE `isTranslationOf`: (the original item, the language, its statement, its short name) in that language.
+    translations: list[tuple[str, str, str, str | None]] = field(default_factory=list)
 
 
 def _text(value: Any) -> str | None:
@@ -503,6 +515,7 @@ def parse_case(data: bytes) -> _Package:
     ignored: dict[str, int] = {}
     multi_parent: list[str] = []
     precedes: dict[tuple[str, str], None] = {}
+    translated: dict[str, str] = {}  # translation item → the item it translates
     for index, assoc in enumerate(associations_raw):
         if not isinstance(assoc, dict):
             reject(f"CFAssociations[{index}]", "is not an object.")
@@ -513,6 +526,9 @@ def parse_case(data: bytes) -> _Package:
         origin, destination = _node_id(assoc.get("originNodeURI")), _node_id(assoc.get("destinationNodeURI"))
         if kind is None:
             reject(where, "has no associationType.")
+            continue
+        if kind == TRANSLATION_KIND and origin and destination and origin != destination:
+            translated[origin] = destination  # kept as the destination's text in the origin's language
             continue
         if kind == PRECEDES_KIND and origin and destination and origin != destination:
             precedes[(origin, destination)] = None  # resolved when written: either end may be another framework's
@@ -566,6 +582,22 @@ def parse_case(data: bytes) -> _Package:
             continue
         parents[origin] = parent
         sort_keys[origin] = (sequence is None, sequence or 0)
+
+    # A translation is not a standard of its own: its words join the item it translates (CFItem `language`,
+    # else the CFDocument's).
+    doc_language = (_text(doc_raw.get("language")) or "").split("-")[0].lower()
+    translations: list[tuple[str, str, str, str | None]] = []
+    for origin, destination in translated.items():
+        item = items.pop(origin, None)
+        parents.pop(origin, None)
+        all_parents.pop(origin, None)
+        language = ((_text(item.get("language")) if item else None) or doc_language).split("-")[0].lower()
+        if item is None or destination not in items or not language:
+            warnings.append(f"The translation {origin} was not kept: it needs a language and an item of this "
+                            "package to translate.")
+            continue
+        translations.append((destination, language, item["fullStatement"].strip(),
+                             _text(item.get("abbreviatedStatement"))))
 
     # A cycle through any isChildOf (not only each item's first parent) is named and imports nothing.
     cycle = find_cycle_in_graph(all_parents)
@@ -626,7 +658,7 @@ def parse_case(data: bytes) -> _Package:
 
     visit(None)
     kept_links = [link for link in links.values() if link.origin in items]
-    return _Package(document, planned, kept_links, warnings, list(precedes), rejected)
+    return _Package(document, planned, kept_links, warnings, list(precedes), rejected, translations)
 
 
 def _node_title(node: Any) -> str | None:
@@ -760,9 +792,29 @@ def _write_case(session: Session, package: _Package, actor: User | None) -> Impo
                             if outcome.by_key[p.key].id in changed_ids]
     _write_crosswalks(session, package, outcome, report)
     _write_precedes(session, package, outcome, report)
+    _write_translations(session, package, outcome)
     if not report.no_change:
         audit_import(session, actor, report, "case")
     return report
+
+
+def _write_translations(session: Session, package: _Package, outcome: TreeOutcome) -> None:
+    """Each `isTranslationOf` item's statement (and short name) as the original's text in its language."""
+    for original, language, statement, short_name in package.translations:
+        competency = outcome.by_key.get(original)
+        if competency is None:
+            continue
+        for name, text in (("statement", statement), ("short_name", short_name)):
+            if not text:
+                continue
+            row = session.scalar(select(TextTranslation).where(
+                TextTranslation.table_name == "competencies", TextTranslation.row_id == competency.id,
+                TextTranslation.field == name, TextTranslation.language == language))
+            if row is None:
+                session.add(TextTranslation(table_name="competencies", row_id=competency.id, field=name,
+                                            language=language, text=text))
+            else:
+                row.text = text
 
 
 def _keep_codes_unique(session: Session, framework: Framework, package: _Package) -> None:

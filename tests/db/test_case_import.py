@@ -524,3 +524,25 @@ def test_an_identical_repeated_item_is_imported_once_with_a_note(app: Flask) -> 
 
     assert (report.outcome, report.created, report.rejected) == ("imported", 9, [])
     assert any("appears twice in CFItems, identical" in w for w in report.warnings)
+
+
+def test_an_item_that_is_a_translation_becomes_the_originals_text_in_its_language(app: Flask) -> None:
+    from gradebook.models import TextTranslation
+
+    package = science_package()
+    spanish = _item("sci-s4-es", "SCI.2.1", "Hacer un modelo del ciclo de los materiales de la Tierra.", "Standard",
+                    "Ciclo de materiales")
+    spanish["language"] = "es"
+    package["CFItems"].append(spanish)
+    package["CFAssociations"].append(
+        {"identifier": "t-1", "associationType": "isTranslationOf",
+         "originNodeURI": {"identifier": "sci-s4-es", "uri": "https://case.example/sci-s4-es", "title": "es"},
+         "destinationNodeURI": {"identifier": "sci-s4", "uri": "https://case.example/sci-s4", "title": "en"}})
+    report = import_case(db.session, encode(package), actor=None)
+    framework = report.framework
+    standard = by_code(framework, "SCI.2.1")
+    assert standard.identifier == "sci-s4" and report.created == 9  # no tenth standard for the translation
+    texts = {(t.field, t.language): t.text for t in db.session.scalars(
+        select(TextTranslation).where(TextTranslation.row_id == standard.id))}
+    assert texts == {("statement", "es"): "Hacer un modelo del ciclo de los materiales de la Tierra.",
+                     ("short_name", "es"): "Ciclo de materiales"}
