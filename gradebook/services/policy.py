@@ -86,8 +86,12 @@ def change_section_policy(session: Session, actor: User, section: Section, new_p
     return preview
 
 
-def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any]) -> int:
-    """Apply a new school default and recompute every section; returns how many cached rows changed."""
+def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any], *,
+                         recompute_cache: bool = True) -> int:
+    """Apply a new school default and recompute every section; returns how many cached rows changed.
+
+    With ``recompute_cache=False`` the caller queues the school-wide recompute as a job (the admin page
+    does: a large school's recompute outlasts a request) and 0 is returned."""
     school = session.scalar(select(School).limit(1))
     if school is None:
         raise ServiceError("Set up the school first.")
@@ -95,4 +99,4 @@ def change_school_policy(session: Session, actor: User, new_policy: dict[str, An
     session.add(PolicyChange(section_id=None, changed_by_id=actor.id, old=school.default_policy, new=normal))
     school.default_policy = normal
     session.flush()
-    return len(recompute(session).changed)
+    return len(recompute(session).changed) if recompute_cache else 0

@@ -39,6 +39,7 @@ def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
         admin,
         admin_imports,
+        admin_jobs,
         admin_people,
         artifacts,
         auth,

@@ -78,22 +78,6 @@ def policy_from_form(form: Any) -> dict[str, Any]:
     return validate_policy(data)
 
 
-@bp.get("/export.zip")
-@roles_required("admin")
-def export_school() -> Any:
-    """The whole school as a zip: JSON and CSV of every table, evidence revisions included."""
-    from flask import Response
-
-    from gradebook.interop.export import school_zip
-    from gradebook.models import AuditEvent
-
-    data = school_zip(db.session)
-    db.session.add(AuditEvent(actor_id=current_user.id, action="export.school"))
-    db.session.commit()
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": 'attachment; filename="gradebook-school-export.zip"'})
-
-
 @bp.route("/policy", methods=["GET", "POST"])
 @roles_required("admin")
 def policy() -> Any:
@@ -106,11 +90,8 @@ def policy() -> Any:
                 raise ServiceError("Set up the school first.")
             proposed = policy_from_form(request.form)
             if request.form.get("apply") == "1":
-                changed = change_school_policy(db.session, current_user, proposed)
-                db.session.commit()
-                flash(f"The school's policy is changed; {changed} cached results were recomputed. "
-                      "No evidence was touched.", "success")
-                return redirect(url_for("admin.policy"), 303)
+                change_school_policy(db.session, current_user, proposed, recompute_cache=False)
+                return _recompute_in_background("The school's policy is changed")
             preview = school_preview(proposed)
         except ServiceError as failure:
             db.session.rollback()
@@ -121,6 +102,22 @@ def policy() -> Any:
     status = 422 if error else 200
     return render_template("admin/policy.html", policy=proposed or current, preview=preview, error=error,
                            methods=METHOD_LABELS, rollups=ROLLUP_LABELS, history=history), status
+
+
+def _recompute_in_background(what: str) -> Any:
+    """Commit the change with a queued school-wide recompute, and show its progress (a job: it can outlast
+    a request in a large school)."""
+    from flask import current_app
+
+    from gradebook.interop import queue, school_jobs
+
+    job = school_jobs.create(db.session, kind="recompute", actor=current_user, reason=what)
+    job_id = job.id
+    db.session.commit()
+    queue.enqueue(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    flash(f"{what}; every section's levels are being recomputed from the evidence. No evidence was touched.",
+          "success")
+    return redirect(url_for("admin.job", job_id=job_id), 303)
 
 
 def school_preview(proposed: dict[str, Any]) -> dict[str, int]:
@@ -209,12 +206,7 @@ def scale() -> Any:
             for level, (label, colour, description, is_mastery) in zip(levels, new_levels, strict=True):
                 level.label, level.colour, level.description, level.is_mastery = label, colour, description, is_mastery
             db.session.flush()
-            from gradebook.services.proficiency import recompute
-
-            changed = len(recompute(db.session).changed)
-            db.session.commit()
-            flash(f"The scale is saved; {changed} cached results changed level.", "success")
-            return redirect(url_for("admin.scale"), 303)
+            return _recompute_in_background("The scale is saved")
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message

@@ -95,7 +95,9 @@ ACCESS: dict[str, str] = {
     "family.conference": CHILD_VIEWERS,
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
-    "admin.export_school": ADMIN,
+    "admin.jobs": ADMIN,
+    "admin.job": ADMIN,
+    "admin.job_download": ADMIN,
 }
 
 ALLOWED: dict[str, set[str]] = {
