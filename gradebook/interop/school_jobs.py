@@ -71,7 +71,7 @@ def run_backup(session: Session, app: Flask, job: Job, progress: queue.Progress)
 
     summary = backup(session, folder(app) / job.stored_name, files_folder=app.config["UPLOAD_FOLDER"],
                      progress=progress)
-    message = (f"The backup is ready to download: {sum(summary.counts.values())} rows and "
+    message = (f"The backup is ready to download: {sum(summary.values())} rows and "
                f"{summary.files} files ({summary.file_bytes / 1024 / 1024:.1f} MB).")
     lists = {"missing files": summary.missing} if summary.missing else {}
     return message, {"summary": message, "facts": [], "lists": lists, "links": []}

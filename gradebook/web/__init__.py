@@ -60,6 +60,10 @@ def register_web(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
+    from gradebook.web.request_log import register_request_log
+
+    register_request_log(app)
+
     @app.before_request
     def _authorise() -> Any:
         return authz.check_request(app.view_functions.get(request.endpoint or ""), request.endpoint)
