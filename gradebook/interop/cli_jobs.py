@@ -9,9 +9,10 @@ from flask.cli import with_appcontext
 
 def register(group: click.Group) -> None:
     @group.command("worker")
-    @click.option("--threads", default=2, show_default=True, help="Jobs run at the same time by this worker.")
+    @click.option("--threads", type=int, default=None,
+                  help="Jobs run at the same time by this worker (default 2; 1 on SQLite, which has one writer).")
     @with_appcontext
-    def worker_command(threads: int) -> None:
+    def worker_command(threads: int | None) -> None:
         """Run queued jobs (imports, recomputes, exports, backups) until stopped (Ctrl-C, SIGTERM).
 
         Run one or more beside the web server, on any host that reaches the database, the queue
@@ -32,6 +33,8 @@ def register(group: click.Group) -> None:
         if queue.huey_of(app).immediate:
             raise click.ClickException("JOBS_IMMEDIATE is on: jobs run inside the web request; no worker needed.")
         click.echo(f"Worker {queue.worker_name()} taking jobs from {_where(app.config['JOB_QUEUE_URL'])}.")
+        if threads is None:
+            threads = 1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else 2
         queue.run_worker(app, workers=max(1, threads))
 
 

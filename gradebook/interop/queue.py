@@ -91,7 +91,9 @@ def init_queue(app: Flask) -> Huey:
     def run_job(job_id: int) -> None:
         run(app, job_id)
 
-    task = huey.task(name="run_job")(run_job)
+    # Huey retries a message only when run() itself fails before or after the job (the database was briefly
+    # unreachable at the claim, say): the claim is conditional, so a retry never runs a job twice.
+    task = huey.task(name="run_job", retries=5, retry_delay=5)(run_job)
     app.extensions["huey"] = huey
     app.extensions["huey.run_job"] = task
     return huey
