@@ -43,7 +43,8 @@ def imports() -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
+    recent = db.session.scalars(select(ImportJob).where(ImportJob.kind.in_(KINDS))
+                                .order_by(ImportJob.created_at.desc()).limit(20)).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
     return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error), 422 if error else 200
@@ -53,6 +54,8 @@ def imports() -> Any:
 @roles_required("admin")
 def import_job(job_id: int) -> Any:
     job = db.get_or_404(ImportJob, job_id)
+    if job.kind not in KINDS:  # a recompute, export or backup has its own page
+        return redirect(url_for("admin.job", job_id=job.id), 303)
     if jobs.give_up_if_stale(db.session, job):
         db.session.commit()
     percent, stage = jobs.progress_of(job)

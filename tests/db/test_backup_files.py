@@ -194,3 +194,28 @@ def test_a_backup_streams_memory_does_not_grow_with_rows_or_files(app: Flask, tm
     # Seven times the files (9 MB in all) and nine times the rows: the peak stays where it was.
     assert large < small + 2 * 1024 * 1024, (small, large)
     assert os.path.getsize(tmp_path / "backup-35.zip") > 8 * 1024 * 1024
+
+
+def test_the_backup_and_restore_commands_carry_the_files(app: Flask, tmp_path: Path) -> None:
+    from flask.cli import AppGroup
+
+    from gradebook.interop.cli_backup import register
+    from tests.conftest import _empty_tables
+
+    group = AppGroup("throwaway")
+    register(group)
+    runner = app.test_cli_runner()
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    _school_with_files(uploads, sizes=(1500, 2500))
+    stored = {a.stored_name: a.sha256 for a in db.session.scalars(select(Artifact))}
+    db.session.rollback()
+
+    result = runner.invoke(group, ["backup", str(tmp_path / "school.zip")])
+    assert result.exit_code == 0 and "and 3 files" in result.output, result.output
+    _empty_tables()
+    for name in stored:
+        (uploads / name).unlink()
+
+    result = runner.invoke(group, ["restore", str(tmp_path / "school.zip")])
+    assert result.exit_code == 0, result.output
+    assert {name: hashlib.sha256((uploads / name).read_bytes()).hexdigest() for name in stored} == stored
