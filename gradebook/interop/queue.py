@@ -216,12 +216,12 @@ def run(app: Flask, job_id: int) -> None:
                 status = "abandoned"
         except ServiceError as error:
             session.rollback()
-            _fail(session, job_id, me, attempt, kind, error.message)
+            status = _fail(session, job_id, me, attempt, kind, error.message)
         except Exception as error:  # noqa: BLE001 - a job must always end, and say so
             session.rollback()
             app.logger.exception("Job %s (%s) failed", job_id, kind)
-            _fail(session, job_id, me, attempt, kind,
-                  f"The job stopped on an unexpected error ({type(error).__name__}); nothing was changed.")
+            status = _fail(session, job_id, me, attempt, kind,
+                           f"The job stopped on an unexpected error ({type(error).__name__}); nothing was changed.")
         finally:
             beat.stop()
             _clear_live(app, job_id)
@@ -238,12 +238,13 @@ def _finish(session: Session, job_id: int, me: str, attempt: int, **values: Any)
         .values(finished_at=utcnow(), **values).execution_options(synchronize_session=False)).rowcount)
 
 
-def _fail(session: Session, job_id: int, me: str, attempt: int, kind: str, message: str) -> None:
+def _fail(session: Session, job_id: int, me: str, attempt: int, kind: str, message: str) -> str:
     if _finish(session, job_id, me, attempt, status="failed", stage=FAILED_STAGE.get(kind, "Nothing was imported"),
                message=message):
         session.commit()
-    else:
-        session.rollback()
+        return "failed"
+    session.rollback()
+    return "abandoned"
 
 
 # ---------------------------------------------------------------- a worker that died

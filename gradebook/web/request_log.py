@@ -9,7 +9,7 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
-from flask_login import current_user
+from werkzeug.local import LocalProxy
 
 log = logging.getLogger("gradebook.events")
 
@@ -36,10 +36,18 @@ def register_request_log(app: Flask) -> None:
         if request.endpoint == "static":
             return response
         started = g.pop("_request_started", None)
-        user = getattr(current_user, "id", None) if current_user and current_user.is_authenticated else None
+        user = _user_id()
         log.info(json.dumps({
             "event": "request", "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None, "status": response.status_code,
             "user": user, "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
         }))
         return response
+
+
+def _user_id() -> int | None:
+    """The logged-in user's id if this request loaded one (never a query of its own, never the proxy)."""
+    user = g.get("_login_user")
+    if user is None or isinstance(user, LocalProxy) or not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "id", None)
