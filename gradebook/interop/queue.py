@@ -80,6 +80,9 @@ def init_queue(app: Flask) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         huey = RedisHuey(name, url=url, immediate=immediate, results=False)
     elif url.startswith("sqlite:///"):
+        if app.config.get("PRODUCTION") and not immediate:
+            app.logger.warning("JOB_QUEUE_URL is a SQLite file on this host: only a worker on this host takes its "
+                               "jobs. Several hosts need a shared queue: JOB_QUEUE_URL=redis://…")
         path = Path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)
         huey = SqliteHuey(name, filename=str(path), immediate=immediate, results=False, timeout=10)
