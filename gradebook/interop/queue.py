@@ -46,8 +46,10 @@ log = logging.getLogger("gradebook.events")
 
 Progress = Callable[[int, str], None]
 # A job's body does its work in the session it is given without committing, reports progress, and returns
-# (message, report); a ServiceError fails the job with its message. The runner commits.
-Body = Callable[[Session, Flask, Job, Progress], tuple[str, dict[str, Any] | None]]
+# (message, report), or (message, report, status) to end in a status other than "done" (one that waits for
+# a person, say); a ServiceError fails the job with its message. The runner commits. To run a job again
+# later (a second phase), set its status to "queued" and its attempts to 0, commit, and enqueue it.
+Body = Callable[[Session, Flask, Job, Progress], tuple[Any, ...]]
 
 _bodies: dict[str, Body] = {}
 _after: dict[str, Callable[[Flask, Job, bool], None]] = {}
@@ -207,13 +209,14 @@ def run(app: Flask, job_id: int) -> None:
         beat.start()
         status = "failed"
         try:
-            message, report = _bodies[kind](session, app, job, beat.progress)
+            message, report, *rest = _bodies[kind](session, app, job, beat.progress)
+            ending = rest[0] if rest else "done"
             beat.progress(97, "Saving")
-            owned = _finish(session, job_id, me, attempt, status="done", progress=100, stage="Finished",
+            owned = _finish(session, job_id, me, attempt, status=ending, progress=100, stage="Finished",
                             message=message, report=report)
             if owned:
                 session.commit()
-                status = "done"
+                status = ending
             else:  # declared dead meanwhile and run again elsewhere: that run decides, this one writes nothing
                 session.rollback()
                 status = "abandoned"
