@@ -176,3 +176,67 @@ def test_requests_and_jobs_log_one_line_each_with_the_user_and_the_duration_and_
     for student in world.students:
         assert student.name not in text and student.email not in text
     assert f"student={world.students[0].id}" not in text
+
+
+# ---------------------------------------------------------------- claims and leases
+
+
+def _running_job(app: Flask, worker: str = "another-host:4242", attempts: int = 1) -> Job:
+    from datetime import timedelta
+
+    from gradebook.interop import school_jobs
+    from gradebook.models import utcnow
+
+    job = school_jobs.create(db.session, kind="recompute", actor=make_user("admin"))
+    job.status, job.attempts, job.worker = "running", attempts, worker
+    job.started_at = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 5)
+    db.session.commit()
+    return job
+
+
+def test_a_worker_that_still_beats_keeps_its_job_and_one_silent_past_the_lease_loses_it(
+        app: Flask, queued: list[int]) -> None:
+    import time
+
+    job = _running_job(app)
+    lease = app.config["JOB_LEASE_SECONDS"]
+    queue._write_live(app, job.id, queue.Live(40, "Section 2 of 5", time.time(), job.worker, job.attempts))
+    assert (queue.check(db.session, app, job), queue.progress_of(app, job)) == (False, (40, "Section 2 of 5"))
+
+    queue._write_live(app, job.id, queue.Live(40, "Section 2 of 5", time.time() - lease - 1, job.worker, 1))
+    assert queue.check(db.session, app, job)
+    assert (job.status, queued, "stopped (attempt 1 of 2)" in job.message) == ("queued", [job.id], True)
+    assert queue.read_live(app, job.id) is None
+
+
+def test_a_second_message_for_a_job_already_taken_does_nothing(app: Flask) -> None:
+    job = _running_job(app, worker="elsewhere:1")
+    queue.run(app, job.id)
+    db.session.rollback()
+    assert (db.session.get(Job, job.id).status, db.session.get(Job, job.id).worker) == ("running", "elsewhere:1")
+
+
+def test_a_run_that_lost_its_claim_keeps_none_of_its_work(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A worker thought dead (its job given to another) that finishes after all: its writes are rolled back."""
+    from sqlalchemy import update
+
+    from gradebook.interop import school_jobs
+
+    world = _world_with_scores()
+    school = db.session.scalar(select(School))
+    school.default_policy = {**school.default_policy, **{"method": "average"}}
+    db.session.commit()
+    before = _score(world)
+    real = school_jobs.run_recompute
+
+    def overtaken(session, app_, job, progress):  # type: ignore[no-untyped-def]
+        result = real(session, app_, job, progress)
+        session.execute(update(Job).where(Job.id == job.id).values(worker="the-new-owner:7"))  # as if re-claimed
+        return result
+
+    monkeypatch.setitem(queue._bodies, "recompute", overtaken)
+    job = school_jobs.create(db.session, kind="recompute", actor=make_user("admin"))
+    db.session.commit()
+    queue.run(app, job.id)
+    db.session.rollback()
+    assert (_score(world), db.session.get(Job, job.id).status) == (before, "running")
