@@ -31,11 +31,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 config["SQLALCHEMY_DATABASE_URI"]
             )
 
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only behind proxies we run: the client address and scheme come from their X-Forwarded-* headers.
+        hops = int(app.config["TRUSTED_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
     from gradebook import models  # noqa: F401  (register every table on the metadata)
     from gradebook.extensions import csrf, db, limiter, login_manager, migrate
+    from gradebook.web.uploads import apply_body_limit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    app.before_request(apply_body_limit)  # first: the CSRF check below reads the body under this limit
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

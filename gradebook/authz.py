@@ -7,19 +7,23 @@ Rules:
 - a guardian sees only the records of their linked children.
 
 Objects a user may not see answer 404, so ids cannot be probed; pages meant for another role answer 403.
+
+Every view also declares whether it discloses a student's record (`discloses` / `discloses_none`, next to
+`roles_required`); a disclosing view's answer writes one audit row per student shown (see `audit_disclosure`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, g, request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
 from gradebook.extensions import db
-from gradebook.models import Enrollment, GuardianLink, SectionTeacher, User
+from gradebook.models import Artifact, Enrollment, Evidence, GuardianLink, SectionTeacher, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,3 +131,112 @@ def student_or_404(student_id: int) -> User:
     if student is None or student.role != "student" or not can_view_student(current_user, student_id):
         abort(404)
     return student
+
+
+# ------------------------------------------------------------------ disclosure of student records (FERPA)
+
+StudentsShown = Callable[..., Iterable[int]]
+# Endpoints Flask adds itself (no view function of ours to decorate); they disclose nothing.
+NO_DISCLOSURE_ENDPOINTS = {"static"}
+# Answers that carry content: a page, a fragment, a file; and forms re-rendered with the record (409, 422).
+DISCLOSING_STATUS = {409, 422}
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What a route shows of student records: `what` names it in the log (`view.<what>`), `students` says
+    whose (called with the URL's values after the view answered), None for a route that discloses none."""
+
+    what: str | None
+    students: StudentsShown | None = None
+    reason: str = ""
+
+
+def discloses(what: str, students: StudentsShown | None = None) -> Callable[[F], F]:
+    """Mark a view as disclosing a student's record: each answer with content (2xx, or a 409/422 form
+    re-render) writes one audit row per student `students(**url_values)` names, except the viewer themself.
+    Default `students`: the `student_id` in the URL. Use with every route that shows any of a student's
+    record to anyone, even if only the student may reach it today."""
+
+    def decorate(view: F) -> F:
+        view.disclosure = Disclosure(what, students or the_student)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def discloses_none(reason: str) -> Callable[[F], F]:
+    """Mark a view as showing no student's record (a form, counts, directory information, a redirect);
+    the reason is for the reader."""
+
+    def decorate(view: F) -> F:
+        view.disclosure = Disclosure(None, None, reason)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def audit_disclosure(view: Callable[..., Any] | None, status: int) -> int:
+    """After a view answered: write the audit rows its declaration asks for, and commit them before the
+    answer leaves. Returns how many rows were written."""
+    disclosure: Disclosure | None = getattr(view, "disclosure", None)
+    if (disclosure is None or disclosure.what is None or disclosure.students is None
+            or not current_user.is_authenticated or request.method == "HEAD"
+            or not (200 <= status < 300 or status in DISCLOSING_STATUS)):
+        return 0
+    from gradebook.services.audit import record_disclosures
+
+    viewer_id = current_user.id
+    student_ids = list(disclosure.students(**(request.view_args or {})))
+    written = record_disclosures(
+        db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
+        detail={"endpoint": request.endpoint, "method": request.method, "path": request.full_path.rstrip("?"),
+                "status": status})
+    if written:
+        db.session.commit()
+    return written
+
+
+# Who a route shows: called with the URL's values (the gradebook blueprint keeps section_id in g).
+
+def the_student(student_id: int | None = None, **_: Any) -> list[int]:
+    """The student named in the URL."""
+    return [student_id] if student_id is not None else []
+
+
+def section_roster(section_id: int | None = None, **_: Any) -> list[int]:
+    """Every student enrolled in the section (the grid, entry sheet, reteach page and CSV list them all;
+    a filtered view still tells something about those it leaves out)."""
+    section_id = section_id if section_id is not None else g.get("section_id")
+    return list(db.session.scalars(select(Enrollment.student_id).where(
+        Enrollment.section_id == section_id, Enrollment.active.is_(True))))
+
+
+def evidence_student(evidence_id: int, **_: Any) -> list[int]:
+    """The student a piece of evidence is about."""
+    return list(db.session.scalars(select(Evidence.student_id).where(Evidence.id == evidence_id)))
+
+
+def artifact_owner(artifact_id: int, **_: Any) -> list[int]:
+    """The student whose work an uploaded file is."""
+    return list(db.session.scalars(select(Artifact.owner_student_id).where(Artifact.id == artifact_id)))
+
+
+def guardians_children(**_: Any) -> list[int]:
+    """The viewer's linked children (the family home shows each of them)."""
+    return list(db.session.scalars(select(GuardianLink.student_id).where(GuardianLink.guardian_id == current_user.id)))
+
+
+def user_page_students(user_id: int, **_: Any) -> list[int]:
+    """An account's page: a student's own (sections, guardians), a guardian's children."""
+    role = db.session.scalar(select(User.role).where(User.id == user_id))
+    if role == "student":
+        return [user_id]
+    if role == "guardian":
+        return list(db.session.scalars(select(GuardianLink.student_id).where(GuardianLink.guardian_id == user_id)))
+    return []
+
+
+def every_student(**_: Any) -> list[int]:
+    """The whole school (the school export)."""
+    return list(db.session.scalars(select(User.id).where(User.role == "student")))

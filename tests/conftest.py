@@ -70,6 +70,7 @@ def _app() -> Iterator[Flask]:
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": os.path.join(_sqlite_dir(), "uploads"),
         "SERVER_NAME": None,
@@ -126,7 +127,7 @@ def csrf_on(app: Flask) -> Iterator[None]:
 
 
 def login(client: FlaskClient, user, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    response = client.post("/login", data={"email": user.email, "password": password})
+    response = client.post("/login", data={"email": user.email or user.username, "password": password})
     assert response.status_code == 303, f"login failed for {user.email}: {response.status_code}"
     return response
 

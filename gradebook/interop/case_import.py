@@ -3,12 +3,21 @@
 Rules:
 - the CFDocument is the framework (matched by its identifier); CFItems are competencies (matched by
   identifier within the framework); `isChildOf` builds the tree (origin is the child, destination the parent
-  or the document); `sequenceNumber` orders siblings; `exactMatchOf` is kept as a crosswalk.
+  or the document); `sequenceNumber` orders siblings; `exactMatchOf` is kept as a crosswalk; `A precedes B`
+  is kept as a framework prerequisite (A is a prerequisite of B, in every section that assesses both).
 - Re-importing updates by identifier, never duplicates, and never touches evidence: competencies are only
   created or updated, never deleted (items a new version leaves out are kept and counted).
-- The whole package is validated before anything is written; any problem (not JSON, not CASE, a missing
-  required field, a dangling association, a cycle) raises ServiceError naming the item, and nothing is
-  written. The writes happen inside one savepoint, so a failure leaves the caller's transaction as it was.
+- `isRelatedTo` is kept too (a Crosswalk row of that kind, shown on the standard's admin page); `precedes`
+  and the other association types are counted in a note.
+- Codes: `humanCodingScheme`; else the item's `listEnumeration` under its parent's code; else an
+  abbreviated statement under the parent's code. Codes are unique within the framework: a repeated one gets
+  a suffix, with a note.
+- The whole package is validated before anything is written. A problem with the package itself (not JSON,
+  not CASE, no document identifier or title, an isChildOf cycle, which is named) raises ServiceError and
+  nothing is written. A problem with one item (no identifier or fullStatement, an identifier used twice with
+  different contents, a dangling isChildOf) rejects that item and the items below it, under the import rule
+  (gradebook/interop/rule.py): a package with a rejected item imports nothing unless skipping them is chosen.
+  The writes happen inside one savepoint, so a failure leaves the caller's transaction as it was.
 """
 
 from __future__ import annotations
@@ -20,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gradebook.models import AuditEvent, Competency, Crosswalk, Framework, LevelDescriptor, User
+from gradebook.interop.rule import DRY_RUN, IMPORTED, Rejection, outcome_sentence, under_rule
+from gradebook.models import AuditEvent, Competency, Crosswalk, Framework, LevelDescriptor, Prerequisite, User
 from gradebook.services import ServiceError
 
 T = TypeVar("T")
@@ -31,6 +40,9 @@ T = TypeVar("T")
 MAX_CASE_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 10
 CROSSWALK_KIND = "exactMatchOf"
+PRECEDES_KIND = "precedes"
+RELATED_KIND = "isRelatedTo"
+LINK_KINDS = (CROSSWALK_KIND, RELATED_KIND)  # kept as Crosswalk rows, told apart by their kind
 
 # Column widths of the models: checked here so SQLite and PostgreSQL refuse the same input.
 CODE_MAX = 80
@@ -42,6 +54,7 @@ PUBLISHER_MAX = 255
 VERSION_MAX = 60
 SUBJECT_MAX = 120
 TARGET_LABEL_MAX = 500
+OUR_LAYOUT = "our standards spreadsheet"
 
 
 # ---------------------------------------------------------------- shared by the CASE and CSV imports
@@ -60,27 +73,46 @@ class ImportReport:
     crosswalks_updated: int = 0
     crosswalks_removed: int = 0
     crosswalks_resolved: int = 0  # crosswalks of other frameworks that now point at a created competency
+    prerequisites: int = 0  # CASE `precedes` kept as prerequisites
+    prerequisites_added: int = 0
+    prerequisites_removed: int = 0
     framework_created: bool = False
     framework_changed: bool = False
     kept_not_in_file: int = 0
+    related: int = 0  # isRelatedTo links kept
+    layout: str = ""  # which spreadsheet layout was recognised (standards spreadsheets)
     warnings: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    outcome: str = IMPORTED
+    title: str = ""  # the framework's title, kept apart from the row (a dry run rolls the row back)
 
     @property
     def no_change(self) -> bool:
         return not (self.created or self.updated or self.framework_created or self.framework_changed
                     or self.crosswalks_added or self.crosswalks_updated or self.crosswalks_removed
-                    or self.crosswalks_resolved)
+                    or self.crosswalks_resolved or self.prerequisites_added or self.prerequisites_removed)
 
     @property
     def summary(self) -> str:
-        title = self.framework.title
-        if self.no_change:
-            return (f"No change: “{title}” is already up to date ({self.unchanged} competencies"
-                    + (f", {self.crosswalks} crosswalks" if self.crosswalks else "") + ").")
-        verb = "Imported" if self.framework_created else "Updated"
-        text = f"{verb} “{title}”: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        title = self.title or self.framework.title
+        head = outcome_sentence(self.outcome, len(self.rejected))
+        read_as = f" Read as {self.layout}." if self.layout and self.layout != OUR_LAYOUT else ""
+        if self.no_change and not self.rejected:
+            text = (f"No change: “{title}” is already up to date ({self.unchanged} competencies"
+                    + (f", {self.crosswalks} crosswalks" if self.crosswalks else "") + ")." + read_as)
+            return f"{head} {text}".strip() if self.outcome == DRY_RUN else text
+        if self.outcome == IMPORTED:
+            verb = "Imported" if self.framework_created else "Updated"
+            text = f"{verb} “{title}”: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        else:
+            verb = "Create" if self.framework_created else "Update"
+            text = f"{verb} “{title}”: {self.created} new, {self.updated} changed, {self.unchanged} unchanged"
         if self.crosswalks:
             text += f"; {self.crosswalks} crosswalks"
+        if self.prerequisites:
+            text += f"; {self.prerequisites} prerequisites"
+        if self.related:
+            text += f"; {self.related} related-standard links"
         if self.kept_not_in_file:
             text += f"; {self.kept_not_in_file} competencies not in this file were kept"
         text += "."
@@ -88,7 +120,7 @@ class ImportReport:
             shown = ", ".join(self.changed_codes[:20])
             more = len(self.changed_codes) - 20
             text += f" Changed: {shown}" + (f" and {more} more." if more > 0 else ".")
-        return text
+        return f"{head} {text}{read_as}".strip()
 
 
 @dataclass
@@ -133,6 +165,32 @@ def natural_key(text: str | None) -> tuple[tuple[int, int, str], ...]:
     """Sorts “L1.2” before “L1.10”."""
     parts = re.findall(r"\d+|\D+", (text or "").lower())
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def find_cycle_in_graph(parents: dict[str, list[str | None]]) -> list[str] | None:
+    """The keys of one cycle in a child → parents map (a child may have several parents), or None."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for start in parents:
+        if state.get(start):
+            continue
+        path: list[str] = [start]
+        stack: list[tuple[str, list[str]]] = [(start, [p for p in parents.get(start, []) if p is not None])]
+        state[start] = 1
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            nxt = todo.pop(0)
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if state.get(nxt) is None:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, [p for p in parents.get(nxt, []) if p is not None]))
+    return None
 
 
 def find_cycle(parents: dict[str, str | None]) -> list[str] | None:
@@ -268,6 +326,7 @@ class _Crosswalk:
     origin: str
     target: str
     label: str | None
+    kind: str = CROSSWALK_KIND
 
 
 @dataclass
@@ -276,6 +335,8 @@ class _Package:
     items: list[PlannedCompetency]
     crosswalks: list[_Crosswalk]
     warnings: list[str]
+    precedes: list[tuple[str, str]] = field(default_factory=list)  # (origin, destination) identifiers
+    rejected: list[Rejection] = field(default_factory=list)
 
 
 def _text(value: Any) -> str | None:
@@ -381,26 +442,43 @@ def parse_case(data: bytes) -> _Package:
 
     items: dict[str, dict[str, Any]] = {}
     order: dict[str, int] = {}
+    rejected: list[Rejection] = []
+    warnings: list[str] = []
+    bad: dict[str, str] = {}  # identifier → why the item was rejected
+    first_seen: dict[str, int] = {}
+
+    def reject(where: str, message: str) -> None:
+        rejected.append(Rejection(where, None, message))
+
     for index, item in enumerate(items_raw):
         if not isinstance(item, dict):
-            errors.append(f"CFItems[{index}] is not an object.")
+            reject(f"CFItems[{index}]", "is not an object.")
             continue
         identifier = _text(item.get("identifier"))
         code = _text(item.get("humanCodingScheme"))
         where = f"CFItems[{index}]" + (f" ({code})" if code else "")
         if identifier is None:
-            errors.append(f"{where} has no identifier.")
+            reject(where, "has no identifier.")
             continue
         where = f"CFItem {identifier}" + (f" ({code})" if code else "")
-        if identifier in items:
-            errors.append(f"{where} appears twice in CFItems.")
+        if identifier in first_seen:
+            if identifier in items and items[identifier] == item:
+                warnings.append(f"{where} appears twice in CFItems, identical; it was imported once.")
+                continue
+            reject(where, f"appears twice in CFItems (CFItems[{first_seen[identifier]}] and CFItems[{index}]) with "
+                          "different contents, so neither was imported.")
+            bad[identifier] = "its identifier appears twice"
+            items.pop(identifier, None)
             continue
+        first_seen[identifier] = index
         if identifier == doc_id:
-            errors.append(f"{where} has the same identifier as the CFDocument.")
+            reject(where, "has the same identifier as the CFDocument.")
+            bad[identifier] = "it has the CFDocument's identifier"
             continue
+        problems: list[str] = []
         statement = item.get("fullStatement")
         if not isinstance(statement, str) or not statement.strip():
-            errors.append(f"{where} has no fullStatement.")
+            problems.append("has no fullStatement.")
         short_name = _text(item.get("abbreviatedStatement"))
         item_type = _text(item.get("CFItemType")) or _node_title(item.get("CFItemTypeURI"))
         for name, value, limit in (("identifier", identifier, IDENTIFIER_MAX),
@@ -408,62 +486,80 @@ def parse_case(data: bytes) -> _Package:
                                    ("abbreviatedStatement", short_name, SHORT_NAME_MAX),
                                    ("CFItemType", item_type, ITEM_TYPE_MAX)):
             if value is not None and len(value) > limit:
-                errors.append(f"{where}: its {name} is {len(value)} characters long; at most {limit} fit.")
+                problems.append(f"its {name} is {len(value)} characters long; at most {limit} fit.")
+        if problems:
+            for problem in problems:
+                reject(where, problem)
+            bad[identifier] = problems[0].rstrip(".")
+            continue
         items[identifier] = item
         order[identifier] = index
 
+    known = set(items) | set(bad)
+    all_parents: dict[str, list[str | None]] = {}
     parents: dict[str, str | None] = {}
     sort_keys: dict[str, tuple] = {}
-    crosswalks: dict[tuple[str, str], _Crosswalk] = {}
-    warnings: list[str] = []
+    links: dict[tuple[str, str, str], _Crosswalk] = {}
     ignored: dict[str, int] = {}
     multi_parent: list[str] = []
+    precedes: dict[tuple[str, str], None] = {}
     for index, assoc in enumerate(associations_raw):
         if not isinstance(assoc, dict):
-            errors.append(f"CFAssociations[{index}] is not an object.")
+            reject(f"CFAssociations[{index}]", "is not an object.")
             continue
         kind = _text(assoc.get("associationType"))
         assoc_id = _text(assoc.get("identifier"))
         where = f"CFAssociation {assoc_id}" if assoc_id else f"CFAssociations[{index}]"
         origin, destination = _node_id(assoc.get("originNodeURI")), _node_id(assoc.get("destinationNodeURI"))
         if kind is None:
-            errors.append(f"{where} has no associationType.")
+            reject(where, "has no associationType.")
             continue
-        if kind not in ("isChildOf", CROSSWALK_KIND):
+        if kind == PRECEDES_KIND and origin and destination and origin != destination:
+            precedes[(origin, destination)] = None  # resolved when written: either end may be another framework's
+            continue
+        if kind not in ("isChildOf", *LINK_KINDS):
             ignored[kind] = ignored.get(kind, 0) + 1
             continue
         if origin is None or destination is None:
-            errors.append(f"{where} ({kind}) has no {'originNodeURI' if origin is None else 'destinationNodeURI'}"
-                          " identifier.")
+            reject(f"{where} ({kind})", f"has no {'originNodeURI' if origin is None else 'destinationNodeURI'} "
+                                        "identifier.")
+            if origin is not None and kind == "isChildOf" and origin in items:
+                bad.setdefault(origin, "its isChildOf association was rejected")
             continue
+        if origin in bad:
+            continue  # the item's own rejection says why
         if origin not in items:
-            errors.append(f"{where} ({kind}) is dangling: its origin {origin} "
-                          f"{'is the CFDocument' if origin == doc_id else 'is not an item of this package'}.")
+            reject(f"{where} ({kind})", f"is dangling: its origin {origin} "
+                                        f"{'is the CFDocument' if origin == doc_id else 'is not an item of this package'}.")
             continue
-        if kind == CROSSWALK_KIND:
+        if kind in LINK_KINDS:
             label = _text(assoc["destinationNodeURI"].get("title"))
             if len(destination) > IDENTIFIER_MAX:
-                errors.append(f"{where} (exactMatchOf): its destination identifier is too long.")
+                reject(f"{where} ({kind})", "its destination identifier is too long.")
                 continue
-            crosswalks.setdefault((origin, destination), _Crosswalk(origin, destination,
-                                                                    label and label[:TARGET_LABEL_MAX]))
+            links.setdefault((origin, destination, kind), _Crosswalk(origin, destination,
+                                                                     label and label[:TARGET_LABEL_MAX], kind))
             continue
         # isChildOf: the destination is an item of the package or the document itself (top level).
-        if destination != doc_id and destination not in items:
-            errors.append(f"{where} (isChildOf) is dangling: its destination {destination} is neither an item of "
-                          f"this package nor the CFDocument (child {_label(items[origin], origin)}).")
+        if destination != doc_id and destination not in known:
+            reject(f"{where} (isChildOf)", f"is dangling: its destination {destination} is neither an item of "
+                                           f"this package nor the CFDocument (child {_label(items[origin], origin)}).")
+            bad.setdefault(origin, "its isChildOf association was rejected")
             continue
         if destination == origin:
-            errors.append(f"{where} (isChildOf) makes {_label(items[origin], origin)} its own parent.")
+            reject(f"{where} (isChildOf)", f"makes {_label(items[origin], origin)} its own parent.")
+            bad.setdefault(origin, "its isChildOf association was rejected")
             continue
         sequence = assoc.get("sequenceNumber")
         if sequence is not None and not (isinstance(sequence, int) and not isinstance(sequence, bool)):
             if isinstance(sequence, str) and sequence.strip().lstrip("-").isdigit():
                 sequence = int(sequence)
             else:
-                errors.append(f"{where} (isChildOf) has a sequenceNumber that is not a whole number: {sequence!r}.")
+                reject(f"{where} (isChildOf)", f"has a sequenceNumber that is not a whole number: {sequence!r}.")
+                bad.setdefault(origin, "its isChildOf association was rejected")
                 continue
         parent = None if destination == doc_id else destination
+        all_parents.setdefault(origin, []).append(parent)
         if origin in parents:
             if parents[origin] != parent:
                 multi_parent.append(_label(items[origin], origin))
@@ -471,11 +567,30 @@ def parse_case(data: bytes) -> _Package:
         parents[origin] = parent
         sort_keys[origin] = (sequence is None, sequence or 0)
 
-    cycle = find_cycle(parents)
+    # A cycle through any isChildOf (not only each item's first parent) is named and imports nothing.
+    cycle = find_cycle_in_graph(all_parents)
     if cycle:
         errors.append("The isChildOf associations make a cycle (child → parent): "
-                      + " → ".join(_label(items[node], node) for node in cycle) + ".")
+                      + " → ".join(_label(items.get(node, {}), node) for node in cycle)
+                      + ". An item cannot be its own ancestor.")
     fail(errors, "this CASE package")
+
+    # Children of a rejected item cannot be placed: they are rejected too, naming the item above.
+    changed = True
+    while changed:
+        changed = False
+        for identifier, parent in parents.items():
+            if identifier in items and identifier not in bad and parent is not None and parent in bad:
+                bad[identifier] = f"its parent {parent} was rejected"
+                reject(f"CFItem {_label(items[identifier], identifier)}", f"{bad[identifier]}.")
+                changed = True
+    for identifier, why in bad.items():
+        if identifier in items and why == "its isChildOf association was rejected":
+            reject(f"CFItem {_label(items[identifier], identifier)}", "was not imported: its isChildOf association "
+                                                                     "was rejected (above).")
+    for identifier in bad:
+        items.pop(identifier, None)
+    parents = {i: p for i, p in parents.items() if i in items}
 
     if multi_parent:
         warnings.append(f"{len(multi_parent)} item(s) have more than one parent; each was placed under its first "
@@ -484,7 +599,6 @@ def parse_case(data: bytes) -> _Package:
         warnings.append("Associations of other types were not imported: "
                         + ", ".join(f"{count} {kind}" for kind, count in sorted(ignored.items())) + ".")
 
-    codes = _codes(items)
     siblings: dict[str | None, list[str]] = {}
     for identifier in items:
         siblings.setdefault(parents.get(identifier), []).append(identifier)
@@ -495,6 +609,7 @@ def parse_case(data: bytes) -> _Package:
                                     natural_key(_text(items[i].get("humanCodingScheme"))), order[i]))
         for rank, identifier in enumerate(members):
             position[identifier] = rank
+    codes = _codes(items, siblings, warnings)
 
     # Parents before children, so the report lists codes in tree order.
     planned: list[PlannedCompetency] = []
@@ -510,7 +625,8 @@ def parse_case(data: bytes) -> _Package:
             visit(identifier)
 
     visit(None)
-    return _Package(document, planned, list(crosswalks.values()), warnings)
+    kept_links = [link for link in links.values() if link.origin in items]
+    return _Package(document, planned, kept_links, warnings, list(precedes), rejected)
 
 
 def _node_title(node: Any) -> str | None:
@@ -522,37 +638,97 @@ def _label(item: dict[str, Any], identifier: str) -> str:
     return f"{code} ({identifier})" if code else identifier
 
 
-def _codes(items: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """humanCodingScheme, else a short abbreviatedStatement, else a short form of the identifier."""
+_MINOR_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
+                "with"}
+
+
+def _abbreviation(text: str) -> str:
+    """A short readable code from a statement: one word as it is, a title by its initials (“Ratios and
+    Proportional Relationships” → “RP”, as the Common Core codes its domains), a sentence by its first words."""
+    words = [w for w in re.split(r"[\s\-—–/,:;()]+", text) if w]
+    significant = [w for w in words if w.lower() not in _MINOR_WORDS]
+    if not significant or len(text) <= 12:
+        return text[:24]
+    if len(significant) == 1:
+        return significant[0][:24]
+    if len(significant) <= 6:
+        return "".join(w[0].upper() for w in significant if w[0].isalnum())
+    return " ".join(words[:4])[:24].rstrip(".,;: ") + "…"
+
+
+def _codes(items: dict[str, dict[str, Any]], siblings: dict[str | None, list[str]],
+           warnings: list[str]) -> dict[str, str]:
+    """humanCodingScheme; else the listEnumeration under the parent's code; else an abbreviated statement
+    (abbreviatedStatement, or one made from fullStatement), under the parent's code. Codes are unique within
+    the framework: a code the package repeats gets a suffix (“ #2”), with a note."""
     codes: dict[str, str] = {}
-    fallback: dict[str, str] = {}
-    for identifier, item in items.items():
-        code = _text(item.get("humanCodingScheme"))
-        short = _text(item.get("abbreviatedStatement"))
-        if code is not None:
+
+    def visit(parent: str | None) -> None:
+        for identifier in siblings.get(parent, []):
+            item = items[identifier]
+            code = _text(item.get("humanCodingScheme"))
+            if code is None:
+                above = codes.get(parent) if parent is not None else None
+                enumeration = _text(item.get("listEnumeration"))
+                short = _text(item.get("abbreviatedStatement"))
+                if enumeration is not None and above is not None:
+                    code = f"{above}.{enumeration}"
+                else:
+                    piece = short if short is not None and len(short) <= 30 else _abbreviation(
+                        _text(item.get("fullStatement")) or identifier)
+                    joiner = "." if piece.isalnum() and piece.isupper() else " "
+                    code = f"{above}{joiner}{piece}" if above is not None else piece
+                code = code[:CODE_MAX]
             codes[identifier] = code
-        elif short is not None and len(short) <= CODE_MAX:
-            codes[identifier] = short
-        else:
-            fallback[identifier] = identifier if len(identifier) <= 12 else identifier[-8:]
-    taken = list(fallback.values())
-    for identifier, short_form in fallback.items():
-        codes[identifier] = short_form if taken.count(short_form) == 1 else identifier[:CODE_MAX]
+            visit(identifier)
+
+    visit(None)
+    seen: dict[str, int] = {}
+    repeated: list[str] = []
+    ordered: list[str] = []
+
+    def walk(parent: str | None) -> None:
+        for identifier in siblings.get(parent, []):
+            ordered.append(identifier)
+            walk(identifier)
+
+    walk(None)
+    taken = set()
+    for identifier in ordered:
+        code = codes[identifier]
+        if code not in taken:
+            taken.add(code)
+            seen[code] = 1
+            continue
+        number = seen.get(code, 1)
+        while True:
+            number += 1
+            suffix = f" #{number}"
+            candidate = code[:CODE_MAX - len(suffix)] + suffix
+            if candidate not in taken:
+                break
+        seen[code] = number
+        taken.add(candidate)
+        codes[identifier] = candidate
+        repeated.append(f"{code} → {candidate} ({identifier})")
+    if repeated:
+        warnings.append(f"{len(repeated)} item(s) repeat a code already used in this framework, so each got a "
+                        f"suffix: {'; '.join(repeated[:10])}" + (" …" if len(repeated) > 10 else "") + ".")
     return codes
 
 
 # ---------------------------------------------------------------- CASE writing
 
-def import_case(session: Session, data: bytes, *, actor: User | None) -> ImportReport:
-    """Import (or re-import) a CASE package; see the module docstring for the rules."""
+def import_case(session: Session, data: bytes, *, actor: User | None, dry_run: bool = False,
+                skip_rejected: bool = False) -> ImportReport:
+    """Import (or re-import) a CASE package; see the module docstring for the rules.
+
+    Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a package
+    with a rejected item imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
+    """
     package = parse_case(data)
-    try:
-        with session.begin_nested():
-            report = _write_case(session, package, actor)
-    except SQLAlchemyError as error:
-        raise ServiceError(f"The package could not be saved, so nothing was imported ({type(error).__name__}: "
-                           f"{str(error.orig) if hasattr(error, 'orig') else error}).") from error
-    return report
+    return under_rule(session, lambda: _write_case(session, package, actor), dry_run=dry_run,
+                      skip_rejected=skip_rejected, what="The package")
 
 
 def _write_case(session: Session, package: _Package, actor: User | None) -> ImportReport:
@@ -572,17 +748,43 @@ def _write_case(session: Session, package: _Package, actor: User | None) -> Impo
                 setattr(framework, name, value)
                 changed = True
 
+    if not created:
+        _keep_codes_unique(session, framework, package)
     outcome = apply_tree(session, framework, package.items, match_on="identifier")
     report = ImportReport(framework=framework, created=len(outcome.created), updated=len(outcome.updated),
                           unchanged=len(outcome.unchanged), framework_created=created, framework_changed=changed,
-                          kept_not_in_file=outcome.kept, warnings=list(package.warnings))
+                          kept_not_in_file=outcome.kept, warnings=list(package.warnings),
+                          rejected=list(package.rejected), title=framework.title)
     changed_ids = {c.id for c in outcome.created} | {c.id for c in outcome.updated}
     report.changed_codes = [outcome.by_key[p.key].code for p in package.items
                             if outcome.by_key[p.key].id in changed_ids]
     _write_crosswalks(session, package, outcome, report)
+    _write_precedes(session, package, outcome, report)
     if not report.no_change:
         audit_import(session, actor, report, "case")
     return report
+
+
+def _keep_codes_unique(session: Session, framework: Framework, package: _Package) -> None:
+    """A code already held by a competency this package leaves out (kept, never deleted) gets a suffix."""
+    ids = {p.identifier for p in package.items}
+    kept = {code for code, identifier in session.execute(select(Competency.code, Competency.identifier).where(
+        Competency.framework_id == framework.id)) if identifier not in ids}
+    if not kept:
+        return
+    taken = kept | {p.code for p in package.items}
+    for plan in package.items:
+        if plan.code in kept:
+            number = 1
+            while True:
+                number += 1
+                candidate = f"{plan.code[:CODE_MAX - len(str(number)) - 2]} #{number}"
+                if candidate not in taken:
+                    break
+            package.warnings.append(f"{plan.code} is the code of a competency this package leaves out (kept); "
+                                    f"{plan.identifier} became {candidate}.")
+            taken.add(candidate)
+            plan.code = candidate
 
 
 def _chunks(values: list[T], size: int = 500) -> Iterable[list[T]]:
@@ -602,21 +804,21 @@ def _write_crosswalks(session: Session, package: _Package, outcome: TreeOutcome,
         for identifier, competency_id, _owner in sorted(rows, key=lambda r: (r[2] != framework_id, r[1])):
             resolved.setdefault(identifier, competency_id)
 
-    existing: dict[tuple[int, str], Crosswalk] = {}
+    existing: dict[tuple[int, str, str], Crosswalk] = {}
     for id_chunk in _chunks(package_ids):
         for row in session.scalars(select(Crosswalk).where(Crosswalk.competency_id.in_(id_chunk),
-                                                           Crosswalk.kind == CROSSWALK_KIND)):
-            existing[(row.competency_id, row.target_identifier)] = row
-    wanted: set[tuple[int, str]] = set()
+                                                           Crosswalk.kind.in_(LINK_KINDS))):
+            existing[(row.competency_id, row.target_identifier, row.kind)] = row
+    wanted: set[tuple[int, str, str]] = set()
     for plan in package.crosswalks:
         competency_id = outcome.by_key[plan.origin].id
-        key = (competency_id, plan.target)
+        key = (competency_id, plan.target, plan.kind)
         wanted.add(key)
         target_id = resolved.get(plan.target)
         row = existing.get(key)
         if row is None:
             session.add(Crosswalk(competency_id=competency_id, target_identifier=plan.target,
-                                  target_competency_id=target_id, target_label=plan.label, kind=CROSSWALK_KIND))
+                                  target_competency_id=target_id, target_label=plan.label, kind=plan.kind))
             report.crosswalks_added += 1
         elif row.target_label != plan.label or row.target_competency_id != target_id:
             row.target_label, row.target_competency_id = plan.label, target_id
@@ -625,7 +827,8 @@ def _write_crosswalks(session: Session, package: _Package, outcome: TreeOutcome,
         if key not in wanted:
             session.delete(row)
             report.crosswalks_removed += 1
-    report.crosswalks = len(wanted)
+    report.crosswalks = sum(1 for key in wanted if key[2] == CROSSWALK_KIND)
+    report.related = sum(1 for key in wanted if key[2] == RELATED_KIND)
 
     # Crosswalks of other frameworks that pointed at these items before they were here now find them.
     new_identifiers = [c.identifier for c in outcome.created if c.identifier]
@@ -634,4 +837,74 @@ def _write_crosswalks(session: Session, package: _Package, outcome: TreeOutcome,
                                                            Crosswalk.target_identifier.in_(chunk))):
             row.target_competency_id = outcome.by_key[row.target_identifier].id
             report.crosswalks_resolved += 1
+    session.flush()
+
+
+def _write_precedes(session: Session, package: _Package, outcome: TreeOutcome, report: ImportReport) -> None:
+    """`A precedes B` becomes Prerequisite(competency=B, requires=A, section=None, source='case'). An end that
+    is not in this package is looked up among competencies already imported; one found nowhere, or an edge
+    that would close a circle of prerequisites, is left out with a warning. Re-importing changes nothing; a
+    `precedes` the file no longer has is removed (only between this framework's items)."""
+    package_ids = {p.key: outcome.by_key[p.key].id for p in package.items}
+    outside = sorted({end for pair in package.precedes for end in pair if end not in package_ids})
+    resolved = dict(package_ids)
+    for chunk in _chunks(outside):
+        for identifier, competency_id in session.execute(
+                select(Competency.identifier, Competency.id).where(Competency.identifier.in_(chunk))
+                .order_by(Competency.id)).all():
+            resolved.setdefault(identifier, competency_id)
+    ids = list(package_ids.values())
+    existing: dict[tuple[int, int], Prerequisite] = {}
+    for chunk in _chunks(ids):
+        for row in session.scalars(select(Prerequisite).where(
+                Prerequisite.section_id.is_(None), Prerequisite.source == "case",
+                Prerequisite.competency_id.in_(chunk) | Prerequisite.requires_id.in_(chunk))):
+            existing[(row.competency_id, row.requires_id)] = row
+    graph: dict[int, set[int]] = {}
+    for competency_id, requires_id in session.execute(select(Prerequisite.competency_id, Prerequisite.requires_id)
+                                                      .where(Prerequisite.section_id.is_(None))).all():
+        graph.setdefault(competency_id, set()).add(requires_id)
+
+    def reaches(start: int, goal: int) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            for nxt in graph.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
+
+    wanted: set[tuple[int, int]] = set()
+    unresolved, circular = 0, 0
+    for origin, destination in package.precedes:
+        if origin not in resolved or destination not in resolved:
+            unresolved += 1
+            continue
+        key = (resolved[destination], resolved[origin])
+        if key in wanted:
+            continue
+        if key not in existing and reaches(key[1], key[0]):
+            circular += 1
+            continue
+        wanted.add(key)
+        if key not in existing:
+            session.add(Prerequisite(competency_id=key[0], requires_id=key[1], section_id=None, source="case"))
+            graph.setdefault(key[0], set()).add(key[1])
+            report.prerequisites_added += 1
+    in_package = set(ids)
+    for key, row in existing.items():
+        if key not in wanted and key[0] in in_package and key[1] in in_package:
+            session.delete(row)
+            report.prerequisites_removed += 1
+    report.prerequisites = len(wanted)
+    if unresolved:
+        report.warnings.append(f"{unresolved} precedes association(s) point at items that are not imported; "
+                               "they were not kept as prerequisites (import the other framework, then this one "
+                               "again).")
+    if circular:
+        report.warnings.append(f"{circular} precedes association(s) would make a circle of prerequisites; they "
+                               "were not kept.")
     session.flush()

@@ -3,6 +3,12 @@
 The importer runs in one transaction (a failed import leaves the database as it was; an import whose worker
 died is run again from the start and gives the same result). How the job runs, its progress and its lease:
 gradebook/interop/queue.py.
+
+The import rule (gradebook/interop/rule.py): an upload first runs as a dry run (options ``mode`` =
+``dry_run``) whose report the admin reads; `apply_job` then queues the real import of the same stored file
+as a second job (``checked_by`` names the dry run, whose ``followed_by`` names it), with ``skip_rejected``
+when the admin chose "import the valid rows and skip the N rejected". The stored file is kept while a job's
+outcome leaves that choice open and removed once the file is imported (or fails).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +24,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from gradebook.interop import queue
-from gradebook.models import ImportJob, User
+from gradebook.models import ImportJob, User, utcnow
 from gradebook.models.jobs import IMPORT_KINDS
 from gradebook.services import ServiceError
 
@@ -29,12 +36,16 @@ Importer = Callable[[Session, bytes, User, dict[str, Any]], Any]
 def _importers() -> dict[str, Importer]:
     from gradebook.interop import case_import, oneroster, standards_csv
 
+    def rule(opts: dict[str, Any]) -> dict[str, bool]:
+        return {"dry_run": opts.get("mode") == "dry_run", "skip_rejected": bool(opts.get("skip_rejected"))}
+
     return {
-        "case": lambda s, data, actor, _opts: case_import.import_case(s, data, actor=actor),
+        "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
-            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor),
+            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor,
+            filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
-            s, data, actor=actor, progress=opts.get("_progress")),
+            s, data, actor=actor, progress=opts.get("_progress"), **rule(opts)),
     }
 
 
@@ -55,10 +66,48 @@ def create_job(session: Session, app: Flask, *, kind: str, filename: str, data: 
     stored = secrets.token_hex(16)
     (folder(app) / stored).write_bytes(data)
     job = ImportJob(kind=kind, filename=Path(filename or "upload").name[:255], stored_name=stored,
-                    created_by_id=actor.id, options=options or {})
+                    created_by_id=actor.id, options={"mode": "dry_run", **(options or {})})
     session.add(job)
     session.flush()
     return job
+
+
+CHECK_KEPT_FOR = timedelta(days=7)
+
+
+def forget_old_checks(app: Flask, recent: list[ImportJob]) -> None:
+    """A checked file nobody imported within a week is removed (its report stays)."""
+    for job in recent:
+        if job.status == "done" and (job.report or {}).get("outcome") in ("dry_run", "blocked") \
+                and utcnow() - job.created_at > CHECK_KEPT_FOR:
+            (folder(app) / job.stored_name).unlink(missing_ok=True)
+
+
+def can_apply(app: Flask, job: ImportJob) -> bool:
+    """Whether the admin may now import this checked file: a finished dry run (or a blocked import) whose
+    file is still here and that has not been imported since."""
+    report = job.report or {}
+    return (job.status == "done" and report.get("outcome") in ("dry_run", "blocked")
+            and not (job.options or {}).get("followed_by") and (folder(app) / job.stored_name).exists())
+
+
+def apply_job(session: Session, app: Flask, job: ImportJob, *, actor: User, skip_rejected: bool) -> ImportJob:
+    """Queue the real import of a checked file (the dry run's report has been seen)."""
+    if not can_apply(app, job):
+        raise ServiceError("This file can no longer be imported from here (it was imported already, or its check "
+                           "did not finish). Upload it again.")
+    rejected = int((job.report or {}).get("rejected_count", 0))
+    if rejected and not skip_rejected:
+        raise ServiceError(f"This file has {rejected} rejected row(s): fix the file and upload it again, or choose "
+                           f"to import the valid rows and skip the {rejected} rejected.")
+    options = {**(job.options or {}), "mode": "apply", "skip_rejected": bool(skip_rejected), "checked_by": job.id}
+    options.pop("followed_by", None)
+    follow = ImportJob(kind=job.kind, filename=job.filename, stored_name=job.stored_name, created_by_id=actor.id,
+                       options=options)
+    session.add(follow)
+    session.flush()
+    job.options = {**(job.options or {}), "followed_by": follow.id}
+    return follow
 
 
 def give_up_if_stale(session: Session, job: ImportJob) -> bool:
@@ -81,22 +130,31 @@ def report_as_dict(report: Any) -> dict[str, Any]:
     lists of sentences; set-password ``links`` keep their fields so the page can show them as a table.
     """
     out: dict[str, Any] = {"summary": str(getattr(report, "summary", report)), "facts": [],
-                           "lists": {}, "links": []}
+                           "lists": {}, "links": [], "outcome": getattr(report, "outcome", "imported"),
+                           "rejected_count": len(getattr(report, "rejected", []) or [])}
     if not (dataclasses.is_dataclass(report) and not isinstance(report, type)):
         return out
     for f in dataclasses.fields(report):
         value, label = getattr(report, f.name), f.name.replace("_", " ")
+        if out["outcome"] != "imported" and f.name in ("created", "updated", "deactivated"):
+            label = "would be " + label  # a forecast: nothing was written
+        if f.name in ("outcome", "links_due", "title"):
+            continue
         if f.name == "links":
             out["links"] = [dataclasses.asdict(link) if dataclasses.is_dataclass(link) else {"path": str(link)}
                             for link in value]
         elif f.name == "framework":
-            out["framework"] = {"id": getattr(value, "id", None), "title": str(getattr(value, "title", value))}
+            kept = out["outcome"] == "imported"
+            out["framework"] = {"id": getattr(value, "id", None) if kept else None,
+                                "title": str(getattr(report, "title", "") or getattr(value, "title", value))}
         elif isinstance(value, dict):
             if value:
                 out["facts"].append([label, ", ".join(f"{v} {_noun(k, v)}" for k, v in value.items() if v)])
         elif isinstance(value, (list, tuple)):
             if value:
                 out["lists"][label] = [str(v) for v in value][:500]
+                if len(value) > 500:
+                    out["lists"][label].append(f"… and {len(value) - 500} more")
         elif isinstance(value, bool):
             out["facts"].append([label, "yes" if value else "no"])
         elif isinstance(value, (str, int, float)) and (value or label in ("created", "updated", "unchanged")):
@@ -106,11 +164,12 @@ def report_as_dict(report: Any) -> dict[str, Any]:
 
 def run_import(session: Session, app: Flask, job: ImportJob, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
     """The body of an import job (run by the queue's worker, which commits): the importer, in one transaction."""
-    progress(10, "Reading the file")
+    options = dict(job.options or {})
+    progress(10, "Checking the file (dry run)" if options.get("mode") == "dry_run" else "Reading the file")
     data = (folder(app) / job.stored_name).read_bytes()
     actor = session.get(User, job.created_by_id)
-    options = dict(job.options or {})
     options["_progress"] = progress
+    options["_filename"] = job.filename
     progress(30, "Checking every row and item")
     report = _importers()[job.kind](session, data, actor, options)  # type: ignore[arg-type]
     progress(90, "Saving")
@@ -118,9 +177,11 @@ def run_import(session: Session, app: Flask, job: ImportJob, progress: queue.Pro
     return summary.get("summary", "Imported."), summary
 
 
-def _remove_upload(app: Flask, job: ImportJob, _done: bool) -> None:
-    """Once an import has ended for good (not when it will be run again), its upload goes."""
-    (folder(app) / job.stored_name).unlink(missing_ok=True)
+def _remove_upload(app: Flask, job: ImportJob, done: bool) -> None:
+    """Once an import has ended for good (not when it will be run again), its upload goes, unless it was a
+    finished dry run (or a blocked import) that the admin may still choose to import."""
+    if not (done and (job.report or {}).get("outcome") in ("dry_run", "blocked")):
+        (folder(app) / job.stored_name).unlink(missing_ok=True)
 
 
 queue.register(IMPORT_KINDS, run_import, _remove_upload)

@@ -1,17 +1,28 @@
-"""OneRoster 1.1 CSV import: schools, terms, sections, people, guardian links and enrollments from a SIS zip.
+"""OneRoster 1.1 and 1.2 CSV import: schools, terms, sections, people, guardian links and enrollments from
+a SIS zip. The manifest's `oneroster.version` says which version the zip is.
 
 Rules:
 - Everything is matched by `sourcedId`, so importing the same zip twice changes nothing.
 - The manifest says, per file, `bulk` (the file is the whole set: imported records it leaves out are
-  deactivated), `delta` (only changes) or `absent` (not read).
-- `status=tobedeleted` deactivates (user, section, enrollment, term), never deletes. A teacher's assignment
-  to a class has no active flag of its own, so ending it removes the assignment row; evidence stays.
-- Roles: teacher → teacher, student → student, parent/guardian/relative → guardian (linked to the students
-  named in the guardian's `agentSourcedIds`, or to the student whose `agentSourcedIds` names the guardian),
-  administrator → admin. Any other role is rejected row by row.
-- A row that cannot be imported (unknown role, unknown class, no email …) is rejected with its file and
-  row; the rest is imported. A file that cannot be read (not a zip, no manifest, a missing column,
-  a sourcedId twice in one file, too big …) imports nothing.
+  deactivated), `delta` (only changes) or `absent` (not read; an empty value is read as absent, with a note).
+- `status=tobedeleted` deactivates (user, section, enrollment, term), never deletes (`inactive`, OneRoster
+  1.0's word, is read as tobedeleted with a note). A teacher's assignment to a class has no active flag of
+  its own, so ending it removes the assignment row; evidence stays. Any other status is a rejection.
+- Roles. 1.1: the user's `role`. 1.2: `roles.csv` (primary first, then secondary roles, per org); a secondary
+  role the account cannot also hold is noted. teacher → teacher, student → student,
+  parent/guardian/relative → guardian (linked to the students named in the guardian's `agentSourcedIds`,
+  or to the student whose `agentSourcedIds` names the guardian), administrator (1.2: district, site and
+  system administrators) → admin. A user with no role imported here is rejected with the reason.
+- Enrollments carry the role per class: a teacher account may be enrolled as a student in one class.
+- E-mail is optional: an account without one signs in with its `username` (or the SIS `identifier`);
+  the report lists such accounts.
+- A class whose school is a department uses the school above it (or, when orgs.csv has none, the
+  department itself, with a note).
+- The import rule (gradebook/interop/rule.py): a dry run reports what would change; a zip with a rejected
+  row imports nothing unless skipping the rejected rows is chosen. Two different rows with one sourcedId
+  are both rejected (an exact repeat is read once, with a note). A file that cannot be read (not a zip, no
+  manifest, a missing column, too big …) imports nothing and says why; a header-only file missing a column
+  is only a note.
 - New accounts have no password; the report carries a one-time set-password link for each.
 """
 
@@ -28,10 +39,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gradebook.interop.case_import import check_size, decode_utf8
+from gradebook.interop.rule import DRY_RUN, IMPORTED, Rejection, outcome_sentence, under_rule
 from gradebook.models import (
     AuditEvent,
     Enrollment,
@@ -43,13 +54,13 @@ from gradebook.models import (
     User,
 )
 from gradebook.services import ServiceError
-from gradebook.services.accounts import EMAIL_RE, create_user, issue_set_password_link
+from gradebook.services.accounts import EMAIL_RE, USERNAME_MAX, create_user, issue_set_password_link
 from gradebook.services.proficiency import default_scale_row
 
 MAX_ROSTER_BYTES = 100 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 
-# Columns each file must have (OneRoster 1.1 required fields, plus email, which every account signs in with).
+# Columns each file must have (the OneRoster required fields), and the optional ones read, per version.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "orgs": ("sourcedId", "status", "name", "type"),
     "academicSessions": ("sourcedId", "status", "title", "type", "startDate", "endDate", "schoolYear"),
@@ -57,7 +68,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "classes": ("sourcedId", "status", "title", "courseSourcedId", "classType", "schoolSourcedId",
                 "termSourcedIds"),
     "users": ("sourcedId", "status", "enabledUser", "orgSourcedIds", "role", "username", "givenName",
-              "familyName", "email"),
+              "familyName"),
     "enrollments": ("sourcedId", "status", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"),
 }
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -65,17 +76,43 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "academicSessions": ("dateLastModified", "parentSourcedId"),
     "courses": ("dateLastModified", "schoolYearSourcedId", "courseCode", "grades", "subjects", "subjectCodes"),
     "classes": ("dateLastModified", "grades", "classCode", "location", "subjects", "subjectCodes", "periods"),
-    "users": ("dateLastModified", "userIds", "middleName", "identifier", "sms", "phone", "agentSourcedIds",
-              "grades", "password"),
+    "users": ("dateLastModified", "userIds", "middleName", "identifier", "email", "sms", "phone",
+              "agentSourcedIds", "grades", "password"),
     "enrollments": ("dateLastModified", "primary", "beginDate", "endDate"),
 }
+# OneRoster 1.2: users.csv loses role and orgSourcedIds (roles.csv holds them), gains preferred names, the
+# primary org, pronouns …; roles.csv and userProfiles.csv are new.
+REQUIRED_COLUMNS_V12: dict[str, tuple[str, ...]] = {
+    **REQUIRED_COLUMNS,
+    "users": ("sourcedId", "status", "enabledUser", "username", "givenName", "familyName"),
+    "roles": ("sourcedId", "status", "userSourcedId", "roleType", "role", "orgSourcedId"),
+    "userProfiles": ("sourcedId", "status", "userSourcedId", "profileType", "vendorId", "credentialType"),
+}
+OPTIONAL_COLUMNS_V12: dict[str, tuple[str, ...]] = {
+    **OPTIONAL_COLUMNS,
+    "classes": (*OPTIONAL_COLUMNS["classes"], "resources"),
+    "courses": (*OPTIONAL_COLUMNS["courses"], "resources"),
+    "users": ("dateLastModified", "userIds", "middleName", "identifier", "email", "sms", "phone",
+              "agentSourcedIds", "grades", "password", "userMasterIdentifier", "resourceSourcedIds",
+              "preferredGivenName", "preferredMiddleName", "preferredFamilyName", "primaryOrgSourcedId",
+              "pronouns", "orgSourcedIds", "role"),
+    "roles": ("dateLastModified", "userProfileSourcedId", "beginDate", "endDate"),
+    "userProfiles": ("dateLastModified", "applicationId", "description", "username", "password"),
+}
 Progress = Callable[[int, str], None]
-FILE_ORDER = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
+FILE_ORDER = ("orgs", "academicSessions", "courses", "classes", "roles", "userProfiles", "users", "enrollments")
 OTHER_FILES = ("demographics", "lineItems", "results", "categories", "resources", "classResources",
-               "courseResources")
+               "courseResources", "scoreScales", "lineItemScoreScales", "resultScoreScales",
+               "lineItemLearningObjectiveIds", "resultLearningObjectiveIds", "userResources")
+VERSION_FILES = {"1.1": ("orgs", "academicSessions", "courses", "classes", "users", "enrollments"),
+                 "1.2": FILE_ORDER}
 MODES = ("bulk", "delta", "absent")
 ROLE_MAP = {"teacher": "teacher", "student": "student", "parent": "guardian", "guardian": "guardian",
-            "relative": "guardian", "administrator": "admin"}
+            "relative": "guardian", "administrator": "admin", "districtadministrator": "admin",
+            "siteadministrator": "admin", "systemadministrator": "admin"}
+# Roles OneRoster knows that have no account kind here: a user holding only these is rejected with the reason.
+ROLES_NOT_IMPORTED = ("aide", "counselor", "principal", "proctor")
+ORG_TYPES = ("school", "district", "department", "local", "state", "national")
 TERM_TYPES = ("term", "semester")
 SESSION_TYPES = ("term", "semester", "gradingPeriod", "schoolYear")
 KINDS = ("schools", "terms", "sections", "users", "guardian_links", "enrollments", "teachers")
@@ -87,22 +124,13 @@ NOUNS = {"schools": ("school", "schools"), "terms": ("term", "terms"), "sections
 # ---------------------------------------------------------------- report
 
 @dataclass(frozen=True)
-class Rejection:
-    file: str
-    row: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file} row {self.row}: {self.message}"
-
-
-@dataclass(frozen=True)
 class SetPasswordLink:
     user_id: int
-    email: str
+    email: str  # "" for an account without e-mail: it signs in with its username
     name: str
     role: str
     path: str  # /set-password/<token>; the token is shown once and only its hash is stored
+    username: str = ""
 
 
 @dataclass
@@ -115,8 +143,12 @@ class RosterReport:
     unchanged: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)
     links: list[SetPasswordLink] = field(default_factory=list)
+    without_email: list[str] = field(default_factory=list)  # new accounts that sign in with a username
     warnings: list[str] = field(default_factory=list)
     modes: dict[str, str] = field(default_factory=dict)
+    version: str = "1.1"
+    outcome: str = IMPORTED
+    links_due: int = 0  # set-password links the import makes (a dry run shows the count, not the links)
 
     @property
     def changed(self) -> bool:
@@ -128,13 +160,24 @@ class RosterReport:
             items = [f"{counter[k]} {NOUNS[k][counter[k] != 1]}" for k in KINDS if counter[k]]
             return ", ".join(items) if items else "nothing"
 
+        head = outcome_sentence(self.outcome, len(self.rejected))
         if not self.changed and not self.rejected:
-            return f"No change: the roster is already up to date ({part(self.unchanged)} unchanged)."
-        text = (f"Created {part(self.created)}; updated {part(self.updated)}; "
-                f"deactivated {part(self.deactivated)}; {len(self.rejected)} row(s) rejected.")
-        if self.links:
-            text += f" {len(self.links)} new account(s) need a set-password link."
-        return text
+            text = f"No change: the roster is already up to date ({part(self.unchanged)} unchanged)."
+            return f"{head} {text}".strip() if self.outcome == DRY_RUN else text
+        if self.outcome == IMPORTED:
+            text = (f"Created {part(self.created)}; updated {part(self.updated)}; "
+                    f"deactivated {part(self.deactivated)}.")
+            if self.links:
+                text += f" {len(self.links)} new account(s) need a set-password link."
+        else:
+            text = (f"Create {part(self.created)}; update {part(self.updated)}; "
+                    f"deactivate {part(self.deactivated)}.")
+            if self.links_due:
+                text += f" {self.links_due} new account(s) would get a set-password link."
+        if self.without_email:
+            text += (f" {len(self.without_email)} new account(s) have no e-mail address and sign in with their "
+                     "username.")
+        return f"{head} {text}".strip()
 
 
 # ---------------------------------------------------------------- reading the zip
@@ -157,7 +200,7 @@ def _fatal(message: str) -> ServiceError:
 def _open_zip(data: bytes) -> dict[str, bytes]:
     check_size(len(data), MAX_ROSTER_BYTES, "a OneRoster zip")
     if not data:
-        raise _fatal("the file is empty. A OneRoster 1.1 export is a .zip holding manifest.csv, orgs.csv, "
+        raise _fatal("the file is empty. A OneRoster export is a .zip holding manifest.csv, orgs.csv, "
                      "academicSessions.csv, courses.csv, classes.csv, users.csv and enrollments.csv.")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -165,7 +208,7 @@ def _open_zip(data: bytes) -> dict[str, bytes]:
         if data.startswith(b"PK"):
             raise _fatal("the zip file is damaged or incomplete (was the download cut short?). "
                          "Export it again.") from None
-        raise _fatal("the file is not a zip archive. A OneRoster 1.1 export is a .zip holding manifest.csv, "
+        raise _fatal("the file is not a zip archive. A OneRoster export is a .zip holding manifest.csv, "
                      "users.csv, classes.csv, enrollments.csv …") from None
     members: dict[str, zipfile.ZipInfo] = {}
     total = 0
@@ -193,9 +236,12 @@ def _open_zip(data: bytes) -> dict[str, bytes]:
     return files
 
 
-def _read_csv(raw: bytes, filename: str, required: tuple[str, ...],
-              optional: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Rows as dicts keyed by the canonical column names, each with its spreadsheet row number in `_row`."""
+def _read_csv(raw: bytes, filename: str, required: tuple[str, ...], optional: tuple[str, ...], *,
+              version: str = "1.1", warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by the canonical column names, each with its spreadsheet row number in `_row`.
+
+    A file with only its header and a missing column holds nothing to import: a note, not a refusal.
+    """
     try:
         text = decode_utf8(raw, filename)
     except ServiceError as error:
@@ -215,10 +261,13 @@ def _read_csv(raw: bytes, filename: str, required: tuple[str, ...],
         header.append(name)
     missing = [name for name in required if name not in header]
     if missing:
-        raise _fatal(f"{filename} is missing the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                     "(OneRoster 1.1 headers).")
+        columns = f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        if warnings is not None and not any(any(cell.strip() for cell in row) for row in rows[1:]):
+            warnings.append(f"{filename} has only a header, and it lacks {columns}; it holds nothing to import.")
+            return []
+        raise _fatal(f"{filename} is missing {columns} (OneRoster {version} headers).")
     records: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -230,19 +279,31 @@ def _read_csv(raw: bytes, filename: str, required: tuple[str, ...],
         record["_overflow"] = len(row) > len(header)
         sourced_id = record["sourcedId"]
         if sourced_id:
-            if sourced_id in seen:
-                raise _fatal(f"{filename} has the sourcedId {sourced_id} twice (rows {seen[sourced_id]} and "
-                             f"{number}); each record needs its own sourcedId.")
-            seen[sourced_id] = number
+            first = seen.get(sourced_id)
+            if first is not None:
+                same = {k: v for k, v in first.items() if k != "_row"} == {k: v for k, v in record.items() if k != "_row"}
+                if same and warnings is not None:
+                    warnings.append(f"{filename} row {number} repeats row {first['_row']} exactly; it was read once.")
+                    continue
+                # Two different records claim one sourcedId: neither can be trusted, so both are rejected.
+                message = (f"the sourcedId {sourced_id} is on rows {first['_row']} and {number} with different "
+                           "values; each record needs its own sourcedId, so neither was imported.")
+                first["_reject"] = message
+                record["_reject"] = message
+            else:
+                seen[sourced_id] = record
         records.append(record)
     return records
 
 
-def parse_roster(data: bytes) -> tuple[dict[str, _File], list[str]]:
-    """Read and check the zip and every CSV in it, without touching the database."""
+def parse_roster(data: bytes) -> tuple[dict[str, _File], list[str], str]:
+    """Read and check the zip and every CSV in it, without touching the database.
+
+    Returns the files read, notes, and the OneRoster version ("1.1" or "1.2").
+    """
     files = _open_zip(data)
     if "manifest" not in files:
-        raise _fatal("the zip has no manifest.csv, so it is not a OneRoster 1.1 CSV export.")
+        raise _fatal("the zip has no manifest.csv, so it is not a OneRoster CSV export.")
     try:
         manifest_raw = list(csv.reader(io.StringIO(decode_utf8(files["manifest"], "manifest.csv"), newline="")))
     except (ServiceError, csv.Error):
@@ -250,33 +311,45 @@ def parse_roster(data: bytes) -> tuple[dict[str, _File], list[str]]:
     if not manifest_raw or [c.strip().lower() for c in manifest_raw[0][:2]] != ["propertyname", "value"]:
         raise _fatal("manifest.csv must start with the header propertyName,value.")
     manifest = {row[0].strip(): row[1].strip() for row in manifest_raw[1:] if len(row) >= 2 and row[0].strip()}
-    version = manifest.get("oneroster.version")
-    if version is None:
+    raw_version = manifest.get("oneroster.version")
+    if raw_version is None:
         raise _fatal("manifest.csv has no oneroster.version.")
-    if version != "1.1":
-        raise _fatal(f"this is OneRoster {version}; this import reads OneRoster 1.1 CSV.")
+    version = {"1.1": "1.1", "1.1.0": "1.1", "v1.1": "1.1", "v1p1": "1.1", "1.2": "1.2", "1.2.0": "1.2",
+               "v1.2": "1.2", "v1p2": "1.2"}.get(raw_version.lower())
+    if version is None:
+        raise _fatal(f"this is OneRoster {raw_version}; this import reads OneRoster 1.1 and 1.2 CSV.")
+    required = REQUIRED_COLUMNS if version == "1.1" else REQUIRED_COLUMNS_V12
+    optional = OPTIONAL_COLUMNS if version == "1.1" else OPTIONAL_COLUMNS_V12
+    read = VERSION_FILES[version]
 
     warnings: list[str] = []
     parsed: dict[str, _File] = {}
     for name in FILE_ORDER + OTHER_FILES:
-        mode = manifest.get(f"file.{name}", "absent").strip().lower()
+        present = name.lower() in files
+        raw_mode = manifest.get(f"file.{name}")
+        mode = (raw_mode or "absent").strip().lower()
+        if raw_mode is not None and not raw_mode.strip():
+            mode = "absent"
+            if present:
+                warnings.append(f"manifest.csv gives no mode for file.{name} (bulk, delta or absent), so "
+                                f"{name}.csv was read as absent: not imported.")
         if mode not in MODES:
             raise _fatal(f"manifest.csv says file.{name} is “{mode}”; it must be bulk, delta or absent.")
-        present = name.lower() in files
         if mode == "absent":
-            if present:
+            if present and raw_mode is not None and raw_mode.strip():
                 warnings.append(f"{name}.csv is in the zip but the manifest marks it absent; it was not read.")
             continue
         if not present:
             raise _fatal(f"manifest.csv lists {name}.csv as {mode}, but the zip has no {name}.csv.")
-        if name in OTHER_FILES:
+        if name in OTHER_FILES or name not in read:
             warnings.append(f"{name}.csv was not read (this import reads people, classes and enrollments).")
             continue
-        rows = _read_csv(files[name.lower()], f"{name}.csv", REQUIRED_COLUMNS[name], OPTIONAL_COLUMNS[name])
+        rows = _read_csv(files[name.lower()], f"{name}.csv", required[name], optional[name], version=version,
+                         warnings=warnings)
         parsed[name] = _File(name, mode, rows)
     if not parsed:
         raise _fatal("the manifest marks every file absent, so there is nothing to import.")
-    return parsed, warnings
+    return parsed, warnings, version
 
 
 # ---------------------------------------------------------------- writing
@@ -286,14 +359,17 @@ def _split(value: str) -> list[str]:
 
 
 def _date(value: str) -> date | None:
+    """A date like 2026-08-31 (a date-time's date part is read too: 2026-08-31T00:00:00Z)."""
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value[:10] if len(value) > 10 and value[10] in "T " else value)
     except ValueError:
         return None
 
 
 class _Importer:
-    def __init__(self, session: Session, files: dict[str, _File], actor: User | None, report: RosterReport):
+    def __init__(self, session: Session, files: dict[str, _File], actor: User | None, report: RosterReport,
+                 version: str = "1.1"):
+        self.version = version
         self.session = session
         self.files = files
         self.actor = actor
@@ -303,7 +379,14 @@ class _Importer:
         self.sections = {s.sourced_id: s for s in session.scalars(select(Section).where(Section.sourced_id.is_not(None)))}
         users = session.scalars(select(User)).all()
         self.users = {u.sourced_id: u for u in users if u.sourced_id}
-        self.users_by_email = {u.email.lower(): u for u in users}
+        self.users_by_email = {u.email.lower(): u for u in users if u.email}
+        self.users_by_username = {u.username.lower(): u for u in users if u.username}
+        self.other_orgs: dict[str, dict[str, Any]] = {}  # districts, departments …: sourcedId → row
+        self.user_roles: dict[str, list[dict[str, Any]]] = {}  # 1.2 roles.csv rows by userSourcedId
+        self.secondary_guardians: set[str] = set()
+        self.gone_sessions: list[int] = []  # tobedeleted sessions never imported: rows, for one note
+        self.deleted_classes: set[str] = set()
+        self.in_deleted_class: list[int] = []
         self.enrollments = list(session.scalars(select(Enrollment)))
         self.enrollment_by_sid = {e.sourced_id: e for e in self.enrollments if e.sourced_id}
         self.enrollment_by_pair = {(e.section_id, e.student_id): e for e in self.enrollments}
@@ -326,10 +409,17 @@ class _Importer:
         if not record["sourcedId"]:
             self.reject(file, record, "the row has no sourcedId.")
             return None
+        if record.get("_reject"):
+            self.reject(file, record, record["_reject"])
+            return None
         value = record["status"].lower()
         if value in ("", "active"):
             return "active"
-        if value in ("tobedeleted", "inactive"):
+        if value == "tobedeleted":
+            return "deleted"
+        if value == "inactive":  # OneRoster 1.0's word for it
+            self.report.warnings.append(f"{file.filename} row {record['_row']}: status “inactive” (OneRoster 1.0) "
+                                        f"was read as tobedeleted for {record['sourcedId']}.")
             return "deleted"
         self.reject(file, record, f"unknown status “{record['status']}” (use active or tobedeleted).")
         return None
@@ -352,8 +442,13 @@ class _Importer:
             state = self.status(file, record)
             if state is None:
                 continue
+            if record["type"].lower() not in ORG_TYPES:
+                self.reject(file, record, f"unknown org type “{record['type']}” (school, district, department, "
+                                          "local, state or national).")
+                continue
             if record["type"].lower() != "school":
-                continue  # districts, departments … hold no classes of their own here
+                self.other_orgs[record["sourcedId"]] = record  # districts, departments …: no school of their own
+                continue
             sid, name = record["sourcedId"], record["name"]
             school = self.schools.get(sid)
             if state == "deleted":
@@ -394,6 +489,8 @@ class _Importer:
                 continue
             sid = record["sourcedId"]
             if state == "deleted":
+                if sid not in self.terms:
+                    self.gone_sessions.append(record["_row"])
                 self.deactivate_term(sid)
                 continue
             kind = record["type"]
@@ -469,6 +566,7 @@ class _Importer:
             sid = record["sourcedId"]
             section = self.sections.get(sid)
             if state == "deleted":
+                self.deleted_classes.add(sid)
                 if section is not None and section.active:
                     section.active = False
                     self.report.deactivated["sections"] += 1
@@ -482,7 +580,11 @@ class _Importer:
                 self.reject(file, record, "the classCode is longer than 60 characters.")
                 continue
             school_sid = record["schoolSourcedId"]
-            school = self.schools.get(school_sid)
+            class_type = record["classType"].lower()
+            if class_type not in ("homeroom", "scheduled"):
+                self.reject(file, record, f"unknown classType “{record['classType']}” (homeroom or scheduled).")
+                continue
+            school = self.school_for(school_sid)
             if school is None:
                 self.reject(file, record, f"schoolSourcedId {school_sid or '(empty)'} is not a school in orgs.csv "
                                           "or in an earlier import.")
@@ -509,11 +611,104 @@ class _Importer:
                 self.count("sections", False, self.set(section, **values))
         self.session.flush()
 
+    def school_for(self, sid: str) -> School | None:
+        """The school of a class: the org itself, or, for a department, the school above it (else the
+        department becomes the school, with a note)."""
+        if sid in self.schools:
+            return self.schools[sid]
+        org = self.other_orgs.get(sid)
+        if org is None or org["type"].lower() != "department":
+            return None
+        seen = {sid}
+        parent = org.get("parentSourcedId", "")
+        while parent and parent not in seen:
+            if parent in self.schools:
+                self.schools[sid] = self.schools[parent]
+                return self.schools[parent]
+            seen.add(parent)
+            parent = self.other_orgs.get(parent, {}).get("parentSourcedId", "")
+        name = org["name"][:200] or sid
+        school = School(name=name, sourced_id=sid, default_scale_id=default_scale_row(self.session).id,
+                        default_policy={})
+        template = self.session.scalar(select(School).order_by(School.id).limit(1))
+        if template is not None:
+            school.default_scale_id, school.default_policy = template.default_scale_id, dict(template.default_policy or {})
+        self.session.add(school)
+        self.session.flush()
+        self.schools[sid] = school
+        self.count("schools", True, False)
+        self.report.warnings.append(f"orgs.csv row {org['_row']}: {sid} (“{org['name']}”) is a department with no "
+                                    "school above it in orgs.csv or an earlier import; its classes were put in a "
+                                    "school of that name.")
+        return school
+
+    # -- roles (OneRoster 1.2): read before users, which take their role from here
+    def roles_file(self, file: _File) -> None:
+        known = {r.lower() for r in ROLE_MAP} | set(ROLES_NOT_IMPORTED)
+        for record in file.rows:
+            state = self.status(file, record)
+            if state is None or state == "deleted":
+                continue
+            role, kind = record["role"].strip(), record["roleType"].strip().lower()
+            if kind not in ("primary", "secondary"):
+                self.reject(file, record, f"unknown roleType “{record['roleType']}” (primary or secondary).")
+                continue
+            if role.lower() not in known:
+                self.reject(file, record, f"unknown role “{role}” for user {record['userSourcedId']}.")
+                continue
+            self.user_roles.setdefault(record["userSourcedId"], []).append(record)
+
+    def user_profiles(self, file: _File) -> None:
+        if file.rows:
+            self.report.warnings.append(f"userProfiles.csv: {len(file.rows)} profile(s) (credentials for other "
+                                        "applications) were read and not imported; accounts here sign in with "
+                                        "their e-mail or username.")
+
+    def role_of(self, file: _File, record: dict[str, Any], user: User | None) -> str | None:
+        """The account's role, or None after a rejection."""
+        sid = record["sourcedId"]
+        if self.version == "1.1" or (not self.user_roles.get(sid) and record.get("role")):
+            source_role = record["role"].strip()
+            role = ROLE_MAP.get(source_role.lower())
+            if role is None:
+                self.reject(file, record, f"unknown role “{source_role}” for user {sid}; the roles imported are "
+                                          "teacher, student, parent, guardian, relative and administrator.")
+            return role
+        rows = sorted(self.user_roles.get(sid, []), key=lambda r: r["roleType"].lower() != "primary")
+        if not rows:
+            if user is not None and "roles" not in self.files:
+                return user.role  # a delta of users alone keeps the roles already imported
+            self.reject(file, record, f"user {sid} has no role in roles.csv, so no account was made.")
+            return None
+        if rows[0]["roleType"].lower() != "primary":
+            self.reject(file, record, f"user {sid} has no primary role in roles.csv (only "
+                                      f"{', '.join(sorted({r['role'] for r in rows}))} as secondary), so no account "
+                                      "was made.")
+            return None
+        mapped = [(r, ROLE_MAP.get(r["role"].strip().lower())) for r in rows]
+        chosen = next(((r, m) for r, m in mapped if m is not None), None)
+        if chosen is None:
+            self.reject(file, record, f"user {sid} has only roles with no account here "
+                                      f"({', '.join(sorted({r['role'] for r in rows}))}); the roles imported are "
+                                      "teacher, student, parent, guardian, relative and the administrators.")
+            return None
+        role = chosen[1]
+        others = sorted({r["role"] for r, m in mapped if m != role})
+        if others:
+            if any(ROLE_MAP.get(o.lower()) == "guardian" for o in others):
+                self.secondary_guardians.add(sid)
+            self.report.warnings.append(f"roles.csv: user {sid} also holds the role{'s' if len(others) > 1 else ''} "
+                                        f"{', '.join(others)}; an account holds one role here, so it is a {role} "
+                                        "(per-class roles come from enrollments.csv).")
+        return role
+
     # -- users
     def users_file(self, file: _File) -> None:
         for record in file.rows:
             state = self.status(file, record)
             if state is None:
+                if record["sourcedId"]:
+                    self.rejected_users.setdefault(record["sourcedId"], record["_row"])
                 continue
             sid = record["sourcedId"]
             self.user_rows[sid] = record["_row"]
@@ -533,23 +728,29 @@ class _Importer:
 
     def upsert_user(self, file: _File, record: dict[str, Any], user: User | None) -> None:
         sid = record["sourcedId"]
-        source_role = record["role"].strip()
-        role = ROLE_MAP.get(source_role.lower())
+        role = self.role_of(file, record, user)
         if role is None:
             self.rejected_users[sid] = record["_row"]
-            self.reject(file, record, f"unknown role “{source_role}” for user {sid}; the roles imported are "
-                                      "teacher, student, parent, guardian, relative and administrator.")
             return
-        email = record["email"].lower()
-        if not email and EMAIL_RE.match(record["username"].lower()):
-            email = record["username"].lower()
-        if not email or not EMAIL_RE.match(email) or len(email) > 254:
+        email: str | None = record.get("email", "").lower() or None
+        username = (record["username"] or record.get("identifier", "")).strip().lower() or None
+        if email is None and username and EMAIL_RE.match(username):
+            email = username
+        if email is not None and (not EMAIL_RE.match(email) or len(email) > 254):
             self.rejected_users[sid] = record["_row"]
-            self.reject(file, record, f"user {sid} has no valid email address"
-                                      + (f" (“{record['email']}”)" if record["email"] else "")
-                                      + "; every account signs in with one.")
+            self.reject(file, record, f"user {sid} has an e-mail address that is not valid (“{record['email']}”).")
             return
-        name = " ".join(part for part in (record["givenName"], record["familyName"]) if part) or record["username"]
+        if username is not None and (len(username) > USERNAME_MAX or any(c.isspace() for c in username)):
+            self.rejected_users[sid] = record["_row"]
+            self.reject(file, record, f"user {sid} has a username that cannot sign in (“{username[:60]}”: spaces "
+                                      f"or more than {USERNAME_MAX} characters).")
+            return
+        if email is None and username is None:
+            self.rejected_users[sid] = record["_row"]
+            self.reject(file, record, f"user {sid} has no e-mail address and no username, so the account could "
+                                      "not sign in.")
+            return
+        name = " ".join(part for part in (record["givenName"], record["familyName"]) if part) or (username or "")
         if not name or len(name) > 120:
             self.rejected_users[sid] = record["_row"]
             self.reject(file, record, f"user {sid} needs a name (givenName, familyName) of 1 to 120 characters.")
@@ -558,7 +759,7 @@ class _Importer:
         grade = grades[0][:16] if grades else None
         enabled = record["enabledUser"].lower() not in ("false", "0", "no")
 
-        owner = self.users_by_email.get(email)
+        owner = self.users_by_email.get(email) if email else None
         adopted = False
         if owner is not None and owner is not user:
             if owner.sourced_id is None and user is None and owner.role == role:
@@ -570,25 +771,41 @@ class _Importer:
                 taken_by = f"user {owner.sourced_id}" if owner.sourced_id else f"an existing {owner.role} account"
                 self.reject(file, record, f"the email {email} is already used by {taken_by}.")
                 return
+        holder = self.users_by_username.get(username) if username else None
+        if holder is not None and holder is not user:
+            self.rejected_users[sid] = record["_row"]
+            taken_by = f"user {holder.sourced_id}" if holder.sourced_id else f"an existing {holder.role} account"
+            self.reject(file, record, f"the username {username} is already used by {taken_by}.")
+            return
         if user is None:
             try:
-                user = create_user(self.session, email=email, name=name, role=role, password=None, sourced_id=sid,
-                                   grade_level=grade, actor=self.actor)
+                user = create_user(self.session, email=email, username=username, name=name, role=role,
+                                   password=None, sourced_id=sid, grade_level=grade, actor=self.actor)
             except ServiceError as error:
                 self.rejected_users[sid] = record["_row"]
                 self.reject(file, record, error.message)
                 return
             user.active = enabled
             self.users[sid] = user
-            self.users_by_email[email] = user
+            if email:
+                self.users_by_email[email] = user
+            if username:
+                self.users_by_username[username] = user
             self.new_users.append(user)
+            if email is None:
+                self.report.without_email.append(f"{name} (username {username}, {file.filename} row {record['_row']})")
             self.count("users", True, False)
             return
-        old_email = user.email.lower()
-        changed = self.set(user, email=email, name=name, role=role, grade_level=grade) or adopted
-        if old_email != email:
+        old_email, old_username = (user.email or "").lower(), (user.username or "").lower()
+        changed = self.set(user, email=email, username=username, name=name, role=role, grade_level=grade) or adopted
+        if old_email != (email or ""):
             self.users_by_email.pop(old_email, None)
-            self.users_by_email[email] = user
+            if email:
+                self.users_by_email[email] = user
+        if old_username != (username or ""):
+            self.users_by_username.pop(old_username, None)
+            if username:
+                self.users_by_username[username] = user
         if user.active and not enabled:  # enabledUser=false: the account stays, it cannot sign in
             user.active = False
             self.report.deactivated["users"] += 1
@@ -616,6 +833,8 @@ class _Importer:
             if agent is None or agent.role != wanted:
                 why = "was rejected above" if agent_sid in self.rejected_users else (
                     f"is a {agent.role}" if agent is not None else "is not in users.csv or an earlier import")
+                if agent is not None and agent_sid in self.secondary_guardians:
+                    why += " account (a guardian only as a secondary role, which an account cannot also hold here)"
                 self.reject(file, record, f"agentSourcedIds names {agent_sid}, who {why}; no {wanted} link was made "
                                           f"for {sid}.")
                 continue
@@ -627,7 +846,7 @@ class _Importer:
             exists = self.session.scalar(select(GuardianLink.id).where(GuardianLink.guardian_id == guardian.id,
                                                                        GuardianLink.student_id == student.id))
             if exists is None:
-                label = record["role"].lower() if user is guardian else "guardian"
+                label = (record.get("role") or "guardian").lower() if user is guardian else "guardian"
                 self.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id,
                                               relationship_label=label[:40]))
                 self.session.flush()
@@ -649,6 +868,9 @@ class _Importer:
             if role not in ("student", "teacher"):
                 self.reject(file, record, f"enrollment role “{record['role']}” is not imported (student or teacher).")
                 continue
+            if section is None and record["classSourcedId"] in self.deleted_classes:
+                self.in_deleted_class.append(record["_row"])
+                continue
             if section is None:
                 self.reject(file, record, f"classSourcedId {record['classSourcedId'] or '(empty)'} is not a class in "
                                           "classes.csv or an earlier import.")
@@ -661,7 +883,8 @@ class _Importer:
                 continue
             if role == "teacher":
                 if user.role not in ("teacher", "admin"):
-                    self.reject(file, record, f"{user.name} is a {user.role}, not a teacher.")
+                    self.reject(file, record, f"{user.name} is a {user.role} account; only teachers and admins can "
+                                              "teach a class.")
                     continue
                 exists = self.session.get(SectionTeacher, (section.id, user.id))
                 if exists is None:
@@ -669,9 +892,13 @@ class _Importer:
                     self.session.flush()
                 self.count("teachers", exists is None, False)
                 continue
-            if user.role != "student":
-                self.reject(file, record, f"{user.name} is a {user.role}, not a student.")
+            if user.role not in ("student", "teacher"):
+                self.reject(file, record, f"{user.name} is a {user.role} account; only students (and teachers, "
+                                          "in a class they take) can be enrolled as students.")
                 continue
+            if user.role == "teacher":  # roles are per class: a teacher may take one class as a student
+                self.report.warnings.append(f"enrollments.csv row {record['_row']}: {user.name}, a teacher, is "
+                                            f"enrolled as a student in {section.name}.")
             pair = (section.id, user.id)
             if pair in pairs:
                 self.reject(file, record, f"{user.name} is already enrolled in {section.name} on row {pairs[pair]}.")
@@ -772,7 +999,8 @@ class _Importer:
 
     def run(self, progress: Progress | None = None) -> None:
         steps = {"orgs": self.orgs, "academicSessions": self.academic_sessions, "courses": self.read_courses,
-                 "classes": self.classes, "users": self.users_file, "enrollments": self.enrollments_file}
+                 "classes": self.classes, "roles": self.roles_file, "userProfiles": self.user_profiles,
+                 "users": self.users_file, "enrollments": self.enrollments_file}
         present = [name for name in FILE_ORDER if name in self.files]
         for done, name in enumerate(present):
             if progress is not None:
@@ -781,34 +1009,48 @@ class _Importer:
         if progress is not None:
             progress(85, "Deactivating what the roster left out and making set-password links")
         self.complete_bulk()
+        if self.gone_sessions:
+            rows = ", ".join(str(r) for r in self.gone_sessions)
+            self.report.warnings.append(f"academicSessions.csv row{'s' if len(self.gone_sessions) > 1 else ''} {rows}: "
+                                        "marked tobedeleted but never imported, so there was nothing to deactivate.")
+        if self.in_deleted_class:
+            rows = ", ".join(str(r) for r in self.in_deleted_class)
+            self.report.warnings.append(f"enrollments.csv row{'s' if len(self.in_deleted_class) > 1 else ''} {rows}: "
+                                        "in a class classes.csv marks tobedeleted and that was never imported; "
+                                        "nothing to do.")
         for user in self.new_users:
             if user.active:
-                token = issue_set_password_link(self.session, user)
-                self.report.links.append(SetPasswordLink(user.id, user.email, user.name, user.role,
-                                                         f"/set-password/{token}"))
+                token = issue_set_password_link(self.session, user, actor=self.actor)
+                self.report.links.append(SetPasswordLink(user.id, user.email or "", user.name, user.role,
+                                                         f"/set-password/{token}", user.username or ""))
         self.session.flush()
 
 
-def import_oneroster(session: Session, data: bytes, *, actor: User | None,
-                     progress: Progress | None = None) -> RosterReport:
-    """Import a OneRoster 1.1 CSV zip (bulk or delta); see the module docstring for the rules.
+def import_oneroster(session: Session, data: bytes, *, actor: User | None, progress: Progress | None = None,
+                     dry_run: bool = False, skip_rejected: bool = False) -> RosterReport:
+    """Import a OneRoster 1.1 or 1.2 CSV zip (bulk or delta); see the module docstring for the rules.
 
+    Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a zip with a
+    rejected row imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
     ``progress(percent, stage)``, if given, is told as each file is imported (for the admin's progress bar).
     """
-    files, warnings = parse_roster(data)
-    report = RosterReport(warnings=warnings, modes={name: f.mode for name, f in files.items()})
-    try:
-        with session.begin_nested():
-            _Importer(session, files, actor, report).run(progress)
-            order = {f"{name}.csv": index for index, name in enumerate(FILE_ORDER)}
-            report.rejected.sort(key=lambda r: (order.get(r.file, len(order)), r.row))
-            if report.changed:
-                session.add(AuditEvent(
-                    actor_id=actor.id if actor else None, action="roster.import", target_type="roster",
-                    detail={"created": dict(report.created), "updated": dict(report.updated),
-                            "deactivated": dict(report.deactivated), "rejected": len(report.rejected),
-                            "modes": report.modes}))
-    except SQLAlchemyError as error:
-        raise ServiceError(f"The roster could not be saved, so nothing was imported ({type(error).__name__}).") \
-            from error
+    files, warnings, version = parse_roster(data)
+    report = RosterReport(warnings=warnings, modes={name: f.mode for name, f in files.items()}, version=version)
+
+    def write() -> RosterReport:
+        _Importer(session, files, actor, report, version).run(progress)
+        order = {f"{name}.csv": index for index, name in enumerate(FILE_ORDER)}
+        report.rejected.sort(key=lambda r: (order.get(r.file, len(order)), r.row or 0))
+        report.links_due = len(report.links)
+        if report.changed:
+            session.add(AuditEvent(
+                actor_id=actor.id if actor else None, action="roster.import", target_type="roster",
+                detail={"created": dict(report.created), "updated": dict(report.updated),
+                        "deactivated": dict(report.deactivated), "rejected": len(report.rejected),
+                        "skipped_rejected": bool(report.rejected), "modes": report.modes, "version": version}))
+        return report
+
+    under_rule(session, write, dry_run=dry_run, skip_rejected=skip_rejected, what="The roster")
+    if report.outcome != IMPORTED:
+        report.links = []  # their tokens were rolled back with everything else
     return report

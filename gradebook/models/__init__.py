@@ -15,6 +15,24 @@ from gradebook.models.evidence import (
 )
 from gradebook.models.frameworks import Competency, Crosswalk, Framework, LevelDescriptor
 from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob, Job
+from gradebook.models.paths import (
+    ACTIVITY_BANDS,
+    ACTIVITY_KINDS,
+    ADJUSTMENT_KINDS,
+    CHOICE_STATUSES,
+    PREREQUISITE_SOURCES,
+    READY_STATUSES,
+    Activity,
+    ActivityAssignment,
+    ActivityChoice,
+    PathAdjustment,
+    PathFocus,
+    PathUnit,
+    PathUnitStandard,
+    Prerequisite,
+    ReadyToShow,
+    WayToShow,
+)
 from gradebook.models.portfolio import (
     GOAL_STATUSES,
     VISIBILITIES,
@@ -41,4 +59,7 @@ __all__ = [
     "Narrative", "Override", "PasswordReset", "PolicyChange", "PortfolioEntry", "PortfolioEntryEvidence",
     "PortfolioEntryStandard", "ProficiencyRecord", "ProficiencyScale", "ReassessmentRequest", "ScaleLevel",
     "School", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",
+    "ACTIVITY_BANDS", "ACTIVITY_KINDS", "ADJUSTMENT_KINDS", "CHOICE_STATUSES", "PREREQUISITE_SOURCES",
+    "READY_STATUSES", "Activity", "ActivityAssignment", "ActivityChoice", "PathAdjustment", "PathFocus",
+    "PathUnit", "PathUnitStandard", "Prerequisite", "ReadyToShow", "WayToShow",
 ]

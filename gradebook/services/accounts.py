@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gradebook.models import ROLES, AuditEvent, PasswordReset, User, utcnow
+from gradebook.models import ROLES, AuditEvent, GuardianLink, PasswordReset, User, utcnow
 from gradebook.services import ServiceError
+from gradebook.services.audit import record_change
 
 # Argon2id is memory-hard. Tests swap in a cheaper hasher via use_fast_hashing().
 _hasher = PasswordHasher()
@@ -21,6 +22,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USERNAME_MAX = 254
 MIN_PASSWORD = 10
 
 
@@ -56,32 +58,56 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def find_user_for_login(session: Session, identifier: str) -> User | None:
+    """The account an e-mail address or a username (from the SIS: its username or identifier) names.
+
+    An e-mail match wins over a username match, so no username can shadow someone's e-mail address.
+    """
+    value = identifier.strip().lower()
+    if not value:
+        return None
+    return find_user_by_email(session, value) or session.scalar(select(User).where(User.username == value))
+
+
 def create_user(
     session: Session,
     *,
-    email: str,
+    email: str | None,
     name: str,
     role: str,
     password: str | None = None,
     sourced_id: str | None = None,
     grade_level: str | None = None,
     actor: User | None = None,
+    username: str | None = None,
 ) -> User:
-    """Create an account; without a password it cannot log in until a set-password link is used."""
-    email = email.strip().lower()
+    """Create an account; without a password it cannot log in until a set-password link is used.
+
+    An account signs in with its e-mail address or its username: it needs at least one (rosters give
+    young students a username and no e-mail).
+    """
+    email = (email or "").strip().lower() or None
+    username = (username or "").strip().lower() or None
     name = name.strip()
     if role not in ROLES:
         raise ServiceError(f"Unknown role '{role}'. Choose one of: {', '.join(ROLES)}.", "role")
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if email is None and username is None:
+        raise ServiceError("Enter an email address (or, for an account without one, a username).", "email")
+    if email is not None and (not EMAIL_RE.match(email) or len(email) > 254):
         raise ServiceError("Enter a valid email address, like name@school.org.", "email")
+    if username is not None and (len(username) > USERNAME_MAX or any(c.isspace() for c in username)):
+        raise ServiceError(f"A username has no spaces and at most {USERNAME_MAX} characters.", "username")
     if not name or len(name) > 120:
         raise ServiceError("Enter a name of 1 to 120 characters.", "name")
-    if find_user_by_email(session, email) is not None:
+    if email is not None and find_user_by_email(session, email) is not None:
         raise ServiceError(f"There is already an account for {email}.", "email")
+    if username is not None and session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ServiceError(f"There is already an account with the username {username}.", "username")
     if password is not None:
         check_password_rules(password)
     user = User(
         email=email,
+        username=username,
         name=name,
         role=role,
         password_hash=hash_password(password) if password else None,
@@ -108,15 +134,22 @@ def change_password(session: Session, user: User, current: str, new: str, confir
 
 def _set_password(session: Session, user: User, new: str) -> None:
     user.password_hash = hash_password(new)
-    user.session_token = secrets.token_hex(16)
+    user.end_sessions()
     session.add(AuditEvent(actor_id=user.id, action="user.password", target_type="user", target_id=user.id))
 
 
-def issue_set_password_link(session: Session, user: User, *, days: int = 14) -> str:
-    """A one-time token; only its hash is stored."""
+def issue_set_password_link(session: Session, user: User, *, days: int = 14, actor: User | None = None) -> str:
+    """A one-time token; only its hash is stored. Whoever holds it can open the account, so it is audited
+    as a change of who may see what: on the student's log, or on each child's for a guardian."""
     token = secrets.token_urlsafe(24)
-    session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
-                              expires_at=utcnow() + timedelta(days=days)))
+    expires_at = utcnow() + timedelta(days=days)
+    session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at))
+    students: list[int | None] = [user.id] if user.role == "student" else []
+    if user.role == "guardian":
+        students = list(session.scalars(select(GuardianLink.student_id).where(GuardianLink.guardian_id == user.id)))
+    for student_id in students or [None]:
+        record_change(session, actor, "user.set_password_link", student_id=student_id, target_type="user",
+                      target_id=user.id, detail={"role": user.role, "expires_at": expires_at.isoformat()})
     return token
 
 

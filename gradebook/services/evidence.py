@@ -29,6 +29,7 @@ from gradebook.models import (
     utcnow,
 )
 from gradebook.services import ServiceError, StaleWrite
+from gradebook.services.audit import record_change
 from gradebook.services.proficiency import refresh_student, scale_for
 
 MAX_FEEDBACK = 5000
@@ -291,6 +292,10 @@ def set_override(session: Session, actor: User, *, section: Section, student_id:
         current.cleared_at = utcnow()
         current.cleared_by_id = actor.id
         session.flush()
+        if level_points is None:
+            record_change(session, actor, "override.clear", student_id=student_id, target_type="override",
+                          target_id=current.id, detail={"section_id": section.id, "competency_id": competency_id,
+                                                        "level_points": current.level_points})
     override = None
     if level_points is not None:
         scale = scale_for(session, section)
@@ -305,5 +310,9 @@ def set_override(session: Session, actor: User, *, section: Section, student_id:
                             level_points=level_points, reason=reason, created_by_id=actor.id)
         session.add(override)
         session.flush()
+        record_change(session, actor, "override.set", student_id=student_id, target_type="override",
+                      target_id=override.id, detail={"section_id": section.id, "competency_id": competency_id,
+                                                     "level_points": level_points, "reason": reason,
+                                                     "replaces": current.id if current is not None else None})
     refresh_student(session, section, student_id, competency_id)
     return override

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gradebook import proficiency as prof
 from gradebook.models import PolicyChange, ProficiencyRecord, School, Section, User
 from gradebook.services import ServiceError
+from gradebook.services.audit import record_change
 from gradebook.services.proficiency import compute_section, recompute, school_policy, store
 
 
@@ -79,9 +80,12 @@ def change_section_policy(session: Session, actor: User, section: Section, new_p
     preview = preview_section_policy(session, section, new_policy or {})
     old = section.policy
     section.policy = validate_policy({**school_policy(session), **new_policy}) if new_policy else None
-    session.add(PolicyChange(section_id=section.id, changed_by_id=actor.id, old=old, new=section.policy,
-                             summary=preview.summary))
+    change = PolicyChange(section_id=section.id, changed_by_id=actor.id, old=old, new=section.policy,
+                          summary=preview.summary)
+    session.add(change)
     session.flush()
+    record_change(session, actor, "policy.section", target_type="section", target_id=section.id,
+                  detail={"policy_change_id": change.id, "old": old, "new": section.policy, "summary": preview.summary})
     store(session, section, compute_section(session, section))
     return preview
 
@@ -96,7 +100,13 @@ def change_school_policy(session: Session, actor: User, new_policy: dict[str, An
     if school is None:
         raise ServiceError("Set up the school first.")
     normal = validate_policy(new_policy)
-    session.add(PolicyChange(section_id=None, changed_by_id=actor.id, old=school.default_policy, new=normal))
+    change = PolicyChange(section_id=None, changed_by_id=actor.id, old=school.default_policy, new=normal)
+    session.add(change)
+    old = school.default_policy
     school.default_policy = normal
     session.flush()
-    return len(recompute(session).changed) if recompute_cache else 0
+    changed = len(recompute(session).changed) if recompute_cache else 0
+    detail: dict[str, Any] = {"policy_change_id": change.id, "old": old, "new": normal}
+    detail.update({"levels_changed": changed} if recompute_cache else {"recompute": "queued as a job"})
+    record_change(session, actor, "policy.school", target_type="school", target_id=school.id, detail=detail)
+    return changed

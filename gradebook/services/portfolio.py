@@ -14,7 +14,6 @@ from gradebook import proficiency as prof
 from gradebook.models import (
     Artifact,
     Assessment,
-    AuditEvent,
     Comment,
     Competency,
     Enrollment,
@@ -265,10 +264,3 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
         goal_comments[comment.subject_id].append((comment, author))
     return StudentStory(student, scale, sections, list(groups.values()), feedback, profile, goals, entries,
                         narratives, dict(entry_artifacts), dict(goal_comments))
-
-
-def audit_view(session: Session, viewer: User, student: User, what: str) -> None:
-    """Every view of a student's records by someone other than that student is written to the audit log."""
-    if viewer.id != student.id:
-        session.add(AuditEvent(actor_id=viewer.id, action=f"view.{what}", target_type="student",
-                               target_id=student.id, student_id=student.id))

@@ -36,8 +36,9 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 
 
 def register_web(app: Flask) -> None:
-    from gradebook.web import (  # noqa: F401  (admin_people, gradebook_* and section_settings add routes)
+    from gradebook.web import (  # noqa: F401  (admin_people, gradebook_*, paths_* and section_settings add routes)
         admin,
+        admin_audit,
         admin_imports,
         admin_jobs,
         admin_people,
@@ -48,12 +49,15 @@ def register_web(app: Flask) -> None:
         gradebook_cell,
         gradebook_entry,
         main,
+        paths,
+        paths_student,
+        paths_teacher,
         portfolio,
         section_settings,
         student_page,
     )
 
-    for module in (auth, main, gradebook, portfolio, family, admin, artifacts):
+    for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher):
         app.register_blueprint(module.bp)
 
     from gradebook.web.auth import load_user
@@ -77,6 +81,12 @@ def register_web(app: Flask) -> None:
             return response
         flash("Please log in to see that page.", "info")
         return redirect(target)
+
+    @app.after_request
+    def _audit_disclosure(response: Response) -> Response:
+        """A view that discloses a student's record writes its audit rows before the answer leaves."""
+        authz.audit_disclosure(app.view_functions.get(request.endpoint or ""), response.status_code)
+        return response
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

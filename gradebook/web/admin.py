@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from gradebook import proficiency as prof
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
     Competency,
@@ -44,6 +44,7 @@ ROLLUP_LABELS = {"average": "Average of its standards", "lowest": "Lowest standa
 
 @bp.get("/")
 @roles_required("admin")
+@discloses_none("school totals: counts only")
 def home() -> str:
     users_by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
     totals = {
@@ -80,6 +81,7 @@ def policy_from_form(form: Any) -> dict[str, Any]:
 
 @bp.route("/policy", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses_none("the school's calculation policy; its preview is counts")
 def policy() -> Any:
     school = db.session.scalar(select(School).limit(1))
     current = {**DEFAULT_POLICY, **(school.default_policy if school else {})}
@@ -134,6 +136,7 @@ def school_preview(proposed: dict[str, Any]) -> dict[str, int]:
 
 @bp.get("/frameworks")
 @roles_required("admin")
+@discloses_none("frameworks and standards")
 def frameworks() -> str:
     rows = db.session.execute(
         select(Framework, func.count(Competency.id)).outerjoin(Competency, Competency.framework_id == Framework.id)
@@ -143,6 +146,7 @@ def frameworks() -> str:
 
 @bp.get("/frameworks/<int:framework_id>")
 @roles_required("admin")
+@discloses_none("frameworks and standards")
 def framework(framework_id: int) -> str:
     framework = db.get_or_404(Framework, framework_id)
     items = list(db.session.scalars(select(Competency).where(Competency.framework_id == framework.id)
@@ -159,6 +163,7 @@ def framework(framework_id: int) -> str:
 
 @bp.route("/competencies/<int:competency_id>", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses_none("frameworks and standards")
 def competency(competency_id: int) -> Any:
     item = db.get_or_404(Competency, competency_id)
     scale = scale_row_for(db.session, None)
@@ -190,11 +195,13 @@ def competency(competency_id: int) -> Any:
             flash(f"{item.code} saved.", "success")
             return redirect(url_for("admin.framework", framework_id=item.framework_id), 303)
     return render_template("admin/competency.html", item=item, levels=levels, existing=existing,
+                           links=_links_of(item),
                            errors=errors, form=request.form if errors else None), 422 if errors else 200
 
 
 @bp.route("/scale", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses_none("the proficiency scale")
 def scale() -> Any:
     row = scale_row_for(db.session, None)
     levels = list(db.session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == row.id)
@@ -231,3 +238,20 @@ def _levels_from_form(levels: list[ScaleLevel]) -> list[tuple[str, str, str, boo
         raise ServiceError("Each level needs its own label.")
     return out
 
+
+def _links_of(item: Competency) -> list[tuple[str, str, Competency | None]]:
+    """The standard's CASE links (exactMatchOf crosswalks, isRelatedTo, either way round): (kind, label, target)."""
+    from gradebook.models import Crosswalk
+
+    out: list[tuple[str, str, Competency | None]] = []
+    names = {"exactMatchOf": "Same as", "isRelatedTo": "Related to"}
+    for row in db.session.scalars(select(Crosswalk).where(Crosswalk.competency_id == item.id).order_by(Crosswalk.id)):
+        target = db.session.get(Competency, row.target_competency_id) if row.target_competency_id else None
+        label = f"{target.code}: {target.statement}" if target else (row.target_label or row.target_identifier)
+        out.append((names.get(row.kind, row.kind), label, target))
+    for row in db.session.scalars(select(Crosswalk).where(Crosswalk.target_competency_id == item.id,
+                                                          Crosswalk.kind == "isRelatedTo").order_by(Crosswalk.id)):
+        origin = db.session.get(Competency, row.competency_id)
+        if origin is not None:
+            out.append(("Related to", f"{origin.code}: {origin.statement}", origin))
+    return out

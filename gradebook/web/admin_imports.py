@@ -9,25 +9,27 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.interop import jobs
 from gradebook.models import ImportJob
 from gradebook.services import ServiceError
 from gradebook.web import render_page_or_fragment
 from gradebook.web.admin import bp
+from gradebook.web.uploads import max_body
 
-KINDS = {"case": "Standards: a CASE package (JSON)", "standards_csv": "Standards: a spreadsheet (CSV)",
-         "oneroster": "Rosters: a OneRoster 1.1 zip"}
+KINDS = {"case": "Standards: a CASE package (JSON)",
+         "standards_csv": "Standards: a spreadsheet (CSV: ours, OpenSALT's CASE spreadsheet or Canvas outcomes)",
+         "oneroster": "Rosters: a OneRoster 1.1 or 1.2 zip"}
 
 
 @bp.route("/imports", methods=["GET", "POST"])
 @roles_required("admin")
+@max_body(jobs.MAX_IMPORT_BYTES + 1024 * 1024)  # imports may be larger than other uploads
+@discloses_none("import jobs: file names and counts")
 def imports() -> Any:
     error = None
     if request.method == "POST":
-        # Imports may be larger than other uploads; a bigger body still gets the clear 413 page.
-        request.max_content_length = jobs.MAX_IMPORT_BYTES + 1024 * 1024
         file = request.files.get("file")
         try:
             if file is None or not file.filename:
@@ -47,11 +49,14 @@ def imports() -> Any:
                                 .order_by(ImportJob.created_at.desc()).limit(20)).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
-    return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error), 422 if error else 200
+    jobs.forget_old_checks(current_app._get_current_object(), list(recent))  # type: ignore[attr-defined]
+    return render_template("admin/imports.html", kinds=KINDS, recent=recent, error=error,
+                           max_mb=jobs.MAX_IMPORT_BYTES // (1024 * 1024)), 422 if error else 200
 
 
 @bp.get("/imports/<int:job_id>")
 @roles_required("admin")
+@discloses_none("an import's report: the file's rows and the accounts made (directory information)")
 def import_job(job_id: int) -> Any:
     job = db.get_or_404(ImportJob, job_id)
     if job.kind not in KINDS:  # a recompute, export or backup has its own page
@@ -60,6 +65,28 @@ def import_job(job_id: int) -> Any:
         db.session.commit()
     percent, stage = jobs.progress_of(job)
     if job.status == "done" and request.args.get("from") == "poll":
-        flash("Import finished.", "success")
+        imported = (job.report or {}).get("outcome", "imported") == "imported"
+        flash("Import finished." if imported else "Check finished: read the report, then choose.", "success")
     return render_page_or_fragment("admin/import_job.html", "admin/_import_job.html", job=job, percent=percent,
-                                   stage=stage, kinds=KINDS)
+                                   stage=stage, kinds=KINDS,
+                                   can_apply=jobs.can_apply(current_app._get_current_object(), job))  # type: ignore[attr-defined]
+
+
+@bp.post("/imports/<int:job_id>/apply")
+@roles_required("admin")
+@discloses_none("starts an import job and redirects")
+def apply_import(job_id: int) -> Any:
+    """After the dry run's report: import the file (or its valid rows, skipping the rejected ones)."""
+    job = db.get_or_404(ImportJob, job_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        follow = jobs.apply_job(db.session, app, job, actor=current_user,
+                                skip_rejected=request.form.get("skip_rejected") == "1")
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+        return redirect(url_for("admin.import_job", job_id=job_id), 303)
+    follow_id = follow.id
+    db.session.commit()
+    jobs.start(app, follow_id)
+    return redirect(url_for("admin.import_job", job_id=follow_id), 303)

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, discloses_none, every_student, roles_required
 from gradebook.extensions import db
 from gradebook.interop import queue, school_jobs
-from gradebook.models import AuditEvent, Job
+from gradebook.models import Job
 from gradebook.services import ServiceError
 from gradebook.web import render_page_or_fragment
 from gradebook.web.admin import bp
 from gradebook.web.admin_imports import KINDS as IMPORT_KINDS
+from gradebook.web.downloads import send_download
 
 KINDS = {**IMPORT_KINDS, **school_jobs.TITLES}
 STARTABLE = ("export", "backup")
@@ -29,6 +30,7 @@ def _app() -> Any:
 
 @bp.route("/jobs", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses_none("jobs: their kinds, file names and progress")
 def jobs() -> Any:
     """Recent jobs of every kind; a POST starts an export or a backup."""
     error = None
@@ -53,6 +55,7 @@ def jobs() -> Any:
 
 @bp.get("/jobs/<int:job_id>")
 @roles_required("admin")
+@discloses_none("a job's progress and report: counts, file names, accounts made (directory information)")
 def job(job_id: int) -> Any:
     job = db.get_or_404(Job, job_id)
     queue.check(db.session, _app(), job)
@@ -63,12 +66,11 @@ def job(job_id: int) -> Any:
 
 @bp.get("/jobs/<int:job_id>/download")
 @roles_required("admin")
+@discloses("school_export", students=every_student)
 def job_download(job_id: int) -> Any:
     job = db.get_or_404(Job, job_id)
     path = school_jobs.output_path(_app(), job)
     if path is None:
         flash("That job has no file to download (it has not finished, or it made none).", "info")
         return redirect(url_for("admin.job", job_id=job.id), 303)
-    db.session.add(AuditEvent(actor_id=current_user.id, action=f"{job.kind}.school"))
-    db.session.commit()
-    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=job.filename)
+    return send_download(path, name=job.filename, mimetype="application/zip")

@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, discloses_none, roles_required, section_roster, user_page_students
 from gradebook.extensions import db
 from gradebook.models import (
     ROLES,
@@ -29,6 +29,7 @@ from gradebook.models import (
 )
 from gradebook.services import ServiceError
 from gradebook.services.accounts import create_user, find_user_by_email, issue_set_password_link
+from gradebook.services.audit import record_change
 from gradebook.services.proficiency import recompute
 from gradebook.web.admin import bp
 
@@ -37,13 +38,14 @@ PAGE = 50
 
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses_none("the account directory: names, emails, roles (directory information)")
 def users() -> Any:
     error = None
     if request.method == "POST":
         try:
             user = create_user(db.session, email=request.form.get("email", ""), name=request.form.get("name", ""),
                                role=request.form.get("role", ""), actor=current_user)
-            token = issue_set_password_link(db.session, user)
+            token = issue_set_password_link(db.session, user, actor=current_user)
             db.session.commit()
             flash(f"Account created for {user.name}. Send them this one-time link to set a password: "
                   f"{url_for('auth.set_password', token=token, _external=True)}", "success")
@@ -58,7 +60,7 @@ def users() -> Any:
     if role:
         query = query.where(User.role == role)
     if q:
-        query = query.where(or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%")))
+        query = query.where(or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%"), User.username.ilike(f"%{q}%")))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(db.session.scalars(query.limit(PAGE).offset((page - 1) * PAGE)))
     return render_template("admin/users.html", rows=rows, role=role, q=q, page=page, total=total, pages=(total + PAGE - 1) // PAGE,
@@ -67,6 +69,7 @@ def users() -> Any:
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses("user_page", students=user_page_students)
 def user(user_id: int) -> Any:
     person = db.get_or_404(User, user_id)
     error = None
@@ -91,15 +94,19 @@ def user(user_id: int) -> Any:
                                                                    GuardianLink.student_id == student.id)):
                     raise ServiceError(f"{guardian.name} is already linked to {student.name}.")
                 db.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id))
+                record_change(db.session, current_user, "guardian.link", student_id=student.id, target_type="user",
+                              target_id=guardian.id, ip=request.remote_addr)
                 message = f"{guardian.name} is now linked to {student.name}."
             elif action == "unlink":
                 link = db.session.get(GuardianLink, request.form.get("link_id", type=int) or 0)
                 if link is None or person.id not in (link.guardian_id, link.student_id):
                     raise ServiceError("That link is not here any more.")
                 db.session.delete(link)
+                record_change(db.session, current_user, "guardian.unlink", student_id=link.student_id,
+                              target_type="user", target_id=link.guardian_id, ip=request.remote_addr)
                 message = "Link removed."
             elif action == "password_link":
-                token = issue_set_password_link(db.session, person)
+                token = issue_set_password_link(db.session, person, actor=current_user)
                 message = ("One-time set-password link (valid 14 days): "
                            + url_for("auth.set_password", token=token, _external=True))
             else:
@@ -125,6 +132,7 @@ def user(user_id: int) -> Any:
 
 @bp.route("/sections", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses_none("sections with enrolment counts")
 def sections() -> Any:
     error = None
     if request.method == "POST":
@@ -143,6 +151,8 @@ def sections() -> Any:
             db.session.add(section)
             db.session.flush()
             db.session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
+            record_change(db.session, current_user, "section.teacher", target_type="section", target_id=section.id,
+                          detail={"teacher_id": teacher.id}, ip=request.remote_addr)
             db.session.commit()
             flash(f"{section.name} created. Now choose its standards and enrol students.", "success")
             return redirect(url_for("admin.section", section_id=section.id), 303)
@@ -160,6 +170,7 @@ def sections() -> Any:
 
 @bp.route("/terms", methods=["POST"])
 @roles_required("admin")
+@discloses_none("creates a term and redirects")
 def terms() -> Any:
     name = (request.form.get("name") or "").strip()
     try:
@@ -180,6 +191,7 @@ def terms() -> Any:
 
 @bp.route("/sections/<int:section_id>", methods=["GET", "POST"])
 @roles_required("admin")
+@discloses("section_roster", students=section_roster)
 def section(section_id: int) -> Any:
     section = db.get_or_404(Section, section_id)
     error = None
@@ -213,6 +225,9 @@ def section(section_id: int) -> Any:
                         continue
                     enrolment = db.session.scalar(select(Enrollment).where(
                         Enrollment.section_id == section.id, Enrollment.student_id == student.id))
+                    if enrolment is None or not enrolment.active:
+                        record_change(db.session, current_user, "enrollment.add", student_id=student.id,
+                                      target_type="section", target_id=section.id, ip=request.remote_addr)
                     if enrolment is None:
                         db.session.add(Enrollment(section_id=section.id, student_id=student.id))
                         added += 1
@@ -229,6 +244,8 @@ def section(section_id: int) -> Any:
                 if enrolment is None or enrolment.section_id != section.id:
                     raise ServiceError("That enrolment is not here any more.")
                 enrolment.active = False  # kept, with the student's evidence
+                record_change(db.session, current_user, "enrollment.remove", student_id=enrolment.student_id,
+                              target_type="section", target_id=section.id, ip=request.remote_addr)
                 message = "Student removed from the class list; their evidence is kept."
             else:
                 abort(400)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, current_app
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, roles_required
 from gradebook.extensions import db
 from gradebook.models import ROLES, Artifact, PortfolioEntry
 from gradebook.services.artifacts import INLINE_SAFE, artifact_path
+from gradebook.web.downloads import send_download
 
 bp = Blueprint("artifacts", __name__)
 
@@ -32,14 +33,12 @@ def can_see_artifact(artifact: Artifact) -> bool:
 
 @bp.get("/artifacts/<int:artifact_id>")
 @roles_required(*ROLES)
+@discloses("artifact", students=authz.artifact_owner)
 def download(artifact_id: int) -> Response:
     artifact = db.session.get(Artifact, artifact_id)
     authz.require(artifact is not None and can_see_artifact(artifact))
     path = artifact_path(current_app.config["UPLOAD_FOLDER"], artifact)  # type: ignore[arg-type]
     authz.require(path.exists())
     inline = artifact.content_type in INLINE_SAFE  # type: ignore[union-attr]
-    response = send_file(path, mimetype=artifact.content_type, as_attachment=not inline,  # type: ignore[union-attr]
-                         download_name=artifact.original_name, max_age=0)  # type: ignore[union-attr]
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_download(path, name=artifact.original_name, mimetype=artifact.content_type,  # type: ignore[union-attr]
+                         inline=inline, fallback=f"artifact-{artifact_id}")

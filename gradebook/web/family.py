@@ -8,10 +8,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import Comment, Goal, GuardianLink, User
-from gradebook.services.portfolio import audit_view, load_story
+from gradebook.services.path_views import family_summary
+from gradebook.services.portfolio import load_story
+from gradebook.web.downloads import send_download
 from gradebook.web.portfolio import why_context
 
 bp = Blueprint("family", __name__)
@@ -30,8 +32,8 @@ def _load_student() -> None:
 
 
 def _render_then_commit(template: str, **context: object) -> str:
-    """Render before committing the audit event: a commit expires every loaded object, and the template
-    would then reload the story row by row (one query per piece of feedback, per standard)."""
+    """Render before any commit (the audit rows are committed after the view answers): a commit expires every
+    loaded object, and the template would then reload the story row by row (one query per piece of feedback)."""
     html = render_template(template, **context)
     db.session.commit()
     return html
@@ -39,33 +41,38 @@ def _render_then_commit(template: str, **context: object) -> str:
 
 @bp.get("/family")
 @roles_required("guardian")
+@discloses("family_home", students=authz.guardians_children)
 def home() -> str:
     children = list(db.session.scalars(
         select(User).join(GuardianLink, GuardianLink.student_id == User.id)
         .where(GuardianLink.guardian_id == current_user.id).order_by(User.name)))
     stories = [load_story(db.session, child, viewer=current_user, family_only=True, feedback_limit=3)
                for child in children]
-    return render_template("family/home.html", stories=stories)
+    paces = {story.student.id: family_summary(db.session, story.student, story.sections).sentence
+             for story in stories}
+    return render_template("family/home.html", stories=stories, paces=paces)
 
 
 @bp.get("/family/children/<int:student_id>")
 @roles_required("guardian")
+@discloses("family_page")
 def child(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=True)
-    audit_view(db.session, current_user, g.student, "family_page")
-    return _render_then_commit("family/child.html", story=story)
+    paths = family_summary(db.session, g.student, story.sections)
+    return _render_then_commit("family/child.html", story=story, paths=paths)
 
 
 @bp.get("/family/children/<int:student_id>/sections/<int:section_id>/standards/<int:competency_id>")
 @roles_required("guardian")
+@discloses("why")
 def why(student_id: int, section_id: int, competency_id: int) -> str:
     context = why_context(student_id, section_id, competency_id)
-    audit_view(db.session, current_user, g.student, "why")
     return _render_then_commit("portfolio/why.html", viewer_role="guardian", student=g.student, **context)
 
 
 @bp.post("/family/children/<int:student_id>/goals/<int:goal_id>/comments")
 @roles_required("guardian")
+@discloses_none("saves a comment and redirects")
 def comment_goal(student_id: int, goal_id: int) -> Response:
     """Family can see and comment on their child's goals."""
     goal = db.session.get(Goal, goal_id)
@@ -84,21 +91,21 @@ def comment_goal(student_id: int, goal_id: int) -> Response:
 
 @bp.get("/students/<int:student_id>/record.html")
 @roles_required("student", "guardian", "teacher", "admin")
+@discloses("record_export")
 def record(student_id: int) -> Response:
     """The student's full record as one file a family can keep."""
     from gradebook.interop.export import student_record
 
     html = student_record(db.session, g.student)
-    audit_view(db.session, current_user, g.student, "record_export")
     db.session.commit()
     name = g.student.name.replace(" ", "-").lower()
-    return Response(html, mimetype="text/html",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-record.html"'})
+    return send_download(html, name=f"{name}-record.html", mimetype="text/html", fallback="record.html")
 
 
 @bp.get("/students/<int:student_id>/conference")
 @roles_required("guardian", "teacher", "admin")
+@discloses("conference")
 def conference(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=current_user.role == "guardian")
-    audit_view(db.session, current_user, g.student, "conference")
-    return _render_then_commit("family/conference.html", story=story)
+    paths = family_summary(db.session, g.student, story.sections)
+    return _render_then_commit("family/conference.html", story=story, paths=paths)

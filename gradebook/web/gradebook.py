@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
     Assessment,
@@ -28,8 +28,10 @@ from gradebook.models import (
     User,
 )
 from gradebook.services import gradebook as read
+from gradebook.services.paths import ready_counts
 from gradebook.services.proficiency import scale_for
 from gradebook.web import render_page_or_fragment
+from gradebook.web.downloads import send_download
 
 bp = Blueprint("gradebook", __name__)
 TEACHING = ("teacher", "admin")
@@ -84,8 +86,19 @@ def _standard_or_404(competency_id: int) -> Competency:
 
 # ------------------------------------------------------------------ my sections
 
+def _recent_reply_authors(**_: Any) -> list[int]:
+    """Whose replies the landing page shows (its counts name no one): the newest 8 in the viewer's sections."""
+    query = select(Section.id).where(Section.active.is_(True))
+    if current_user.role == "teacher":
+        query = query.join(SectionTeacher).where(SectionTeacher.teacher_id == current_user.id)
+    return list(db.session.scalars(
+        select(FeedbackReply.author_id).join(Evidence, Evidence.id == FeedbackReply.evidence_id)
+        .where(Evidence.section_id.in_(query)).order_by(FeedbackReply.created_at.desc()).limit(8)))
+
+
 @bp.get("/sections")
 @roles_required(*TEACHING)
+@discloses("my_sections", students=_recent_reply_authors)
 def my_sections() -> str:
     query = select(Section).where(Section.active.is_(True)).order_by(Section.name)
     if current_user.role == "teacher":
@@ -110,6 +123,7 @@ def my_sections() -> str:
         .where(ReassessmentRequest.section_id.in_(ids), ReassessmentRequest.status == "open")
         .group_by(ReassessmentRequest.section_id)).all())
     missing = read.outstanding_counts(db.session, ids)
+    ready = ready_counts(db.session, ids)
     replies = db.session.execute(
         select(FeedbackReply, User, Evidence, Competency)
         .join(User, User.id == FeedbackReply.author_id)
@@ -117,7 +131,7 @@ def my_sections() -> str:
         .join(Competency, Competency.id == Evidence.competency_id)
         .where(Evidence.section_id.in_(ids)).order_by(FeedbackReply.created_at.desc()).limit(8)).all()
     return render_template("gradebook/my_sections.html", sections=sections, counts=counts, mastery=mastery,
-                           requests=requests, missing=missing, replies=replies)
+                           requests=requests, missing=missing, replies=replies, ready=ready)
 
 
 # ------------------------------------------------------------------ the class mastery grid
@@ -127,6 +141,7 @@ SORTS = ("name", "level")
 
 @bp.get("/sections/<int:section_id>")
 @roles_required(*TEACHING)
+@discloses("grid", students=authz.section_roster)
 def grid() -> Any:
     book = read.load_gradebook(db.session, _section())
     competency = request.args.get("competency", type=int)
@@ -153,6 +168,7 @@ def grid() -> Any:
 
 @bp.get("/sections/<int:section_id>/export.csv")
 @roles_required(*TEACHING)
+@discloses("grid_csv", students=authz.section_roster)
 def export_csv() -> Response:
     book = read.load_gradebook(db.session, _section())
     out = io.StringIO()
@@ -166,13 +182,39 @@ def export_csv() -> Response:
                            for c in cells]
                         + ["" if c.score is None else f"{c.score:.2f}" for c in cells])
     name = (_section().code or f"section-{_section().id}").replace(" ", "-")
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-gradebook.csv"'})
+    return send_download(out.getvalue(), name=f"{name}-gradebook.csv", mimetype="text/csv",
+                         fallback="gradebook.csv")
 
+
+@bp.get("/sections/<int:section_id>/export-oneroster.zip")
+@roles_required(*TEACHING)
+@discloses("section_results_oneroster", students=authz.section_roster)
+def export_oneroster() -> Response:
+    """Current levels as OneRoster 1.2 Gradebook CSV (lineItems, results, categories, manifest) for the SIS."""
+    return _results_download("oneroster", "application/zip", "oneroster-results.zip")
+
+
+@bp.get("/sections/<int:section_id>/export-case.json")
+@roles_required(*TEACHING)
+@discloses("section_results_case", students=authz.section_roster)
+def export_case_json() -> Response:
+    """Current levels as CASE-aligned JSON (standards by their CASE identifiers)."""
+    return _results_download("case", "application/json", "case-results.json")
+
+
+def _results_download(kind: str, mimetype: str, suffix: str) -> Response:
+    from gradebook.interop import results_export
+
+    section = _section()
+    body = (results_export.oneroster_results_zip(db.session, section) if kind == "oneroster"
+            else results_export.case_results_json(db.session, section))
+    name = (section.code or f"section-{section.id}").replace(" ", "-")
+    return send_download(body, name=f"{name}-{suffix}", mimetype=mimetype, fallback=suffix)
 
 
 @bp.get("/sections/<int:section_id>/reteach")
 @roles_required(*TEACHING)
+@discloses("reteach", students=authz.section_roster)
 def reteach() -> str:
     book = read.load_gradebook(db.session, _section())
     standard_id = request.args.get("standard", type=int) or (book.standards[0].id if book.standards else None)

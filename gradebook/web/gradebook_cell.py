@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, evidence_student, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
     Assessment,
@@ -83,6 +83,7 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
 
 @bp.get("/sections/<int:section_id>/students/<int:student_id>/standards/<int:competency_id>")
 @roles_required(*TEACHING)
+@discloses("cell_detail")
 def cell_detail(student_id: int, competency_id: int) -> Any:
     student = _enrolled_student_or_404(student_id)
     standard = _standard_or_404(competency_id)
@@ -102,6 +103,7 @@ def _after_detail_change(student: User, standard: Competency, message: str) -> A
 
 @bp.post("/sections/<int:section_id>/students/<int:student_id>/standards/<int:competency_id>/observations")
 @roles_required(*TEACHING)
+@discloses("cell_detail")
 def add_observation(student_id: int, competency_id: int) -> Any:
     student = _enrolled_student_or_404(student_id)
     standard = _standard_or_404(competency_id)
@@ -142,6 +144,7 @@ def _evidence_or_404(evidence_id: int) -> Evidence:
 
 @bp.post("/sections/<int:section_id>/evidence/<int:evidence_id>/edit")
 @roles_required(*TEACHING)
+@discloses("cell_detail", students=evidence_student)
 def edit_evidence(evidence_id: int) -> Any:
     evidence = _evidence_or_404(evidence_id)
     student = db.session.get(User, evidence.student_id)
@@ -178,6 +181,7 @@ def _detail_error(student: User | None, standard: Competency | None, message: st
 
 @bp.post("/sections/<int:section_id>/evidence/<int:evidence_id>/artifacts")
 @roles_required(*TEACHING)
+@discloses("cell_detail", students=evidence_student)
 def attach_artifact(evidence_id: int) -> Any:
     """Attach a file (photo of work, PDF, audio) to a piece of evidence."""
     from flask import current_app
@@ -202,6 +206,7 @@ def attach_artifact(evidence_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/evidence/<int:evidence_id>/remove")
 @roles_required(*TEACHING)
+@discloses("cell_detail", students=evidence_student)
 def remove_evidence(evidence_id: int) -> Any:
     evidence = _evidence_or_404(evidence_id)
     student = db.session.get(User, evidence.student_id)
@@ -217,6 +222,7 @@ def remove_evidence(evidence_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/evidence/<int:evidence_id>/restore")
 @roles_required(*TEACHING)
+@discloses("cell_detail", students=evidence_student)
 def restore_evidence(evidence_id: int) -> Any:
     evidence = _evidence_or_404(evidence_id)
     student = db.session.get(User, evidence.student_id)
@@ -232,6 +238,7 @@ def restore_evidence(evidence_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/students/<int:student_id>/standards/<int:competency_id>/override")
 @roles_required(*TEACHING)
+@discloses("cell_detail")
 def override(student_id: int, competency_id: int) -> Any:
     student = _enrolled_student_or_404(student_id)
     standard = _standard_or_404(competency_id)

@@ -10,7 +10,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses, discloses_none, roles_required, section_roster
 from gradebook.extensions import db
 from gradebook.models import (
     Assessment,
@@ -51,6 +51,7 @@ def _assessment_form(assessment: Assessment | None = None) -> AssessmentForm:
 
 @bp.get("/sections/<int:section_id>/assessments")
 @roles_required(*TEACHING)
+@discloses_none("the section's assessments with counts")
 def assessments() -> str:
     rows = db.session.execute(
         select(Assessment, func.count(Evidence.id))
@@ -62,6 +63,7 @@ def assessments() -> str:
 
 @bp.route("/sections/<int:section_id>/assessments/new", methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses_none("the assessment form")
 def new_assessment() -> Any:
     form = _assessment_form()
     if form.validate_on_submit():
@@ -101,6 +103,7 @@ def _apply_assessment_edit(assessment: Assessment, form: AssessmentForm, current
 
 @bp.route("/sections/<int:section_id>/assessments/<int:assessment_id>/edit", methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses_none("the assessment form")
 def edit_assessment(assessment_id: int) -> Any:
     assessment = _assessment_or_404(assessment_id)
     form = _assessment_form(assessment)
@@ -139,6 +142,7 @@ def _cell_context(sheet: read.EntrySheet, student: User, standard: Competency) -
 
 @bp.route("/sections/<int:section_id>/assessments/<int:assessment_id>", methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses("entry_sheet", students=section_roster)
 def entry(assessment_id: int) -> Any:
     """The entry sheet. POST (without JavaScript) saves every changed cell at once."""
     assessment = _assessment_or_404(assessment_id)
@@ -215,6 +219,7 @@ def _save_cell(assessment: Assessment, student_id: int, competency_id: int, text
 @bp.route("/sections/<int:section_id>/assessments/<int:assessment_id>/cells/<int:student_id>/<int:competency_id>",
           methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses("entry_cell")
 def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
     """Save one cell (htmx): returns the cell, plus the student's proficiency badge out of band.
 
@@ -260,6 +265,7 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/assessments/<int:assessment_id>/fill")
 @roles_required(*TEACHING)
+@discloses_none("fills empty cells and redirects to the sheet")
 def fill_column(assessment_id: int) -> Any:
     """Fill the empty cells of one standard's column with a value, as a bulk start."""
     assessment = _assessment_or_404(assessment_id)
@@ -285,6 +291,7 @@ def fill_column(assessment_id: int) -> Any:
 
 @bp.post("/sections/<int:section_id>/assessments/<int:assessment_id>/feedback/<int:student_id>")
 @roles_required(*TEACHING)
+@discloses_none("answers saved, or why not")
 def assessment_feedback(assessment_id: int, student_id: int) -> Any:
     """One comment for a student on an assessment: it goes on each piece of their evidence there."""
     assessment = _assessment_or_404(assessment_id)

@@ -4,12 +4,14 @@ from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from gradebook.authz import discloses_none
 from gradebook.web.auth import landing_url
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@discloses_none("redirects to the landing page")
 def index() -> Response:
     """Everyone starts at their own landing page."""
     if current_user.is_authenticated:
@@ -18,6 +20,7 @@ def index() -> Response:
 
 
 @bp.get("/scale.css")
+@discloses_none("the scale's colours")
 def scale_css() -> Response:
     """Level colours as CSS classes: the CSP allows no inline style, and admins choose the colours."""
     from flask import make_response
@@ -43,6 +46,7 @@ def scale_css() -> Response:
 
 
 @bp.get("/healthz")
+@discloses_none("a health check")
 def healthz() -> tuple[dict[str, object], int]:
     """For the load balancer and the monitor: the database and the job queue, and which one is down (503)."""
     from flask import current_app

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gradebook import authz
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
     Competency,
@@ -43,6 +43,7 @@ bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
 @bp.get("")
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def home() -> str:
     story = load_story(db.session, current_user, viewer=current_user)
     return render_template("portfolio/home.html", story=story, viewer_role="student")
@@ -89,6 +90,7 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
 
 @bp.get("/sections/<int:section_id>/standards/<int:competency_id>")
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def why(section_id: int, competency_id: int) -> str:
     context = why_context(current_user.id, section_id, competency_id)
     unread = [e.id for e, _ in context["rows"] if e.feedback]
@@ -110,6 +112,7 @@ def _own_evidence_or_404(evidence_id: int) -> Evidence:
 
 @bp.post("/feedback/<int:evidence_id>/reply")
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def reply(evidence_id: int) -> Response:
     evidence = _own_evidence_or_404(evidence_id)
     body = (request.form.get("body") or "").strip()
@@ -127,6 +130,7 @@ def reply(evidence_id: int) -> Response:
 
 @bp.post("/sections/<int:section_id>/standards/<int:competency_id>/reassessment")
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def request_reassessment(section_id: int, competency_id: int) -> Response:
     why_context(current_user.id, section_id, competency_id)  # 404 unless the student is in it
     note = (request.form.get("note") or "").strip()
@@ -174,6 +178,7 @@ class EntryForm(FlaskForm):
 
 @bp.route("/entries/new", methods=["GET", "POST"])
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def new_entry() -> Any:
     form = EntryForm()
     form.standards.choices = _my_standard_choices()
@@ -208,6 +213,7 @@ def new_entry() -> Any:
 
 @bp.post("/entries/<int:entry_id>/feature")
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def feature_entry(entry_id: int) -> Response:
     entry = db.session.get(PortfolioEntry, entry_id)
     authz.require(entry is not None and entry.student_id == current_user.id and entry.deleted_at is None)
@@ -227,6 +233,7 @@ class GoalForm(FlaskForm):
 
 @bp.route("/goals/new", methods=["GET", "POST"])
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def new_goal() -> Any:
     form = GoalForm()
     form.competencies.choices = _my_standard_choices()
@@ -250,6 +257,7 @@ def new_goal() -> Any:
 
 @bp.post("/goals/steps/<int:step_id>/toggle")
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def toggle_step(step_id: int) -> Response:
     step = db.session.get(GoalStep, step_id)
     goal = db.session.get(Goal, step.goal_id) if step else None
@@ -268,6 +276,7 @@ class ProfileForm(FlaskForm):
 
 @bp.route("/profile", methods=["GET", "POST"])
 @roles_required("student")
+@discloses_none("the student's own record: only they reach it")
 def profile() -> Any:
     record = db.session.scalar(select(LearnerProfile).where(LearnerProfile.student_id == current_user.id))
     form = ProfileForm(obj=record)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from gradebook.authz import roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.services import ServiceError
 from gradebook.services.policy import change_section_policy, preview_section_policy
@@ -21,6 +21,7 @@ from gradebook.web.gradebook import TEACHING, bp
 
 @bp.route("/sections/<int:section_id>/policy", methods=["GET", "POST"])
 @roles_required(*TEACHING)
+@discloses_none("the section's calculation policy; its preview is counts")
 def section_policy() -> Any:
     section = g.section
     school = school_policy(db.session)

@@ -1,7 +1,7 @@
 """jobs on a queue: every kind of long job in import_jobs, with the claim of the worker running it
 
 Revision ID: 5c1e0b7d9a42
-Revises: fcd1e758f3be
+Revises: b7d41c9e2a05
 Create Date: 2026-12-01 09:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '5c1e0b7d9a42'
-down_revision = 'fcd1e758f3be'
+down_revision = 'b7d41c9e2a05'
 branch_labels = None
 depends_on = None
 

@@ -138,6 +138,38 @@ def _fill_every_table(session) -> None:  # type: ignore[no-untyped-def]
     ])
     section = session.scalar(select(Section).order_by(Section.id.desc()))
     section.policy = {"method": "latest", "kind_weights": {"test": 2.675}, "nested": [1, None, True]}
+    _fill_path_tables(session, section, student, teacher, child, parent, entry, evidence)
+
+
+def _fill_path_tables(session, section, student, teacher, child, parent, entry, evidence) -> None:  # type: ignore[no-untyped-def]
+    """One row in each learning-path table the demo leaves empty (#12)."""
+    from gradebook import models as m
+
+    def empty(model) -> bool:  # type: ignore[no-untyped-def]
+        return session.scalar(select(model.id).limit(1)) is None
+
+    if empty(m.Prerequisite):
+        session.add(m.Prerequisite(competency_id=child.id, requires_id=parent.id, section_id=None, source="case"))
+    unit = m.PathUnit(section_id=section.id, title="Backup unit «ü»", position=9, starts_on=date(2026, 9, 1),
+                      target_on=date(2026, 9, 30))
+    activity = m.Activity(section_id=section.id, competency_id=child.id, title="Watch", url="https://example.org/v",
+                          kind="watch", minutes=5, band="beyond", for_home=True, interest_tags="music, art",
+                          created_by=teacher.id, deleted_at=datetime(2026, 11, 1, 7, 0, 0, 5))
+    way = m.WayToShow(section_id=section.id, competency_id=child.id, title="Video", description="Film it")
+    session.add_all([unit, activity, way])
+    session.flush()
+    session.add_all([
+        m.PathUnitStandard(unit_id=unit.id, competency_id=child.id, position=0),
+        m.ActivityAssignment(activity_id=activity.id, student_id=student.id, assigned_by=teacher.id, note="Try it"),
+        m.ActivityChoice(activity_id=activity.id, student_id=student.id, status="done", reflection="Fun"),
+        m.ReadyToShow(section_id=section.id, student_id=student.id, competency_id=child.id, way_id=way.id,
+                      note="My film", portfolio_entry_id=entry.id, status="scored", evidence_id=evidence.id,
+                      closed_by=teacher.id, closed_at=datetime(2026, 11, 2, 10)),
+        m.PathAdjustment(section_id=section.id, student_id=student.id, kind="target_date", unit_id=unit.id,
+                         target_on=date(2026, 10, 15), reason="Absent", created_by=teacher.id),
+    ])
+    if empty(m.PathFocus):
+        session.add(m.PathFocus(section_id=section.id, student_id=student.id, competency_id=child.id))
 
 
 # ---------------------------------------------------------------- identity across databases

@@ -142,11 +142,22 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 90) -> An
 
 
 def _queued_import(app: Flask, queue_app: Flask) -> tuple[int, User]:
+    """An upload checked by its dry run (run here by the queue's own runner), then its real import queued as
+    the second job, as the admin's "Import" button does; returns the real import's id."""
     admin = make_user("admin")
-    job = jobs.create_job(db.session, queue_app, kind="oneroster", filename="roster.zip", data=roster_zip(two_schools()),
-                          actor=admin)
-    job_id = job.id
+    check = jobs.create_job(db.session, queue_app, kind="oneroster", filename="roster.zip",
+                            data=roster_zip(two_schools()), actor=admin)
+    check_id, admin_id = check.id, admin.id
     db.session.commit()
+    queue.run(queue_app, check_id)
+    with queue_app.app_context():
+        check = db.session.get(Job, check_id)
+        assert (check.status, (check.report or {}).get("outcome")) == ("done", "dry_run"), check.message
+        assert (jobs.folder(queue_app) / check.stored_name).exists()  # kept for the real import
+        follow = jobs.apply_job(db.session, queue_app, check, actor=db.session.get(User, admin_id),
+                                skip_rejected=False)
+        job_id = follow.id
+        db.session.commit()
     queue.enqueue(queue_app, job_id)
     return job_id, admin
 

@@ -120,8 +120,8 @@ def two_schools() -> dict[str, list[dict[str, str]]]:
             "enrollments": enrollments}
 
 
-def _import(data: bytes):  # type: ignore[no-untyped-def]
-    report = import_oneroster(db.session, data, actor=None)
+def _import(data: bytes, **rule: bool):  # type: ignore[no-untyped-def]
+    report = import_oneroster(db.session, data, actor=None, **rule)
     db.session.commit()
     return report
 
@@ -192,7 +192,7 @@ def test_a_delta_moves_one_student_and_deactivates_another_and_rejects_an_unknow
          "classSourcedId": "cl2", "schoolSourcedId": "north", "userSourcedId": "s05", "role": "student"},
     ]
 
-    report = _import(roster_zip({"users": users, "enrollments": enrollments}, mode="delta"))
+    report = _import(roster_zip({"users": users, "enrollments": enrollments}, mode="delta"), skip_rejected=True)
 
     assert (dict(report.created), dict(report.updated), dict(report.deactivated)) == (
         {"enrollments": 1}, {}, {"users": 1, "enrollments": 1})
@@ -277,10 +277,18 @@ def test_rows_that_cannot_be_imported_are_rejected_with_file_and_row(app: Flask)
     tables["enrollments"].append({"sourcedId": "e-y", "classSourcedId": "cl1", "schoolSourcedId": "north",
                                   "userSourcedId": "s02", "role": "proctor"})
 
-    report = _import(roster_zip(tables))
+    tables["users"][5]["username"] = ""
+    before = table_rows()
 
+    blocked = _import(roster_zip(tables))
+    assert blocked.outcome == "blocked" and len(blocked.rejected) == 6 and table_rows() == before
+    assert blocked.summary.startswith("Nothing was imported: the file has 6 rejected rows")
+
+    report = _import(roster_zip(tables), skip_rejected=True)
+
+    assert report.outcome == "imported"
     assert [str(r) for r in report.rejected] == [
-        "users.csv row 7: user s01 has no valid email address; every account signs in with one.",
+        "users.csv row 7: user s01 has no e-mail address and no username, so the account could not sign in.",
         "users.csv row 27: agentSourcedIds names s01, who was rejected above; no student link was made for g1.",
         "users.csv row 30: the email teacher1@river.example is already used by user t1.",
         "enrollments.csv row 3: userSourcedId s01 was rejected (users.csv row 7).",
@@ -360,16 +368,17 @@ MALFORMED_ROSTER: list[tuple[str, Callable[[], bytes], str]] = [
     ("empty file", lambda: b"", "the file is empty"),
     ("zip without manifest", lambda: roster_zip(two_schools(), skip_manifest=True), "the zip has no manifest.csv"),
     ("OneRoster 1.0", lambda: roster_zip(two_schools(), manifest={"oneroster.version": "1.0"}),
-     "this is OneRoster 1.0; this import reads OneRoster 1.1 CSV"),
+     "this is OneRoster 1.0; this import reads OneRoster 1.1 and 1.2 CSV"),
     ("manifest lists a missing file", lambda: roster_zip({"users": two_schools()["users"]},
                                                           manifest={"file.enrollments": "delta"}),
      "manifest.csv lists enrollments.csv as delta, but the zip has no enrollments.csv"),
     ("bad manifest mode", lambda: roster_zip(two_schools(), manifest={"file.users": "full"}),
      "file.users is “full”; it must be bulk, delta or absent"),
     ("missing role column", lambda: _users_without("role"), "users.csv is missing the column role"),
-    ("missing email column", lambda: _users_without("email"), "users.csv is missing the column email"),
+    ("missing username column", lambda: _users_without("username"), "users.csv is missing the column username"),
     ("duplicated sourcedId", _duplicate_sourced_id,
-     "users.csv has the sourcedId t1 twice (rows 3 and 5)"),
+     "users.csv row 5: the sourcedId t1 is on rows 3 and 5 with different values; each record needs its own "
+     "sourcedId, so neither was imported."),
     ("latin-1 users.csv", lambda: _zip_with("users", csv_bytes(COLUMNS["users"], [
         {"sourcedId": "x", "role": "student", "givenName": "Zoë", "familyName": "Ruiz", "email": "z@r.example"}])
         .decode().encode("latin-1")), "users.csv is not UTF-8 text (an invalid byte on line 2)"),
@@ -426,3 +435,163 @@ def test_import_oneroster_command_refuses_a_truncated_zip(app: Flask, tmp_path: 
 
     assert result.exit_code == 1 and "damaged or incomplete" in result.output
     assert table_rows() == before
+
+
+# ---------------------------------------------------------------- issue 15: OneRoster 1.2, real sets, the import rule
+
+ROSTERS = Path(__file__).resolve().parents[1] / "data" / "oneroster"  # copied unchanged from ../shared/testdata
+V12_USERS = ("sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,"
+             "identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,resourceSourcedIds,"
+             "preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns")
+V12_ROLES = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,orgSourcedId,userProfileSourcedId,beginDate,endDate"
+
+
+def v12_zip(tables: dict[str, list[dict[str, str]]], roles: list[dict[str, str]]) -> bytes:
+    """A OneRoster 1.2 zip: users.csv without role and orgSourcedIds, roles.csv beside it."""
+    users = [{**u, "primaryOrgSourcedId": u.get("orgSourcedIds", "")} for u in tables.pop("users")]
+    raw = {"users": csv_bytes(V12_USERS, users), "roles": csv_bytes(V12_ROLES, roles)}
+    return roster_zip(tables, raw=raw, manifest={"oneroster.version": "1.2", "file.users": "bulk",
+                                                 "file.roles": "bulk"})
+
+
+def _roles_of(users: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"sourcedId": f"r-{u['sourcedId']}", "userSourcedId": u["sourcedId"], "roleType": "primary",
+             "role": {"administrator": "siteAdministrator"}.get(u["role"], u["role"]),
+             "orgSourcedId": u["orgSourcedIds"]} for u in users]
+
+
+def test_a_oneroster_12_zip_with_roles_csv_imports_like_its_11_twin(app: Flask) -> None:
+    tables = two_schools()
+    roles = _roles_of(tables["users"])
+    roles.append({"sourcedId": "r-t1-guardian", "userSourcedId": "t1", "roleType": "secondary", "role": "parent",
+                  "orgSourcedId": "north"})
+
+    report = _import(v12_zip(tables, roles))
+
+    assert (report.version, report.outcome, report.rejected) == ("1.2", "imported", [])
+    assert report.summary.startswith("Created 2 schools, 1 term, 4 sections, 28 users, 4 guardian links, "
+                                     "20 enrollments, 4 teacher assignments")
+    assert (_user("admin1").role, _user("t1").role, _user("g1").role) == ("admin", "teacher", "guardian")
+    assert any("t1 also holds the role parent" in w for w in report.warnings)
+
+
+def test_the_catalyst_12_set_imports_after_a_dry_run_and_skip_rejected(app: Flask) -> None:
+    data = (ROSTERS / "catalyst-v1p2-full.zip").read_bytes()
+    before = table_rows()
+
+    dry = _import(data, dry_run=True)
+    blocked = _import(data)
+    assert (dry.outcome, blocked.outcome, table_rows() == before) == ("dry_run", "blocked", True)
+    assert dry.summary.startswith("Dry run, nothing changed yet: this file has 4 rejected rows")
+
+    report = _import(data, skip_rejected=True)
+
+    assert (report.version, report.outcome) == ("1.2", "imported")
+    assert (dict(report.created), dict(report.deactivated)) == (
+        {"schools": 1, "terms": 2, "sections": 1, "users": 5, "enrollments": 2, "teachers": 1}, {})
+    assert [str(r) for r in report.rejected] == [
+        "users.csv row 3: agentSourcedIds names usr-222-123456, who is a teacher account (a guardian only as a "
+        "secondary role, which an account cannot also hold here); no guardian link was made for usr-222-66778899.",
+        "users.csv row 4: user usr-222-1234561 has no primary role in roles.csv (only siteAdministrator as "
+        "secondary), so no account was made.",
+        "users.csv row 6: agentSourcedIds names usr-222-123456, who is a teacher account (a guardian only as a "
+        "secondary role, which an account cannot also hold here); no guardian link was made for usr-222-1234561232.",
+        "users.csv row 7: agentSourcedIds names usr-222-987654, who is a teacher; no guardian link was made for "
+        "usr-222-567891.",
+    ]
+    assert len(report.links) == 5 and dry.links == [] and dry.links_due == 5
+    # The teacher Jim Smith takes Introduction to Physics as a student; John Doe teaches it.
+    assert (_user("usr-222-987654").role, _class_roster("cls-222-123456")) == (
+        "teacher", ["usr-222-1234561232", "usr-222-987654"])
+    physics = db.session.scalars(select(Section).where(Section.sourced_id == "cls-222-123456")).one()
+    assert [t.teacher_id for t in db.session.scalars(select(SectionTeacher).where(
+        SectionTeacher.section_id == physics.id))] == [_user("usr-222-123456").id]
+    notes = " ".join(report.warnings)
+    assert "gives no mode for file.userProfiles" in notes and "is a department with no school above it" in notes
+    assert "status “inactive” (OneRoster 1.0) was read as tobedeleted" in notes
+    assert _import(data, skip_rejected=True).changed is False
+
+
+def test_the_catalyst_11_set_imports_with_its_counts(app: Flask) -> None:
+    report = _import((ROSTERS / "catalyst-v1p1-full.zip").read_bytes(), skip_rejected=True)
+
+    assert (report.version, report.outcome, len(report.rejected)) == ("1.1", "imported", 3)
+    assert dict(report.created) == {"schools": 1, "terms": 2, "sections": 1, "users": 6, "guardian_links": 1,
+                                    "enrollments": 2, "teachers": 1}
+    guardian = _user("usr-222-1234561")
+    link = db.session.scalars(select(GuardianLink).where(GuardianLink.guardian_id == guardian.id)).one()
+    assert (guardian.role, link.student_id, link.relationship_label) == ("guardian", _user("usr-222-66778899").id,
+                                                                         "parent")
+    assert _class_roster("cls-222-123456") == ["usr-222-1234561232", "usr-222-987654"]
+    assert _user("usr-222-66778899").username == "mary.jones"
+
+
+def test_a_roster_without_email_addresses_creates_the_accounts_and_says_so(app: Flask) -> None:
+    from gradebook.services.accounts import find_user_for_login
+
+    tables = two_schools()
+    for user in tables["users"]:
+        user["email"] = ""
+    tables["users"][1]["username"] = ""
+    tables["users"][1]["identifier"] = "T-0001"  # no username: the SIS identifier signs in instead
+
+    report = _import(roster_zip(tables))
+
+    assert (report.created["users"], report.rejected) == (28, [])
+    assert len(report.without_email) == 28 and len(report.links) == 28
+    assert {link.email for link in report.links} == {""} and "teacher2" in {link.username for link in report.links}
+    assert (_user("s01").email, _user("s01").username, _user("t1").username) == (None, "student1", "t-0001")
+    assert find_user_for_login(db.session, " Student1 ") is _user("s01")
+    assert find_user_for_login(db.session, "T-0001") is _user("t1")
+
+
+def test_a_header_only_file_missing_a_column_is_a_note_not_a_refusal(app: Flask) -> None:
+    tables = two_schools()
+    del tables["academicSessions"]
+    header_only = b"sourcedId,status,title,type,startDate,endDate\r\n"  # no schoolYear column, no rows
+    for row in tables["classes"]:
+        row["termSourcedIds"] = "fall"
+    _import(roster_zip(two_schools()))
+
+    report = _import(roster_zip(tables, raw={"academicSessions": header_only}, mode="delta"))
+
+    assert report.outcome == "imported" and report.rejected == []
+    assert any("academicSessions.csv has only a header, and it lacks the column schoolYear" in w
+               for w in report.warnings)
+
+
+def test_unknown_values_are_rejections_never_silent(app: Flask) -> None:
+    tables = two_schools()
+    tables["academicSessions"].append({"sourcedId": "odd", "status": "archived", "title": "Odd", "type": "term",
+                                       "startDate": "2026-08-24", "endDate": "2026-12-18", "schoolYear": "2027"})
+    tables["orgs"].append({"sourcedId": "moon", "name": "Moon Base", "type": "campus"})
+    tables["classes"][3]["classType"] = "lab"
+
+    report = _import(roster_zip(tables))
+
+    assert report.outcome == "blocked"
+    assert [str(r) for r in report.rejected][:3] == [
+        "orgs.csv row 5: unknown org type “campus” (school, district, department, local, state or national).",
+        "academicSessions.csv row 5: unknown status “archived” (use active or tobedeleted).",
+        "classes.csv row 5: unknown classType “lab” (homeroom or scheduled).",
+    ]
+
+
+def test_import_oneroster_command_dry_run_and_skip_rejected(app: Flask, tmp_path: Path) -> None:
+    file = tmp_path / "roster.zip"
+    file.write_bytes((ROSTERS / "catalyst-v1p1-full.zip").read_bytes())
+    group = click.Group("imports")
+    register(group)
+    runner = app.test_cli_runner()
+    before = table_rows()
+
+    dry = runner.invoke(group, ["import-oneroster", str(file), "--dry-run"])
+    blocked = runner.invoke(group, ["import-oneroster", str(file)])
+    assert (dry.exit_code, blocked.exit_code, table_rows() == before) == (0, 1, True)
+    assert "Dry run, nothing changed yet" in dry.output and "rejected: users.csv row 3" in dry.output
+    assert "--skip-rejected" in blocked.output
+
+    done = runner.invoke(group, ["import-oneroster", str(file), "--skip-rejected"])
+
+    assert done.exit_code == 0, done.output
+    assert "Imported the valid rows; the 3 rejected rows" in done.output and "/set-password/" in done.output

@@ -51,6 +51,7 @@ def live_app(_app: Flask) -> Flask:
         "SECRET_KEY": "e2e-secret",
         "WTF_CSRF_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": _app.config["UPLOAD_FOLDER"],
     })
@@ -104,6 +105,6 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:  # type: ignore
 
 def log_in(page, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("E-mail or username").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -38,4 +38,4 @@ def test_log_out_returns_to_the_login_page(page) -> None:
     log_in(page, user.email, PASSWORD)
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile("/login$"))
-    assert page.get_by_text("You are logged out.").is_visible()
+    assert page.get_by_text("You are logged out, here and on any other device.").is_visible()

@@ -1,11 +1,13 @@
 """Every route of app.url_map against every role: who gets in, who is refused, and how.
 
-A new route must join ACCESS below, or test_every_route_is_in_the_access_table fails.
+A new route must join ACCESS below, or test_every_route_is_in_the_access_table fails; its view must also
+declare whether it discloses a student's record (@discloses / @discloses_none, see tests/web/test_audit.py).
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +15,7 @@ import pytest
 from flask import Flask
 
 from gradebook.extensions import db
+from gradebook.interop import school_jobs
 from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
@@ -55,15 +58,19 @@ ACCESS: dict[str, str] = {
     "admin.competency": ADMIN,
     "admin.users": ADMIN,
     "admin.user": ADMIN,
+    "admin.audit_log": ADMIN,
     "admin.sections": ADMIN,
     "admin.section": ADMIN,
     "admin.terms": ADMIN,
     "admin.imports": ADMIN,
     "admin.import_job": ADMIN,
+    "admin.apply_import": ADMIN,
     "gradebook.section_policy": SECTION,
     "gradebook.my_sections": TEACHERS,
     "gradebook.grid": SECTION,
     "gradebook.export_csv": SECTION,
+    "gradebook.export_oneroster": SECTION,
+    "gradebook.export_case_json": SECTION,
     "gradebook.assessments": SECTION,
     "gradebook.new_assessment": SECTION,
     "gradebook.edit_assessment": SECTION,
@@ -98,6 +105,37 @@ ACCESS: dict[str, str] = {
     "admin.jobs": ADMIN,
     "admin.job": ADMIN,
     "admin.job_download": ADMIN,
+    "paths.student_path": STUDENT_IN_SECTION,
+    "paths.student_focus": STUDENT_IN_SECTION,
+    "paths.student_activity": STUDENT_IN_SECTION,
+    "paths.student_ready": STUDENT_IN_SECTION,
+    "paths.student_withdraw": STUDENT_IN_SECTION,
+    # learning paths (#12), the teacher's pages and an activity's file
+    "paths.activity_file": STUDENT_VIEWERS,
+    "paths_teacher.editor": SECTION,
+    "paths_teacher.create_unit": SECTION,
+    "paths_teacher.edit_unit": SECTION,
+    "paths_teacher.move_unit": SECTION,
+    "paths_teacher.add_prerequisite": SECTION,
+    "paths_teacher.standard": SECTION,
+    "paths_teacher.create_activity": SECTION,
+    "paths_teacher.edit_activity": SECTION,
+    "paths_teacher.copy_playlist": SECTION,
+    "paths_teacher.add_way": SECTION,
+    "paths_teacher.pacing": SECTION,
+    "paths_teacher.student": SECTION,
+    "paths_teacher.own_target_date": SECTION,
+    "paths_teacher.leave_out": SECTION,
+    "paths_teacher.assign_group": SECTION,
+    "paths_teacher.assign": SECTION,
+    "paths_teacher.queue": SECTION,
+    "paths_teacher.score_request": SECTION,
+    "paths_teacher.unassign": SECTION,
+    "paths_teacher.remove_adjustment": SECTION,
+    "paths_teacher.remove_way": SECTION,
+    "paths_teacher.delete_activity": SECTION,
+    "paths_teacher.remove_prerequisite": SECTION,
+    "paths_teacher.delete_unit": SECTION,
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -134,6 +172,11 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    return build_world(app)
+
+
+def build_world(app: Flask) -> World:
+    """Two sections (A, B) of one student and guardian each, an admin, and one of everything in section A."""
     a = make_section(students=1, standards=2, guardians=True, name="Section A")
     b = make_section(students=1, standards=2, guardians=True, name="Section B")
     admin = make_user("admin")
@@ -149,8 +192,13 @@ def world(app: Flask) -> World:
     db.session.add(step)
     db.session.flush()
     token = issue_set_password_link(db.session, a.students[0])
-    job = ImportJob(kind="case", filename="x.json", stored_name="none", created_by_id=admin.id, status="failed")
+    # A finished whole-school export (its file ready), so the job pages and the download all answer; an
+    # import's page sends it to the job page.
+    job = ImportJob(kind="export", filename="gradebook-school-export.zip", stored_name="world-export.zip",
+                    created_by_id=admin.id, status="done", progress=100, stage="Finished")
     db.session.add(job)
+    with zipfile.ZipFile(school_jobs.folder(app) / job.stored_name, "w") as archive:
+        archive.writestr("manifest.json", "{}")
     artifact = store_upload(db.session, Upload("work.png", io.BytesIO(PNG)), folder=app.config["UPLOAD_FOLDER"],
                             owner_student_id=a.students[0].id, uploaded_by=a.teacher, evidence_id=evidence.id)
     db.session.commit()
@@ -165,7 +213,37 @@ def world(app: Flask) -> World:
         "evidence_id": evidence.id, "competency_id": a.standards[0].id, "standard_id": a.standards[0].id,
         "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
     }
+    params.update(_path_params(app, a))
     return World(users, params)
+
+
+def _path_params(app: Flask, a) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A learning path in section A with one of everything, for the path routes' ids."""
+    from gradebook.models import ReadyToShow
+    from gradebook.services import paths
+
+    unit = paths.create_unit(db.session, a.teacher, a.section, title="Unit", starts_on=date(2026, 9, 1),
+                             target_on=date(2026, 10, 1), competency_ids=[a.standards[0].id])
+    prerequisite = paths.add_prerequisite(db.session, a.teacher, a.section, competency_id=a.standards[1].id,
+                                          requires_id=a.standards[0].id)
+    activity = paths.create_activity(db.session, a.teacher, a.section,
+                                     paths.ActivityInput(competency_id=a.standards[0].id, title="Video"),
+                                     upload=Upload("sheet.png", io.BytesIO(PNG)),
+                                     upload_folder=app.config["UPLOAD_FOLDER"])
+    way = paths.add_way_to_show(db.session, a.teacher, a.section, competency_id=a.standards[0].id, title="Test")
+    adjustment = paths.leave_out_standard(db.session, a.teacher, a.section, student_id=a.students[0].id,
+                                          competency_id=a.standards[1].id, reason="Shown elsewhere")
+    paths.assign_activities(db.session, a.teacher, a.section, activity_ids=[activity.id],
+                            student_ids=[a.students[0].id])
+    from gradebook.models import ActivityAssignment
+
+    assignment = db.session.query(ActivityAssignment).one()
+    ready = ReadyToShow(section_id=a.section.id, student_id=a.students[0].id, competency_id=a.standards[0].id,
+                        way_id=way.id)
+    db.session.add(ready)
+    db.session.commit()
+    return {"unit_id": unit.id, "prerequisite_id": prerequisite.id, "activity_id": activity.id, "way_id": way.id,
+            "adjustment_id": adjustment.id, "assignment_id": assignment.id, "request_id": ready.id}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:

@@ -25,6 +25,20 @@ def _upload(client: FlaskClient, kind: str, name: str, data: bytes, **extra: str
                        content_type="multipart/form-data")
 
 
+def _apply(client: FlaskClient, job_id: int, *, skip_rejected: bool = False):  # type: ignore[no-untyped-def]
+    """After reading the dry run's report: "Import" (or "import the valid rows and skip the N rejected")."""
+    return client.post(f"/admin/imports/{job_id}/apply", data={"skip_rejected": "1"} if skip_rejected else {})
+
+
+def _checked_then_imported(client: FlaskClient, response, **rule: bool) -> str:  # type: ignore[no-untyped-def]
+    """Upload's dry run, then the import: the import job's page."""
+    dry = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+    assert dry is not None and dry.report["outcome"] == "dry_run", dry.message
+    applied = _apply(client, dry.id, **rule)
+    assert applied.status_code == 303, applied.data
+    return client.get(applied.location).get_data(as_text=True)
+
+
 def _count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -33,8 +47,11 @@ def test_a_case_package_uploaded_on_the_page_is_imported_and_reported(client: Fl
     login_as(make_user("admin"))
     response = _upload(client, "case", "crosswalk.json", (CASE_DATA / "ccss-math-6rp-crosswalk.json").read_bytes())
     assert response.status_code == 303 and "/admin/imports/" in response.location
-    page = client.get(response.location).get_data(as_text=True)
-    job = db.session.scalars(select(ImportJob)).one()
+    checked = client.get(response.location).get_data(as_text=True)
+    assert "Dry run" in checked and ">Import</button>" in checked and _count(Framework) == 0
+    page = _checked_then_imported(client, response)
+    job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+    assert job is not None
     assert (job.status, job.progress, "Open the framework" in page, "hx-trigger" in page) == ("done", 100, True, False)
     assert _count(Framework) >= 1 and _count(Competency) > 5
     assert job.message in page
@@ -42,9 +59,12 @@ def test_a_case_package_uploaded_on_the_page_is_imported_and_reported(client: Fl
 
 def test_the_uploaded_file_is_removed_once_the_job_has_ended(app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
-    _upload(client, "case", "utf8.json", (CASE_DATA / "utf8.json").read_bytes())
+    response = _upload(client, "case", "utf8.json", (CASE_DATA / "utf8.json").read_bytes())
     job = db.session.scalars(select(ImportJob)).one()
+    assert (jobs.folder(app) / job.stored_name).exists()  # kept for the import the dry run leads to
+    _checked_then_imported(client, response)
     assert not (jobs.folder(app) / job.stored_name).exists()
+    assert _apply(client, job.id).status_code == 303 and _count(ImportJob) == 2  # once imported, not again
 
 
 def test_a_broken_file_fails_with_its_reason_and_imports_nothing(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -62,9 +82,11 @@ def test_a_broken_file_fails_with_its_reason_and_imports_nothing(client: FlaskCl
 def test_a_roster_import_lists_one_time_set_password_links(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
     response = _upload(client, "oneroster", "roster.zip", roster_zip(two_schools()))
-    page = client.get(response.location).get_data(as_text=True)
-    job = db.session.scalars(select(ImportJob)).one()
-    assert job.status == "done", job.message
+    checked = db.session.scalars(select(ImportJob)).one()
+    assert checked.report["links"] == [] and "28 new account(s) would get a set-password link" in checked.message
+    page = _checked_then_imported(client, response)
+    job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+    assert job is not None and job.status == "done", job.message
     links = job.report["links"]
     assert len(links) == _count(User) - 1  # everyone imported; not the admin who ran it
     assert "One-time set-password links" in page and links[0]["path"] in page
@@ -86,9 +108,10 @@ def test_rejected_rows_are_listed_with_file_and_row(client: FlaskClient, login_a
 def test_a_spreadsheet_of_standards_takes_the_framework_title_from_the_form(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
     data = b"code,parent code,statement\nSCI,,Science practices\nSCI.1,SCI,Asks testable questions\n"
-    _upload(client, "standards_csv", "science.csv", data, framework_title="Science practices 2026")
+    response = _upload(client, "standards_csv", "science.csv", data, framework_title="Science practices 2026")
     job = db.session.scalars(select(ImportJob)).one()
     assert job.status == "done", job.message
+    _checked_then_imported(client, response)
     assert db.session.scalar(select(Framework.title)) == "Science practices 2026"
 
 
@@ -104,9 +127,10 @@ def test_no_file_or_no_kind_gets_a_message_and_makes_no_job(client: FlaskClient,
 
 def test_a_file_over_the_limit_is_refused_before_it_is_stored(app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
+    stored = set(Path(jobs.folder(app)).iterdir())
     response = _upload(client, "case", "huge.json", b" " * (jobs.MAX_IMPORT_BYTES + 1))
     assert (response.status_code, b"larger than 50 MB" in response.data, _count(ImportJob)) == (422, True, 0)
-    assert list(Path(jobs.folder(app)).iterdir()) == []
+    assert set(Path(jobs.folder(app)).iterdir()) == stored
 
 
 def test_a_running_job_polls_and_the_poll_gets_only_the_fragment(app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -205,3 +229,99 @@ def test_report_counts_read_as_words_singular_for_one() -> None:
         created: Counter = field(default_factory=lambda: Counter(terms=1, guardian_links=2))
 
     assert report_as_dict(Report())["facts"] == [["created", "1 term, 2 guardian links"]]
+
+
+# ---------------------------------------------------------------- issue 15: the import rule on the page
+
+ROSTERS = Path(__file__).resolve().parents[1] / "data" / "oneroster"  # copied unchanged from ../shared/testdata
+
+
+def test_a_dry_run_with_rejected_rows_imports_nothing_until_the_admin_skips_them(client: FlaskClient,  # type: ignore[no-untyped-def]
+                                                                               login_as) -> None:
+    login_as(make_user("admin"))
+    before = _count(User)
+    response = _upload(client, "oneroster", "v1p2.zip", (ROSTERS / "catalyst-v1p2-full.zip").read_bytes())
+    page = client.get(response.location).get_data(as_text=True)
+    dry = db.session.scalars(select(ImportJob)).one()
+
+    rejected = dry.report["rejected_count"]
+    assert (dry.report["outcome"], rejected, _count(User)) == ("dry_run", 4, before)
+    assert f"Import the valid rows and skip the {rejected} rejected" in page and "Rejected (4)" in page
+    assert "roles.csv" in page or "users.csv row" in page
+
+    refused = _apply(client, dry.id)  # "Import" without skipping: a file with a rejected row imports nothing
+    assert refused.status_code == 303 and _count(ImportJob) == 1 and _count(User) == before
+    assert "skip the 4 rejected" in client.get(refused.location).get_data(as_text=True)
+
+    page = _checked_then_imported(client, response, skip_rejected=True)
+    job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+    assert job is not None and (job.status, job.report["outcome"]) == ("done", "imported")
+    assert "Imported the valid rows; the 4 rejected rows" in page and "One-time set-password links" in page
+    assert _count(User) == before + 5
+
+
+def test_an_account_without_email_gets_a_link_and_signs_in_with_its_username(client: FlaskClient,  # type: ignore[no-untyped-def]
+                                                                             login_as) -> None:
+    admin = make_user("admin")
+    login_as(admin)
+    tables = two_schools()
+    for user in tables["users"]:
+        if user["role"] == "student":
+            user["email"] = ""  # young students often have none
+    response = _upload(client, "oneroster", "roster.zip", roster_zip(tables))
+    page = _checked_then_imported(client, response)
+    job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+    assert job is not None
+    assert "20 new account(s) have no e-mail address and sign in with their username" in job.message
+    link = next(x for x in job.report["links"] if x["username"] == "student1")
+    assert link["email"] == "" and "username student1" in page
+
+    client.post("/logout")
+    token = link["path"].rsplit("/", 1)[1]
+    set_pw = client.post(f"/set-password/{token}", data={"new_password": "a long new password",
+                                                         "confirm": "a long new password"})
+    assert set_pw.status_code == 303
+    login_page = client.get("/login").get_data(as_text=True)
+    assert "E-mail or username" in login_page
+    signed_in = client.post("/login", data={"email": "Student1", "password": "a long new password"})
+    assert signed_in.status_code == 303 and signed_in.location.endswith("/portfolio")
+
+
+def test_a_standards_admin_page_shows_its_is_related_to_links(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    from gradebook.interop.case_import import import_case
+    from gradebook.models import Crosswalk
+
+    login_as(make_user("admin"))
+    import_case(db.session, (CASE_DATA / "ccss-math-6rp-crosswalk.json").read_bytes(), actor=None)
+    db.session.commit()
+    link = db.session.scalars(select(Crosswalk).where(Crosswalk.kind == "isRelatedTo")).first()
+    assert link is not None
+
+    page = client.get(f"/admin/competencies/{link.competency_id}").get_data(as_text=True)
+
+    assert "Linked standards" in page and "Related to" in page and "Same as" in page
+
+
+def test_a_teacher_enrolled_as_a_student_appears_in_that_class_and_can_be_assessed(client: FlaskClient,  # type: ignore[no-untyped-def]
+                                                                                   login_as) -> None:
+    from gradebook.interop.oneroster import import_oneroster
+    from gradebook.models import Section, SectionStandard
+    from gradebook.services.accounts import hash_password
+    from tests.builders import make_framework
+    from tests.conftest import PASSWORD
+
+    import_oneroster(db.session, (ROSTERS / "catalyst-v1p1-full.zip").read_bytes(), actor=None, skip_rejected=True)
+    physics = db.session.scalars(select(Section).where(Section.sourced_id == "cls-222-123456")).one()
+    standard = make_framework(1)[0]
+    db.session.add(SectionStandard(section_id=physics.id, competency_id=standard.id, position=0))
+    john = db.session.scalars(select(User).where(User.sourced_id == "usr-222-123456")).one()
+    jim = db.session.scalars(select(User).where(User.sourced_id == "usr-222-987654")).one()
+    john.password_hash = hash_password(PASSWORD)
+    db.session.commit()
+    login_as(john)
+
+    grid = client.get(f"/sections/{physics.id}").get_data(as_text=True)
+    cell = client.get(f"/sections/{physics.id}/students/{jim.id}/standards/{standard.id}")
+
+    assert jim.role == "teacher" and "Jim Smith" in grid
+    assert cell.status_code == 200
