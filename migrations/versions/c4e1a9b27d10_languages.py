@@ -1,7 +1,7 @@
 """languages: a person's language, and school data translated per language
 
 Revision ID: c4e1a9b27d10
-Revises: b7d41c9e2a05
+Revises: 5c1e0b7d9a42
 Create Date: 2026-12-01 10:15:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1a9b27d10'
-down_revision = 'b7d41c9e2a05'
+down_revision = '5c1e0b7d9a42'
 branch_labels = None
 depends_on = None
 
