@@ -179,14 +179,19 @@ def discloses_none(reason: str) -> Callable[[F], F]:
 def audit_disclosure(view: Callable[..., Any] | None, status: int) -> int:
     """After a view answered: write the audit rows its declaration asks for, and commit them before the
     answer leaves. Returns how many rows were written."""
+    from sqlalchemy import inspect as inspect_state
+
     disclosure: Disclosure | None = getattr(view, "disclosure", None)
+    # The user's identity, not its attributes: the view may have committed, and reading them would reload it.
+    state = inspect_state(current_user._get_current_object(), raiseerr=False)  # type: ignore[attr-defined]
+    signed_in = bool(state.identity) if state is not None else current_user.is_authenticated
     if (disclosure is None or disclosure.what is None or disclosure.students is None
-            or not current_user.is_authenticated or request.method == "HEAD"
+            or not signed_in or request.method == "HEAD"
             or not (200 <= status < 300 or status in DISCLOSING_STATUS)):
         return 0
     from gradebook.services.audit import record_disclosures
 
-    viewer_id = current_user.id
+    viewer_id = state.identity[0] if state is not None and state.identity else current_user.id
     student_ids = list(disclosure.students(**(request.view_args or {})))
     written = record_disclosures(
         db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
