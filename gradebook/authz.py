@@ -193,6 +193,11 @@ def audit_disclosure(view: Callable[..., Any] | None, status: int) -> int:
 
     viewer_id = state.identity[0] if state is not None and state.identity else current_user.id
     student_ids = list(disclosure.students(**(request.view_args or {})))
+    if not student_ids:
+        return 0
+    from gradebook.extensions import begin_writing
+
+    begin_writing()  # a GET's reading transaction ends here; the audit rows are written in their own
     written = record_disclosures(
         db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
         detail={"endpoint": request.endpoint, "method": request.method, "path": request.full_path.rstrip("?"),
