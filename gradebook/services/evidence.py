@@ -6,7 +6,6 @@ new); a removal is a soft delete that can be undone; a write based on a stale ve
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -67,9 +66,11 @@ def parse_cell(text: str, section: Section, session: Session) -> CellValue | Non
 
 
 def check_score(session: Session, section: Section, score: float) -> float:
+    """A score lies on the section's scale: from its lowest level's points to its highest (whole numbers
+    only when the scale says so). Every way of recording evidence comes through here."""
     scale = scale_for(session, section)
     low, high = scale.min_points, scale.max_points
-    if not math.isfinite(score) or score < 0 or score > high:
+    if not scale.is_valid_score(score):
         raise ServiceError(f"{score:g} is off the scale: scores go from {low:g} to {high:g}.", "value")
     from gradebook.services.proficiency import scale_row_for
 
@@ -95,7 +96,8 @@ def _check_scope(session: Session, actor: User, section: Section, student_id: in
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can record evidence here.")
     enrolled = session.scalar(select(Enrollment.id).where(Enrollment.section_id == section.id,
-                                                          Enrollment.student_id == student_id))
+                                                          Enrollment.student_id == student_id,
+                                                          Enrollment.active.is_(True)))
     if enrolled is None:
         raise ServiceError("That student is not in this section.", "student")
     assessed = session.scalar(select(SectionStandard.competency_id).where(
@@ -191,7 +193,7 @@ def live_cell(session: Session, student_id: int, assessment_id: int, competency_
 @dataclass
 class CellContext:
     """Everything one cell's save needs, read in one statement after the student's lock (`load_cell`): the
-    scope (the section is taught by the actor, the student enrolled, the standard assessed, the assessment
+    scope (the section is taught by the actor, the student enrolled and active, the standard assessed, the assessment
     aligned to it), the live evidence of the cell, the student's evidence on the standard, and the cached
     scores and overrides of the standard's siblings under its parent (for the roll-up)."""
 
@@ -235,7 +237,8 @@ def load_cell(session: Session, actor: User, section: Section, assessment_id: in
               & (AssessmentStandard.competency_id == competency_id))
         .join(SectionStandard, (SectionStandard.section_id == section.id)
               & (SectionStandard.competency_id == competency_id))
-        .join(Enrollment, (Enrollment.section_id == section.id) & (Enrollment.student_id == student_id))
+        .join(Enrollment, (Enrollment.section_id == section.id) & (Enrollment.student_id == student_id)
+              & Enrollment.active.is_(True))
         .join(User, User.id == Enrollment.student_id)
         .join(Competency, Competency.id == SectionStandard.competency_id)
         .outerjoin(Evidence, (Evidence.section_id == section.id) & (Evidence.student_id == student_id)
@@ -313,7 +316,7 @@ def record_evidence(
     if value.status not in EVIDENCE_STATUSES:
         raise ServiceError("Unknown evidence status.", "value")
     if value.status == "scored":
-        check_score(session, section, value.score if value.score is not None else -1)
+        value = CellValue("scored", check_score(session, section, value.score if value.score is not None else -1))
 
     if evidence_id is not None:
         evidence = session.get(Evidence, evidence_id)
