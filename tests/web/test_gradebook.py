@@ -597,3 +597,17 @@ def test_a_score_save_takes_at_most_eight_statements(client: FlaskClient, count_
     assert recompute(db.session, [world.section.id]).changed == []  # the rows the save wrote are right
     shown = response.get_data(as_text=True)
     assert f'value="{value}"' in shown and "saved" in shown
+
+
+def test_the_grid_takes_at_most_eight_statements_from_1_to_100_students(
+        client: FlaskClient, count_queries, login_as) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_user("teacher")
+    worlds = [_section_with_evidence(n, teacher) for n in (1, 100)]
+    login_as(teacher)
+    counts = []
+    for world, _assessment in worlds:
+        url = f"/sections/{world.section.id}"
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        counts.append(queries.count)
+    assert counts[0] == counts[1] <= 8, counts
