@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Integer, Select, String, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -109,9 +109,18 @@ def section_groups(session: Session, section_id: int) -> list[Group]:
     return list(groups.values())
 
 
+@dataclass(frozen=True)
+class ShownOverride:
+    """A live override as the grid reads it (a row, not the entity)."""
+
+    id: int
+    level_points: float
+    reason: str
+
+
 def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> dict[tuple[int, int], Cell]:
     """The grid's cells: the cache read as rows, then live overrides and missing-work counts in one more
-    statement (a cell's `override` is then True, not the override: the grid shows only that there is one)."""
+    statement (a cell's `override` is then a ShownOverride row, not the entity)."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
     level_for = scale.level_for
@@ -123,17 +132,17 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> di
         cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
                                                   needed=needed, trend=trend, _mastery=mastery)
     overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
-                       Override.level_points.label("value")).where(
+                       Override.level_points.label("value"), Override.id, Override.reason).where(
         Override.section_id == section.id, Override.cleared_at.is_(None))
     missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
-                     func.count().label("value")).where(
+                     func.count().label("value"), literal(None, Integer), literal(None, String)).where(
         Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
-    for kind, student_id, competency_id, value in session.execute(union_all(overrides, missing)):
+    for kind, student_id, competency_id, value, override_id, reason in session.execute(union_all(overrides, missing)):
         key = (student_id, competency_id)
         cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
         if kind == 1:
-            cell.override = True  # type: ignore[assignment]
+            cell.override = ShownOverride(override_id, value, reason)  # type: ignore[assignment]
             cell.level = scale.level_with_points(value)
         else:
             cell.missing = int(value)
