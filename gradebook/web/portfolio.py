@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gradebook import authz
+from gradebook import proficiency as prof
 from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
@@ -83,7 +84,9 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
     open_request = db.session.scalar(select(ReassessmentRequest.id).where(
         ReassessmentRequest.section_id == section_id, ReassessmentRequest.student_id == student_id,
         ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open"))
+    path = None if override or not result.count else explain.path_for(db.session, section, student_id, competency_id)
     return {"section": section, "standard": standard, "result": result, "rows": rows, "replies": replies,
+            "path_text": prof.path_sentence(path),
             "override": override, "level": level, "scale": scale, "open_request": open_request,
             "next_step": next_step(db.session, competency_id, level, scale)}
 

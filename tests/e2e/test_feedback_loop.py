@@ -74,7 +74,7 @@ def test_feedback_travels_from_teacher_to_student_and_back_and_reaches_the_famil
     page.wait_for_url(re.compile("/family$"))
     page.get_by_role("link", name="See Maya's progress").click()
     page.get_by_role("heading", name="How Maya is doing").wait_for()
-    mastered = page.locator("section", has=page.get_by_role("heading", name="What Maya has mastered"))
+    mastered = page.locator("section", has=page.get_by_role("heading", name="What is going well for Maya"))
     assert "Meets" in mastered.locator(".standard-row", has_text="Do skill 1 well.").inner_text()
     assert page.locator(".feedback-item", has_text=FEEDBACK).is_visible()
     screenshot(page, "family-child")
