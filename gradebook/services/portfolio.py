@@ -89,6 +89,7 @@ class FeedbackItem:
     section: Section
     unread: bool
     replies: list[FeedbackReply]
+    artifacts: list[Artifact] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +105,8 @@ class StudentStory:
     narratives: list[tuple[Section, Narrative]]
     entry_artifacts: dict[int, list[Artifact]] = field(default_factory=dict)
     goal_comments: dict[int, list[tuple[Comment, User]]] = field(default_factory=dict)
+    entry_comments: dict[int, list[tuple[Comment, User]]] = field(default_factory=dict)
+    removed_entries: list[PortfolioEntry] = field(default_factory=list)
 
     @property
     def standards(self) -> list[StandardView]:
@@ -247,9 +250,14 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
                                  .order_by(FeedbackReply.created_at)):
         replies[reply.evidence_id].append(reply)
     competencies_by_id = {c.id: c for _, c in pairs}
+    # Files a teacher attached to a score travel with its feedback, for the student and the family alike.
+    score_files: dict[int, list[Artifact]] = defaultdict(list)
+    for artifact in session.scalars(select(Artifact).where(Artifact.evidence_id.in_(evidence_ids),
+                                                           Artifact.deleted_at.is_(None)).order_by(Artifact.id)):
+        score_files[artifact.evidence_id].append(artifact)  # type: ignore[index]
     feedback = [
         FeedbackItem(e, competencies_by_id[e.competency_id], a, by_section[e.section_id], e.id not in read_ids,
-                     replies.get(e.id, []))
+                     replies.get(e.id, []), score_files.get(e.id, []))
         for e, a in feedback_rows if e.competency_id in competencies_by_id
     ]
 
@@ -297,5 +305,15 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
             select(Comment, User).join(User, User.id == Comment.author_id)
             .where(Comment.subject_type == "goal", Comment.subject_id.in_(goal_ids)).order_by(Comment.created_at)):
         goal_comments[comment.subject_id].append((comment, author))
+    # Teachers' comments on entries reach whoever may see the entry (the family only on work shared with them).
+    entry_comments: dict[int, list[tuple[Comment, User]]] = defaultdict(list)
+    for comment, author in session.execute(
+            select(Comment, User).join(User, User.id == Comment.author_id)
+            .where(Comment.subject_type == "entry", Comment.subject_id.in_([e.id for e in entries_rows]))
+            .order_by(Comment.created_at, Comment.id)):
+        entry_comments[comment.subject_id].append((comment, author))
+    removed = list(session.scalars(select(PortfolioEntry).where(
+        PortfolioEntry.student_id == student.id, PortfolioEntry.deleted_at.is_not(None))
+        .order_by(PortfolioEntry.deleted_at.desc()))) if viewer.id == student.id else []
     return StudentStory(student, scale, sections, list(groups.values()), feedback, profile, goals, entries,
-                        narratives, dict(entry_artifacts), dict(goal_comments))
+                        narratives, dict(entry_artifacts), dict(goal_comments), dict(entry_comments), removed)

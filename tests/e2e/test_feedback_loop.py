@@ -49,7 +49,7 @@ def test_feedback_travels_from_teacher_to_student_and_back_and_reaches_the_famil
     page.get_by_role("heading", name="Why this level?", level=1).wait_for()
     page.get_by_label("Reply or reflect").fill(REPLY)
     page.get_by_role("button", name="Send").click()
-    page.get_by_text("Your reply is sent to your teacher.").wait_for()
+    page.get_by_text("Your reply is sent. Your teacher and your family can read it.").wait_for()
     page.get_by_label("What have you done since to learn this?").fill(NOTE)
     page.get_by_role("button", name="Ask for a reassessment").click()
     page.get_by_text("Your reassessment request is with your teacher.").wait_for()
