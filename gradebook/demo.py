@@ -241,9 +241,13 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     session.flush()
     _student_voice(session, rng, students, sections, plan)
     session.flush()
+    _early_evidence(session, random.Random(seed + 12), sections, plan)
+    session.flush()
     from gradebook.services.proficiency import recompute
 
     recompute(session)
+    _paths(session, random.Random(seed + 13), sections, plan)
+    session.flush()
     return _logins(session)
 
 
@@ -394,3 +398,186 @@ def _logins(session: Session) -> list[tuple[str, str, str]]:
     if guardian and student:
         rows.append(("guardian", guardian.email, f"{guardian.name}, parent of {student.name} (and a sibling)"))
     return rows
+
+
+# ------------------------------------------------------------------ learning paths (#12)
+#
+# Every section gets three units dated around the six weeks of evidence (5 Oct - 13 Nov), prerequisites, a
+# playlist of five activities per standard (every band, some for home, some matching the learner profiles'
+# interests), three ways to show, and students' choices. "Today" for the demo is early December, when the
+# third unit has begun: some students are ahead, some behind, from their evidence alone.
+
+UNITS = {
+    "Science": [("How scientists work", date(2026, 9, 28), date(2026, 11, 20), [0, 1, 2, 3]),
+                ("Matter and its changes", date(2026, 10, 26), date(2026, 12, 11), [4, 5, 6]),
+                ("Ecosystems and arguing from evidence", date(2026, 11, 30), date(2026, 12, 18), [7, 8, 9, 10, 11])],
+    "Math": [("Ratios and rates", date(2026, 9, 28), date(2026, 11, 20), [0, 1, 2]),
+             ("Expressions and equations", date(2026, 10, 26), date(2026, 12, 11), [3, 4, 5]),
+             ("Geometry, data and chance", date(2026, 11, 30), date(2026, 12, 18), [6, 7, 8, 9, 10, 11])],
+}
+# (standard index, the index of its prerequisite)
+PREREQUISITES = {
+    "Science": [(1, 0), (2, 1), (3, 2), (5, 4), (6, 5), (8, 7), (10, 8), (10, 9), (11, 10)],
+    "Math": [(1, 0), (2, 1), (4, 3), (5, 4), (6, 1), (10, 9)],
+}
+# (band, kind, title, what to do, minutes, for home, interest tags); {name} is the standard's short name.
+ACTIVITY_PLAN = [
+    ("getting_started", "watch", "Watch: {name} in five minutes",
+     "Watch the short video. Write down two new words and one question you still have.", 10, False, ""),
+    ("getting_started", "read", "Worked example: {name}",
+     "Read the worked example step by step, then cover it and try the first question on your own.", 15, True, ""),
+    ("to_mastery", "practice", "Practice set: {name}",
+     "Do the six questions. Check with the answer key and fix two of your mistakes; write what went wrong.",
+     25, False, ""),
+    ("to_mastery", "discuss", "Talk it through at home: {name}",
+     "Explain {lname} to someone at home in two minutes. Ask them what was not clear, and try again.",
+     15, True, ""),
+    ("to_mastery", "teacher", "Small group with your teacher",
+     "Join Tuesday's small group at lunch. Bring the question you found hardest.", 20, False, ""),
+    ("beyond", "make", "Draw a comic: {name}",
+     "Draw a four-panel comic that teaches {lname} to a younger student.", 40, False, "drawing"),
+    ("beyond", "make", "Code a quiz game",
+     "Make a small quiz game (Scratch is fine) with five questions on {lname}.", 45, False, "coding games"),
+]
+HOME_EXTRA = {
+    "Science": ("to_mastery", "make", "Kitchen science", "Try the kitchen experiment sheet with your family: "
+                "predict, test and write what you saw.", 30, True, "cooking"),
+    "Math": ("to_mastery", "practice", "Sports numbers", "Pick a team you follow. Use its last five games to "
+             "make and solve two problems.", 30, True, "football"),
+}
+WAYS = {
+    "Science": [("Quiz", "A short quiz in class, any Friday."),
+                ("Lab demonstration", "Show it with an experiment and explain what it means."),
+                ("Conversation", "Five minutes with your teacher: explain it in your own words.")],
+    "Math": [("Quiz", "A short quiz in class, any Friday."),
+             ("Explain a problem", "Solve a new problem out loud and explain each step."),
+             ("Video", "Record a two-minute video solving a problem of your choice.")],
+}
+REFLECTIONS = ["The video helped, the second example was the one that clicked.",
+               "I got 4 of 6 right; I keep mixing up the two steps.",
+               "Explaining it to my sister showed me what I did not understand.",
+               "Hard at first, easier the second time.",
+               "I need to check my units every time."]
+
+
+def _early_evidence(session: Session, rng: random.Random, sections: list[Section], plan: list) -> None:
+    """Late November: about half the students were reassessed on a skill of the first two units (a practice
+    round, then a conversation), and the strongest of each section already showed some skills of the third
+    unit, so the demo has students ahead as well as on track and behind."""
+    from sqlalchemy import func
+
+    for section, (_name, _code, subject, teacher, roster, standards, _head) in zip(sections, plan, strict=True):
+        now = utcnow()
+        earlier = [(standards[i], 0.7 - 0.2 * u) for u, (_title, _s, _e, indexes) in enumerate(UNITS[subject][:2])
+                   for i in indexes]
+        for student in roster:
+            for j, (standard, chance) in enumerate(earlier):
+                if rng.random() >= chance:
+                    continue
+                for day, score in ((0, rng.choice([2.0, 3.0])), (5, rng.choice([3.0, 4.0, 4.0]))):
+                    evidence = Evidence(
+                        student_id=student.id, section_id=section.id, competency_id=standard.id, assessment_id=None,
+                        status="scored", score=score, observed_on=date(2026, 11, 16) + timedelta(days=day + j % 3),
+                        feedback="You redid the practice and explained it clearly on your own." if day else "",
+                        is_reassessment=True, recorded_by_id=teacher.id, recorded_at=now, updated_at=now)
+                    session.add(evidence)
+                    session.flush()
+                    session.add(EvidenceRevision(evidence_id=evidence.id, action="create", changed_by_id=teacher.id,
+                                                 changed_at=now, new=evidence.snapshot()))
+        third = [standards[i] for i in UNITS[subject][2][3]]
+        strength = dict(session.execute(
+            select(Evidence.student_id, func.avg(Evidence.score)).where(
+                Evidence.section_id == section.id, Evidence.status == "scored").group_by(Evidence.student_id)).all())
+        strongest = sorted(roster, key=lambda s: (-(strength.get(s.id) or 0), s.id))[:4]
+        now = utcnow()
+        for k, student in enumerate(strongest):
+            for j, standard in enumerate(third[:4 - k // 2]):
+                for day in (0, 3):
+                    evidence = Evidence(
+                        student_id=student.id, section_id=section.id, competency_id=standard.id, assessment_id=None,
+                        status="scored", score=float(rng.choice([3, 3, 4])),
+                        observed_on=date(2026, 11, 19) + timedelta(days=day + j % 2),
+                        feedback="You showed this early, in our conversation: great." if day else "",
+                        recorded_by_id=teacher.id, recorded_at=now, updated_at=now)
+                    session.add(evidence)
+                    session.flush()
+                    session.add(EvidenceRevision(evidence_id=evidence.id, action="create", changed_by_id=teacher.id,
+                                                 changed_at=now, new=evidence.snapshot()))
+
+
+DEMO_TODAY = date(2026, 12, 1)
+
+
+def _paths(session: Session, rng: random.Random, sections: list[Section], plan: list) -> None:
+    from gradebook.services import path_choices
+    from gradebook.services import paths as path_service
+    from gradebook.services.path_views import student_path
+
+    for index, (section, (_name, _code, subject, teacher, roster, standards, _head)) in enumerate(
+            zip(sections, plan, strict=True)):
+        units = [path_service.create_unit(session, teacher, section, title=title, starts_on=starts, target_on=ends,
+                                          competency_ids=[standards[i].id for i in indexes])
+                 for title, starts, ends, indexes in UNITS[subject]]
+        for needs, first in PREREQUISITES[subject]:
+            path_service.add_prerequisite(session, teacher, section, competency_id=standards[needs].id,
+                                          requires_id=standards[first].id)
+        search = "https://www.khanacademy.org/search?page_search_query="
+        for k, standard in enumerate(standards):
+            name = standard.short_name or standard.code
+            rows = [row for j, row in enumerate(ACTIVITY_PLAN) if row[0] != "beyond" or (j + k) % 2 == 0]
+            if k % 3 == 0:
+                rows.append(HOME_EXTRA[subject])
+            for band, kind, title, instructions, minutes, home, tags in rows:
+                url = search + name.lower().replace(" ", "+") if kind in ("watch", "read") else None
+                path_service.create_activity(session, teacher, section, path_service.ActivityInput(
+                    competency_id=standard.id, title=title.format(name=name, lname=name.lower()),
+                    instructions=instructions.format(lname=name.lower()), url=url, kind=kind, minutes=minutes,
+                    band=band, for_home=home, interest_tags=tags))
+            for title, description in WAYS[subject]:
+                path_service.add_way_to_show(session, teacher, section, competency_id=standard.id, title=title,
+                                             description=description)
+        session.flush()
+        if index == 0:  # one student's own date and one skill left out, each with its reason
+            path_service.give_own_target_date(
+                session, teacher, section, student_id=roster[3].id, unit_id=units[0].id,
+                target_on=date(2026, 11, 27), reason="Missed two weeks in October; agreed with the family.")
+            path_service.leave_out_standard(
+                session, teacher, section, student_id=roster[5].id, competency_id=standards[11].id,
+                reason="Presented this at the science fair in spring; shown there.")
+        _student_choices(session, rng, section, teacher, roster, path_service, path_choices, student_path, index)
+
+
+def _student_choices(session: Session, rng: random.Random, section: Section, teacher: User, roster: list[User],
+                     path_service, path_choices, student_path, index: int) -> None:  # type: ignore[no-untyped-def]
+    """Focus picks, activities picked, in progress and done (with reflections), a teacher's assignments, and a
+    couple of open "I'm ready to show" requests."""
+    behind: list[User] = []
+    for k, student in enumerate(roster):
+        path = student_path(session, student, section.id, on=DEMO_TODAY)
+        if path is None:
+            continue
+        unit = path.current_unit
+        if unit is not None and unit.pace.status == "behind":
+            behind.append(student)
+        if k % 3 == 0 and len(path.next) > 1:  # a third choose their own focus among what is next
+            path_choices.set_focus(session, student, section.id, path.next[1].id)
+            path = student_path(session, student, section.id, on=DEMO_TODAY)
+        if path is None or path.focus is None or k % 2:
+            continue
+        items = [i for band in path.bands[:1] for i in path.playlist[band]]
+        for j, item in enumerate(items[:2]):
+            status = ("done", "working", "chosen")[(k + j) % 3]
+            reflection = REFLECTIONS[(k + j) % len(REFLECTIONS)] if status == "done" else None
+            path_choices.set_activity_status(session, student, section.id, item.activity.id, status, reflection)
+        if (index, k) in ((0, 2), (0, 8), (2, 4)) and path.ways:
+            way = path.ways[rng.randrange(len(path.ways))]
+            path_choices.ready_to_show(session, student, section.id, way.id,
+                                       "I finished the practice set and fixed my mistakes; I can explain it now.")
+    for student in behind[:3]:  # the teacher gives those behind a getting-started activity ("from your teacher")
+        path = student_path(session, student, section.id, on=DEMO_TODAY)
+        first = path.playlist.get("getting_started") if path is not None else None
+        if first:
+            path_service.assign_activities(session, teacher, section, activity_ids=[first[0].activity.id],
+                                           student_ids=[student.id],
+                                           note="Start with this one; we will look at it together on Thursday.")
+    session.flush()

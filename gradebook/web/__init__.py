@@ -49,6 +49,7 @@ def register_web(app: Flask) -> None:
         gradebook_entry,
         main,
         paths,
+        paths_student,
         paths_teacher,
         portfolio,
         section_settings,

@@ -11,6 +11,7 @@ from gradebook import authz
 from gradebook.authz import discloses, discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import Comment, Goal, GuardianLink, User
+from gradebook.services.path_views import family_summary
 from gradebook.services.portfolio import load_story
 from gradebook.web.downloads import send_download
 from gradebook.web.portfolio import why_context
@@ -47,7 +48,9 @@ def home() -> str:
         .where(GuardianLink.guardian_id == current_user.id).order_by(User.name)))
     stories = [load_story(db.session, child, viewer=current_user, family_only=True, feedback_limit=3)
                for child in children]
-    return render_template("family/home.html", stories=stories)
+    paces = {story.student.id: family_summary(db.session, story.student, story.sections).sentence
+             for story in stories}
+    return render_template("family/home.html", stories=stories, paces=paces)
 
 
 @bp.get("/family/children/<int:student_id>")
@@ -55,7 +58,8 @@ def home() -> str:
 @discloses("family_page")
 def child(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=True)
-    return _render_then_commit("family/child.html", story=story)
+    paths = family_summary(db.session, g.student, story.sections)
+    return _render_then_commit("family/child.html", story=story, paths=paths)
 
 
 @bp.get("/family/children/<int:student_id>/sections/<int:section_id>/standards/<int:competency_id>")
@@ -104,4 +108,5 @@ def record(student_id: int) -> Response:
 @discloses("conference")
 def conference(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=current_user.role == "guardian")
-    return _render_then_commit("family/conference.html", story=story)
+    paths = family_summary(db.session, g.student, story.sections)
+    return _render_then_commit("family/conference.html", story=story, paths=paths)

@@ -4,16 +4,16 @@ from flask import url_for
 from flask_login import current_user
 
 
-def nav_links() -> list[tuple[str, str, str]]:
-    """(label, url, endpoint prefix) for the current user's role."""
+def nav_links() -> list[tuple[str, str, str | tuple[str, ...]]]:
+    """(label, url, endpoint prefix or prefixes) for the current user's role."""
     if not current_user.is_authenticated:
         return []
     role = current_user.role
-    links: list[tuple[str, str, str]] = []
+    links: list[tuple[str, str, str | tuple[str, ...]]] = []
     if role == "teacher":
         links = [("My sections", url_for("gradebook.my_sections"), "gradebook.")]
     elif role == "student":
-        links = [("My portfolio", url_for("portfolio.home"), "portfolio.")]
+        links = [("My portfolio", url_for("portfolio.home"), ("portfolio.", "paths.student_"))]
     elif role == "guardian":
         links = [("My children", url_for("family.home"), "family.")]
     elif role == "admin":

@@ -104,6 +104,11 @@ ACCESS: dict[str, str] = {
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
     "admin.export_school": ADMIN,
+    "paths.student_path": STUDENT_IN_SECTION,
+    "paths.student_focus": STUDENT_IN_SECTION,
+    "paths.student_activity": STUDENT_IN_SECTION,
+    "paths.student_ready": STUDENT_IN_SECTION,
+    "paths.student_withdraw": STUDENT_IN_SECTION,
     # learning paths (#12), the teacher's pages and an activity's file
     "paths.activity_file": STUDENT_VIEWERS,
     "paths_teacher.editor": SECTION,
