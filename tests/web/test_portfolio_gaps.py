@@ -298,7 +298,7 @@ def test_the_conference_page_lists_skills_strengths_first(client, login_as, worl
     make_evidence(world, student, world.standards[1], 4)
     login_as(guardian)
     html = page(client, f"/students/{student.id}/conference")
-    table = html[html.index("conf-table"):]
+    table = html[html.index("<h2>Competencies"):]
     assert table.index("Do skill 2 well.") < table.index("Do skill 1 well.")
 
 
