@@ -149,6 +149,13 @@ class StudentStory:
             chosen.extend((s, "highest") for s in rest if s.level.points == best)  # type: ignore[union-attr]
         return chosen
 
+    def next_up(self, limit: int = 3) -> list[StandardView]:
+        """The few skills to work on next: started, not at mastery, closest to it first (highest level, then
+        the fewest further pieces of work on the path to mastery)."""
+        started = [s for s in self.standards if not s.mastered and s.count and s.level is not None]
+        return sorted(started, key=lambda s: (-s.level.points,  # type: ignore[union-attr]
+                                              s.path.route.pieces if s.path else 99))[:limit]
+
     def goals_progressing(self) -> list[tuple[Goal, list[GoalStep], list[StandardView]]]:
         """Goals with at least one step done: progress the child has made on their own plan."""
         return [(goal, steps, views) for goal, steps, views in self.goals if any(step.done for step in steps)]
