@@ -58,6 +58,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, scoped_session
 
 from gradebook.models import Base
+from gradebook.models.base import value_problem
 from gradebook.services import ServiceError
 
 FORMAT = "gradebook-backup"
@@ -423,9 +424,25 @@ def _read_rows(archive: zipfile.ZipFile, name: str, table: Table) -> Iterator[Ro
                               if column.name not in sql_nulls}
                 except _BadValue as error:
                     raise _corrupt(f"{name} line {line_number}: {error}") from error
+                _check_storable(table, columns, line_number, values)
                 yield line_number, (values, sql_nulls)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, UnicodeDecodeError) as error:
         raise _corrupt(f"{name} cannot be read after line {line_number} ({error})") from error
+
+
+def _check_storable(table: Table, columns: list[tuple[Column[Any], str]], line_number: int,
+                    values: dict[str, Any]) -> None:
+    """A well-formed row whose value this database cannot take (a NUL that SQLite kept, text longer than the
+    column, which PostgreSQL refuses) is named: table, row and field, so the school can be repaired at the
+    source. The rule is the models' own (models.base.value_problem), minus the control characters an older
+    version let in, which every database stores."""
+    for column, _kind in columns:
+        problem = value_problem(column, values.get(column.name), control_characters=False)
+        if problem is not None:
+            row = f"row {line_number}" + (f" (id {values['id']})" if "id" in values else "")
+            raise ServiceError(f"The backup cannot be restored: table {table.name}, {row}, field {column.name} "
+                               f"{problem}. Correct it in the school it came from and back up again. "
+                               "Nothing was restored.")
 
 
 def _self_references(table: Table) -> list[tuple[str, str]]:

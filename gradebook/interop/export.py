@@ -8,7 +8,6 @@ a full-fidelity copy is what `services.backup` is for.
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import json
 import zipfile
@@ -20,6 +19,7 @@ from jinja2 import Environment, StrictUndefined, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gradebook.interop import csv_safe
 from gradebook.interop.backup import SQL_NULL_KEY, column_kind, iter_portable_rows
 from gradebook.models import (
     Assessment,
@@ -31,7 +31,7 @@ from gradebook.models import (
     SectionTeacher,
     User,
 )
-from gradebook.proficiency import Scale
+from gradebook.proficiency import Scale, format_score
 from gradebook.services.artifacts import INLINE_SAFE, artifact_path
 from gradebook.services.portfolio import StandardView, load_story
 
@@ -39,9 +39,6 @@ SECRET_COLUMNS: dict[str, frozenset[str]] = {
     "users": frozenset({"password_hash", "session_token"}),
     "password_resets": frozenset({"token_hash"}),
 }
-
-# A spreadsheet runs a cell that starts with one of these as a formula ("CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ---------------------------------------------------------------- the school as a zip
@@ -79,24 +76,24 @@ def school_zip(session: Session) -> bytes:
 
 def _csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow([name for name, _ in columns])
     for row in rows:
         writer.writerow([_csv_cell(kind, row[name]) for name, kind in columns])
     return out.getvalue()
 
 
-def _csv_cell(kind: str, value: Any) -> str:
+def _csv_cell(kind: str, value: Any) -> Any:
+    """The cell for a value: numbers stay numbers; everything else is text (neutralised by the writer)."""
     if value is None:
         return ""
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "json":
         return json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if kind == "string" and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    if kind in ("integer", "float"):
+        return value
+    return str(value)
 
 
 # ---------------------------------------------------------------- a student's record
@@ -198,7 +195,7 @@ def _embedded_images(story: Any, folder: str | None) -> dict[int, str]:
 
 
 def _score(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+    return "" if value is None else format_score(value)  # rounded as levels are decided, so they agree
 
 
 def _standard_item(view: StandardView, evidence: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gradebook.interop import csv_safe
 from gradebook.models import Framework, School, Section, Term
 from gradebook.services import ServiceError
 from gradebook.services import gradebook as read
@@ -147,10 +148,10 @@ def oneroster_results_zip(session: Session, section: Section, *, now: datetime |
 
 def _csv(columns: tuple[str, ...], rows: list[dict[str, str]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv_safe.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow({name: row.get(name, "") for name in columns})
+        writer.writerow([row.get(name, "") for name in columns])
     return out.getvalue()
 
 

@@ -8,6 +8,7 @@ agree with each other.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -71,6 +72,29 @@ def format_result(x: float) -> str:
     tells the reader this is the rounded outcome of arithmetic.
     """
     return f"{round_score(x):.2f}"
+
+
+def format_on_scale(x: float, boundaries: Sequence[float], places: int = 2) -> str:
+    """Show a result to ``places`` decimals (0 to 2) without ever crossing a level boundary.
+
+    Why: a level is decided on the score rounded to 2 decimals (see
+    Scale.level_for); a shorter display rounds again, and 2.96 shown as
+    "3.0" next to "Approaching" contradicts itself. So the short form is
+    used only when it lands in the same level as the score; otherwise the
+    score is shown to the 2 decimals its level was decided on ("2.96").
+    ``boundaries`` are the points where levels start.
+    """
+    decided = round_score(x)
+    places = max(0, min(2, places))
+    if places < 2:
+        short = round_half_up(decided, places)
+
+        def band(v: float) -> int:
+            return sum(1 for b in boundaries if v >= b)
+
+        if band(short) == band(decided):
+            return f"{short:.{places}f}"
+    return f"{decided:.2f}"
 
 
 def format_date(d: date) -> str:

@@ -192,6 +192,11 @@ def _as_number(value: object) -> float | None:
     return float(value)
 
 
+# No policy asks for more pieces of evidence than this (n for n_mastery, min_evidence): a bound that keeps a typo
+# (1000000) from quietly hiding every level.
+MAX_COUNT = 100
+
+
 def check_params(
     method: str,
     weight: float,
@@ -215,10 +220,10 @@ def check_params(
                 f"weight must be between 0 and 1 (exclusive), got {weight!r}. "
                 "It is the share the newest evidence counts for, e.g. 0.65."
             )
-    if type(n) is not int or n < 1:
-        raise ValueError(f"n must be a whole number of at least 1, got {n!r}.")
-    if type(min_evidence) is not int or min_evidence < 1:
-        raise ValueError(f"min_evidence must be a whole number of at least 1, got {min_evidence!r}.")
+    if type(n) is not int or not 1 <= n <= MAX_COUNT:
+        raise ValueError(f"n must be a whole number from 1 to {MAX_COUNT}, got {n!r}.")
+    if type(min_evidence) is not int or not 1 <= min_evidence <= MAX_COUNT:
+        raise ValueError(f"min_evidence must be a whole number from 1 to {MAX_COUNT}, got {min_evidence!r}.")
     if scale is not None and not isinstance(scale, Scale):
         raise TypeError(f"scale must be a Scale, got {scale!r}.")
     if mastery is None:
@@ -416,9 +421,9 @@ def compute(
         and mastery is None
         and scale is None
         and type(n) is int
-        and n > 0
+        and 0 < n <= MAX_COUNT
         and type(min_evidence) is int
-        and min_evidence > 0
+        and 0 < min_evidence <= MAX_COUNT
         and type(method) is str
         and method in _FUNCS
     ):

@@ -26,6 +26,11 @@ from .scale import Level, Scale
 TEACHER_JUDGEMENT = "Teacher judgement"
 
 
+# A kind of assessment counts at most this many times as much as another: beyond it the arithmetic of a weighted
+# mean loses its meaning (and at 1e308 overflows).
+MAX_KIND_WEIGHT = 100
+
+
 def _frozen_mapping(mapping: Mapping[str, float] | None) -> Mapping[str, float]:
     return MappingProxyType(dict(mapping or {}))
 
@@ -95,10 +100,11 @@ class Policy:
                 isinstance(value, bool)
                 or not isinstance(value, numbers.Real)
                 or not math.isfinite(value)
-                or value < 0
+                or not 0 <= value <= MAX_KIND_WEIGHT
             ):
                 found.append(
-                    f"The weight for '{kind}' must be 0 or more (0 means 'does not count'), got {value!r}."
+                    f"The weight for '{kind}' must be from 0 to {MAX_KIND_WEIGHT} (0 means 'does not count'), "
+                    f"got {value!r}."
                 )
         return found
 

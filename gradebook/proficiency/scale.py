@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ._format import format_score, round_score
+from ._format import format_on_scale, format_score, round_score
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 WHITE = "#ffffff"
@@ -91,7 +91,7 @@ class Scale:
     """A validated proficiency scale, levels kept in ascending order of points.
 
     Rules: at least 2 levels, distinct points, points of 0 or more, exactly
-    one mastery level. Scores from 0 up to the top level's points are valid.
+    one mastery level. Scores from the lowest level's points to the top level's are valid.
     """
 
     levels: tuple[Level, ...]
@@ -145,14 +145,15 @@ class Scale:
         return self.levels[0].points
 
     def is_valid_score(self, score: float) -> bool:
-        """True if ``score`` is a finite number from 0 to the top level's points.
+        """True if ``score`` is a finite number from the lowest level's points to the top level's.
 
-        Why: 0 is allowed even when the lowest level is 1 ("no demonstrated
-        skill yet" is a real observation), but nothing above the top level is.
+        Why: a score is a point on the scale. On a 1–4 scale a 0 is no level
+        at all (a piece not handed in is "missing", not a zero), so the rule
+        that evidence is recorded by is this one.
         """
         if isinstance(score, bool) or not isinstance(score, int | float):
             return False
-        return math.isfinite(score) and 0 <= score <= self.max_points
+        return math.isfinite(score) and self.min_points <= score <= self.max_points
 
     def level_for(self, score: float | None) -> Level | None:
         """The highest level whose points the score reaches, after rounding to 2 decimals.
@@ -175,6 +176,17 @@ class Scale:
             if rounded >= level.points:
                 return level
         return self.levels[0]
+
+    def show(self, score: float | None, places: int = 2) -> str:
+        """A result as people read it, next to its level: at most ``places`` decimals, never rounded
+        into another level (2.96 is "2.96", not "3.0", when 3 is where Meets starts). None is "".
+
+        Why: the one display of a computed score (grid, panel, family pages,
+        CSV), so the number and the level beside it always agree.
+        """
+        if score is None:
+            return ""
+        return format_on_scale(score, [lv.points for lv in self.levels], places)
 
     def level_with_points(self, points: float) -> Level:
         """The level with exactly these points.

@@ -6,11 +6,11 @@ new); a removal is a soft delete that can be undone; a write based on a stale ve
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -64,9 +64,11 @@ def parse_cell(text: str, section: Section, session: Session) -> CellValue | Non
 
 
 def check_score(session: Session, section: Section, score: float) -> float:
+    """A score lies on the section's scale: from its lowest level's points to its highest (whole numbers
+    only when the scale says so). Every way of recording evidence comes through here."""
     scale = scale_for(session, section)
     low, high = scale.min_points, scale.max_points
-    if not math.isfinite(score) or score < 0 or score > high:
+    if not scale.is_valid_score(score):
         raise ServiceError(f"{score:g} is off the scale: scores go from {low:g} to {high:g}.", "value")
     from gradebook.services.proficiency import scale_row_for
 
@@ -92,7 +94,8 @@ def _check_scope(session: Session, actor: User, section: Section, student_id: in
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can record evidence here.")
     enrolled = session.scalar(select(Enrollment.id).where(Enrollment.section_id == section.id,
-                                                          Enrollment.student_id == student_id))
+                                                          Enrollment.student_id == student_id,
+                                                          Enrollment.active.is_(True)))
     if enrolled is None:
         raise ServiceError("That student is not in this section.", "student")
     assessed = session.scalar(select(SectionStandard.competency_id).where(
@@ -106,6 +109,24 @@ def _check_scope(session: Session, actor: User, section: Section, student_id: in
             AssessmentStandard.assessment_id == assessment.id, AssessmentStandard.competency_id == competency_id))
         if aligned is None:
             raise ServiceError("That assessment is not aligned to this standard.", "standard")
+
+
+def _lock_student(session: Session, section: Section, student_id: int) -> None:
+    """Writes to one student's evidence in a section take turns, and wait for a change of the section's
+    policy or scale being applied, so each refreshes the cached proficiency from all the evidence committed
+    before it, under the section's settings as committed. On PostgreSQL two saves for the same student (two
+    assessments, two teachers) would otherwise each compute the cache from a snapshot missing the other's
+    piece (the later commit leaving a stale level) or both insert its first row (a unique violation), and a
+    save racing a policy change would cache a level under the old policy. The enrolment row is locked for
+    update and the section row for share (a policy change updates it, so it waits for saves in progress and
+    they for it), both until commit; the section is re-read as committed. SQLite needs none of it: BEGIN
+    IMMEDIATE already runs one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(select(Section).where(Section.id == section.id).with_for_update(read=True)
+                    .execution_options(populate_existing=True)).scalar_one()  # fetched: `section` re-read
+    session.execute(select(Enrollment.id).where(Enrollment.section_id == section.id,
+                                                Enrollment.student_id == student_id).with_for_update())
 
 
 def _revise(session: Session, evidence: Evidence, actor: User, action: str, old: dict | None) -> None:
@@ -135,6 +156,29 @@ def _flush_versioned(session: Session, evidence: Evidence) -> None:
         raise StaleWrite(STALE_MESSAGE, current=evidence) from None
 
 
+def _insert_cell(session: Session, evidence: Evidence, expected_version: int | None) -> Evidence:
+    """Insert new evidence. Two saves may both have found an assessment's cell empty: the database's unique
+    rule on a live cell (uq_evidence_live_cell) lets one in and the other's INSERT fails once the first
+    commits (PostgreSQL; SQLite's BEGIN IMMEDIATE queues them so the second finds the cell filled). The
+    INSERT runs in a SAVEPOINT, so losing the race leaves this transaction usable: the loser is told what the
+    winner saved (StaleWrite, the same answer as any stale write), or, when the caller gave no version to
+    check, updates the winner's evidence as if it had been there all along. Returns the row to update, or
+    `evidence` itself once inserted."""
+    try:
+        with session.begin_nested():
+            session.add(evidence)
+            session.flush()
+    except IntegrityError:
+        winner = live_cell(session, evidence.student_id, evidence.assessment_id, evidence.competency_id) \
+            if evidence.assessment_id is not None else None
+        if winner is None:  # another rule failed: not a race for the cell
+            raise
+        if expected_version is not None:
+            raise StaleWrite(STALE_MESSAGE, current=winner) from None
+        return winner
+    return evidence
+
+
 def live_cell(session: Session, student_id: int, assessment_id: int, competency_id: int) -> Evidence | None:
     return session.scalar(select(Evidence).where(
         Evidence.student_id == student_id, Evidence.assessment_id == assessment_id,
@@ -162,13 +206,14 @@ def record_evidence(
     it. Without one (a conversation, an observation) each call adds a piece unless evidence_id names one.
     """
     _check_scope(session, actor, section, student_id, competency_id, assessment)
+    _lock_student(session, section, student_id)
     observed_on = check_observed_on(observed_on)
     if feedback is not None and len(feedback) > MAX_FEEDBACK:
         raise ServiceError(f"Feedback is limited to {MAX_FEEDBACK} characters.", "feedback")
     if value.status not in EVIDENCE_STATUSES:
         raise ServiceError("Unknown evidence status.", "value")
     if value.status == "scored":
-        check_score(session, section, value.score if value.score is not None else -1)
+        value = CellValue("scored", check_score(session, section, value.score if value.score is not None else -1))
 
     if evidence_id is not None:
         evidence = session.get(Evidence, evidence_id)
@@ -182,14 +227,15 @@ def record_evidence(
     _check_version(evidence, expected_version)
 
     now = utcnow()
+    created = None
     if evidence is None:
-        evidence = Evidence(student_id=student_id, section_id=section.id, competency_id=competency_id,
-                            assessment_id=assessment.id if assessment else None, status=value.status,
-                            score=value.score, observed_on=observed_on, feedback=(feedback or "").strip(),
-                            is_reassessment=is_reassessment, recorded_by_id=actor.id, recorded_at=now,
-                            updated_at=now)
-        session.add(evidence)
-        session.flush()
+        created = Evidence(student_id=student_id, section_id=section.id, competency_id=competency_id,
+                           assessment_id=assessment.id if assessment else None, status=value.status,
+                           score=value.score, observed_on=observed_on, feedback=(feedback or "").strip(),
+                           is_reassessment=is_reassessment, recorded_by_id=actor.id, recorded_at=now,
+                           updated_at=now)
+        evidence = _insert_cell(session, created, expected_version)
+    if evidence is created:
         _revise(session, evidence, actor, "create", None)
     else:
         old = evidence.snapshot()
@@ -252,6 +298,7 @@ def remove_evidence(session: Session, actor: User, evidence: Evidence, expected_
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can remove evidence here.")
+    _lock_student(session, section, evidence.student_id)
     if evidence.deleted_at is not None:
         raise ServiceError("That evidence was already removed.")
     _check_version(evidence, expected_version)
@@ -268,6 +315,7 @@ def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can restore evidence here.")
+    _lock_student(session, section, evidence.student_id)
     if evidence.deleted_at is None:
         raise ServiceError("That evidence is not removed.")
     if evidence.assessment_id is not None and live_cell(session, evidence.student_id, evidence.assessment_id,
@@ -285,6 +333,7 @@ def set_override(session: Session, actor: User, *, section: Section, student_id:
                  level_points: float | None, reason: str) -> Override | None:
     """A teacher's judgement replaces the computed level (with a reason); None clears it. Never deleted."""
     _check_scope(session, actor, section, student_id, competency_id, None)
+    _lock_student(session, section, student_id)
     current = session.scalar(select(Override).where(
         Override.section_id == section.id, Override.student_id == student_id,
         Override.competency_id == competency_id, Override.cleared_at.is_(None)))

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from gradebook import proficiency as prof
 from gradebook.models import PolicyChange, ProficiencyRecord, School, Section, User
@@ -43,13 +44,11 @@ def validate_policy(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def preview_section_policy(session: Session, section: Section, new_policy: dict[str, Any]) -> PolicyPreview:
-    """How many cached levels the new policy would move, without changing anything."""
-    old_policy = section.policy
-    section.policy = validate_policy({**school_policy(session), **new_policy})
-    try:
-        computed = compute_section(session, section)
-    finally:
-        section.policy = old_policy
+    """How many cached levels the new policy would move, without changing anything: the section is not
+    modified (not even for a moment: a flush would write it and bump its version, and the page would then
+    carry a version that no longer matches the stored one, so applying the preview would be refused)."""
+    proposed = prof.Policy.from_dict(validate_policy({**school_policy(session), **new_policy}))
+    computed = compute_section(session, section, policy=proposed)
     current = {
         (r.student_id, r.competency_id): r.level_points
         for r in session.scalars(select(ProficiencyRecord).where(ProficiencyRecord.section_id == section.id))
@@ -72,35 +71,55 @@ def preview_section_policy(session: Session, section: Section, new_policy: dict[
     return PolicyPreview(up, down, same, gained, lost)
 
 
+STALE_POLICY = "Someone else changed this section's policy since you opened it. Reload and try again."
+
+
 def change_section_policy(session: Session, actor: User, section: Section, new_policy: dict[str, Any] | None,
                           expected_version: int | None = None) -> PolicyPreview:
-    """Apply a section's own policy (None: use the school default) and recompute its cache."""
+    """Apply a section's own policy (None: use the school default) and recompute its cache.
+
+    expected_version is the section version the form showed; a change saved since is refused, also when it
+    is committed between this check and our UPDATE (whose WHERE carries the version)."""
     if expected_version is not None and expected_version != section.version:
-        raise ServiceError("Someone else changed this section's policy since you opened it. Reload and try again.")
+        raise ServiceError(STALE_POLICY)
     preview = preview_section_policy(session, section, new_policy or {})
     old = section.policy
-    section.policy = validate_policy({**school_policy(session), **new_policy}) if new_policy else None
-    change = PolicyChange(section_id=section.id, changed_by_id=actor.id, old=old, new=section.policy,
+    normal = validate_policy({**school_policy(session), **new_policy}) if new_policy else None
+    change = PolicyChange(section_id=section.id, changed_by_id=actor.id, old=old, new=normal,
                           summary=preview.summary)
-    session.add(change)
-    session.flush()
+    try:
+        section.policy = normal
+        session.add(change)
+        session.flush()
+    except StaleDataError:
+        raise ServiceError(STALE_POLICY) from None
     record_change(session, actor, "policy.section", target_type="section", target_id=section.id,
-                  detail={"policy_change_id": change.id, "old": old, "new": section.policy, "summary": preview.summary})
+                  detail={"policy_change_id": change.id, "old": old, "new": normal, "summary": preview.summary})
     store(session, section, compute_section(session, section))
     return preview
 
 
-def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any]) -> int:
-    """Apply a new school default and recompute every section; returns how many cached rows changed."""
+STALE_SCHOOL_POLICY = "Someone else changed the school's policy since you opened it. Reload and try again."
+
+
+def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any],
+                         expected_version: int | None = None) -> int:
+    """Apply a new school default and recompute every section; returns how many cached rows changed.
+    expected_version is the school version the form showed: a change saved since is refused."""
     school = session.scalar(select(School).limit(1))
     if school is None:
         raise ServiceError("Set up the school first.")
+    if expected_version is not None and expected_version != school.version:
+        raise ServiceError(STALE_SCHOOL_POLICY)
     normal = validate_policy(new_policy)
     change = PolicyChange(section_id=None, changed_by_id=actor.id, old=school.default_policy, new=normal)
-    session.add(change)
     old = school.default_policy
-    school.default_policy = normal
-    session.flush()
+    try:
+        school.default_policy = normal
+        session.add(change)
+        session.flush()
+    except StaleDataError:
+        raise ServiceError(STALE_SCHOOL_POLICY) from None
     changed = len(recompute(session).changed)
     record_change(session, actor, "policy.school", target_type="school", target_id=school.id,
                   detail={"policy_change_id": change.id, "old": old, "new": normal, "levels_changed": changed})

@@ -207,7 +207,8 @@ class SectionContext:
     competencies: dict[int, Competency]
 
 
-def section_context(session: Session, section: Section) -> SectionContext:
+def section_context(session: Session, section: Section, policy: prof.Policy | None = None) -> SectionContext:
+    """`policy` computes with a proposed policy instead of the section's (a preview), changing nothing."""
     rows = session.execute(
         select(SectionStandard.competency_id, Competency)
         .join(Competency, Competency.id == SectionStandard.competency_id)
@@ -228,7 +229,7 @@ def section_context(session: Session, section: Section) -> SectionContext:
     return SectionContext(
         section=section,
         scale=scale_for(session, section),
-        policy=policy_for(session, section),
+        policy=policy if policy is not None else policy_for(session, section),
         standard_ids=standard_ids,
         parent_of={cid: competencies[cid].parent_id for cid in standard_ids},
         children_of=dict(children_of),
@@ -282,10 +283,11 @@ def compute_parent(ctx: SectionContext, parent_id: int, child_scores: dict[int, 
 
 # ---------------------------------------------------------------- computing a section
 
-def compute_section(session: Session, section: Section, student_ids: Iterable[int] | None = None
-                    ) -> dict[tuple[int, int], Computed]:
-    """(student_id, competency_id) → computed result for every enrolled student, standard and parent."""
-    ctx = section_context(session, section)
+def compute_section(session: Session, section: Section, student_ids: Iterable[int] | None = None,
+                    policy: prof.Policy | None = None) -> dict[tuple[int, int], Computed]:
+    """(student_id, competency_id) → computed result for every enrolled student, standard and parent.
+    With `policy`, what that policy would give (a preview): nothing is written, the section is not touched."""
+    ctx = section_context(session, section, policy)
     if student_ids is None:
         student_ids = session.scalars(select(Enrollment.student_id).where(Enrollment.section_id == section.id)).all()
     student_ids = list(student_ids)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Request as FlaskRequest
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from gradebook import authz
 from gradebook.extensions import db, login_manager
+from gradebook.models.base import INT32_MAX, control_character, describe_character
+from gradebook.proficiency import format_score
+from gradebook.services import ServiceError
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,6 +42,81 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
     return render_template(template, **context), status
 
 
+# ---------------------------------------------------------------- what a request may carry
+
+MAX_ID = INT32_MAX  # every id column is INTEGER
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id is 1 to 2^31-1 (our id columns are INTEGER), so a bigger or smaller
+    number matches no route and answers 404 instead of reaching the database."""
+
+    # The range is in the pattern itself, not only in to_python: Werkzeug notes a method mismatch of a rule
+    # whose pattern matched before converting, so a GET and a POST rule on one URL would answer 405, not 404.
+    regex = (r"(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, 1 if min is None else min, MAX_ID if max is None else max, signed)
+
+
+class RequestParameters(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Every form's fields, query arguments and uploaded file names, as the request parses them: the one check
+    all forms go through.
+
+    - No name or value carries a control character but tab and line breaks (which multi-line fields keep; the
+      models refuse them in single-line ones): a NUL would crash PostgreSQL and be kept by SQLite, after
+      which the school could not be moved. Refused with 422, before any view reads the form.
+    - A number read with `get(name, type=int)` / `getlist(name, type=int)` (or `type=float`) must be one a
+      column can hold (a whole number within ±(2^31-1), a finite decimal under a billion), else 422 before any
+      query. Views read numbers that way, never with int() of their own.
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(mapping)
+        for name, value in self.items(multi=True):
+            text = (value.filename or "") if isinstance(value, FileStorage) else value
+            for part in (name, text):
+                char = control_character(part, multiline=True) if isinstance(part, str) else None
+                if char is not None:
+                    abort(422, f"The field “{_printable(name)}” contains {describe_character(char)}: "
+                               "remove it and send the form again. Nothing was saved.")
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002  (werkzeug's name)
+        value = super().get(key, default, type)
+        if value is default or type not in (int, float):
+            return value
+        return _storable_number(key, value)
+
+    def getlist(self, key: Any, type: Any = None) -> list[Any]:  # noqa: A002
+        values = super().getlist(key, type)
+        return [_storable_number(key, v) for v in values] if type in (int, float) else values
+
+
+def _storable_number(key: str, value: int | float) -> int | float:
+    if (isinstance(value, int) and not -MAX_ID <= value <= MAX_ID) or \
+            (isinstance(value, float) and (not math.isfinite(value) or abs(value) > 1e9)):
+        abort(422, f"“{str(value)[:30]}” is not a number this form can take for {_printable(key)}.")
+    return value
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in str(text)[:40] if control_character(ch, multiline=False) is None)
+
+
+class Request(FlaskRequest):
+    parameter_storage_class = RequestParameters
+
+
+def refuse_control_characters_in_url() -> None:
+    """The URL's own text values (a token, a file name) follow the same rule as form fields."""
+    for value in (request.view_args or {}).values():
+        char = control_character(value, multiline=False) if isinstance(value, str) else None
+        if char is not None:
+            abort(404)
+
+
 def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_*, paths_* and section_settings add routes)
         admin,
@@ -56,6 +138,8 @@ def register_web(app: Flask) -> None:
         student_page,
     )
 
+    app.request_class = Request
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher):
         app.register_blueprint(module.bp)
 
@@ -66,6 +150,8 @@ def register_web(app: Flask) -> None:
     @app.before_request
     def _authorise() -> Any:
         return authz.check_request(app.view_functions.get(request.endpoint or ""), request.endpoint)
+
+    app.before_request(refuse_control_characters_in_url)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
@@ -124,12 +210,22 @@ def register_web(app: Flask) -> None:
                        "choose a smaller file, or split it.")
         return _error_response(error.code or 500, titles.get(error.code or 500, error.name), message)
 
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError) -> tuple[str, int]:
+        """Bad input a view did not catch itself (e.g. a value the models refuse at flush): 422, nothing kept."""
+        db.session.rollback()
+        return _error_response(422, "Please check what you entered", error.message + " Nothing was saved.")
+
     @app.errorhandler(Exception)
     def _server_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         app.logger.exception("Unhandled error", exc_info=error)
         return _error_response(500, "Something went wrong on our side",
                                "Nothing was saved. Please try again; if it keeps happening, tell your school's admin.")
+
+    # An observed score as the teacher entered it (3, 2.5), rounded the way levels are decided. A computed result
+    # beside its level is shown with scale.show(score, places), which never rounds into another level.
+    app.add_template_filter(format_score, "score")
 
     @app.template_filter("split_paragraphs")
     def _split_paragraphs(text: str) -> list[str]:

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from gradebook import proficiency as prof
 from gradebook.authz import discloses, discloses_none, every_student, roles_required
@@ -104,7 +106,8 @@ def policy() -> Any:
                 raise ServiceError("Set up the school first.")
             proposed = policy_from_form(request.form)
             if request.form.get("apply") == "1":
-                changed = change_school_policy(db.session, current_user, proposed)
+                changed = change_school_policy(db.session, current_user, proposed,
+                                               expected_version=request.form.get("version", type=int))
                 db.session.commit()
                 flash(f"The school's policy is changed; {changed} cached results were recomputed. "
                       "No evidence was touched.", "success")
@@ -118,11 +121,11 @@ def policy() -> Any:
         .where(PolicyChange.section_id.is_(None)).order_by(PolicyChange.changed_at.desc()).limit(10)).all()
     status = 422 if error else 200
     return render_template("admin/policy.html", policy=proposed or current, preview=preview, error=error,
-                           methods=METHOD_LABELS, rollups=ROLLUP_LABELS, history=history), status
+                           methods=METHOD_LABELS, rollups=ROLLUP_LABELS, history=history, school=school), status
 
 
 def school_preview(proposed: dict[str, Any]) -> dict[str, int]:
-    """How many levels would move in every section that follows the school default."""
+    """How many levels would move in every section that follows the school default (writing nothing)."""
     from gradebook.services.policy import preview_section_policy
 
     totals = {"up": 0, "down": 0, "same": 0, "gained": 0, "lost": 0}
@@ -208,10 +211,16 @@ def scale() -> Any:
     error = None
     if request.method == "POST":
         try:
+            if request.form.get("version", type=int) not in (None, row.version):
+                raise ServiceError(STALE_SCALE)
             new_levels = _levels_from_form(levels)
             for level, (label, colour, description, is_mastery) in zip(levels, new_levels, strict=True):
                 level.label, level.colour, level.description, level.is_mastery = label, colour, description, is_mastery
-            db.session.flush()
+            flag_modified(row, "name")  # the scale's version counts its levels' changes: a second admin is refused
+            try:
+                db.session.flush()
+            except StaleDataError:
+                raise ServiceError(STALE_SCALE) from None
             from gradebook.services.proficiency import recompute
 
             changed = len(recompute(db.session).changed)
@@ -222,6 +231,10 @@ def scale() -> Any:
             db.session.rollback()
             error = failure.message
     return render_template("admin/scale.html", scale=row, levels=levels, error=error), 422 if error else 200
+
+
+STALE_SCALE = ("Someone else changed the scale since you opened it. Reload the page to see their change "
+               "(what you typed is still below).")
 
 
 def _levels_from_form(levels: list[ScaleLevel]) -> list[tuple[str, str, str, bool]]:

@@ -208,7 +208,7 @@ def section(section_id: int) -> Any:
         action = request.form.get("action")
         try:
             if action == "standards":
-                chosen = [int(v) for v in request.form.getlist("standards") if v.isdigit()]
+                chosen = list(dict.fromkeys(request.form.getlist("standards", type=int)))  # each once
                 valid = set(db.session.scalars(select(Competency.id).where(Competency.id.in_(chosen))))
                 current = {s.competency_id: s for s in db.session.scalars(
                     select(SectionStandard).where(SectionStandard.section_id == section.id))}

@@ -4,7 +4,6 @@ in gradebook_cell.py; the student page and section settings join the same bluepr
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 from gradebook import authz
 from gradebook.authz import discloses, roles_required
 from gradebook.extensions import db
+from gradebook.interop import csv_safe
 from gradebook.models import (
     Assessment,
     Competency,
@@ -69,9 +69,10 @@ def _assessment_or_404(assessment_id: int) -> Assessment:
 
 
 def _enrolled_student_or_404(student_id: int) -> User:
+    """A student of this section now (a removed enrolment no longer opens their pages here)."""
     student = db.session.scalar(
         select(User).join(Enrollment, Enrollment.student_id == User.id)
-        .where(Enrollment.section_id == _section().id, User.id == student_id))
+        .where(Enrollment.section_id == _section().id, User.id == student_id, Enrollment.active.is_(True)))
     authz.require(student is not None)
     return student  # type: ignore[return-value]
 
@@ -172,7 +173,7 @@ def grid() -> Any:
 def export_csv() -> Response:
     book = read.load_gradebook(db.session, _section())
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(["student", "email"] + [f"{s.code} level" for s in book.standards]
                     + [f"{s.code} score" for s in book.standards])
     for student in book.students:
@@ -180,7 +181,7 @@ def export_csv() -> Response:
         writer.writerow([student.name, student.email]
                         + [(c.level.label + (" (teacher judgement)" if c.override else "")) if c.level else ""
                            for c in cells]
-                        + ["" if c.score is None else f"{c.score:.2f}" for c in cells])
+                        + [book.scale.show(c.score) for c in cells])
     name = (_section().code or f"section-{_section().id}").replace(" ", "-")
     return send_download(out.getvalue(), name=f"{name}-gradebook.csv", mimetype="text/csv",
                          fallback="gradebook.csv")

@@ -3,6 +3,7 @@ remove and restore evidence, artifacts, the teacher's override). Routes join the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,7 @@ from gradebook.models import (
     Override,
     User,
 )
-from gradebook.services import ServiceError
+from gradebook.services import ServiceError, StaleWrite
 from gradebook.services import evidence as evidence_service
 from gradebook.services import gradebook as read
 from gradebook.services.proficiency import scale_for
@@ -37,8 +38,24 @@ from gradebook.web.gradebook import (
 
 # ------------------------------------------------------------------ cell detail
 
+@dataclass(frozen=True)
+class RefusedEdit:
+    """An edit of one piece of evidence that was refused: what the teacher typed (kept in the form), why, and
+    after a conflict what the other person saved (`theirs`). `version` is what the form sends next: the one
+    this teacher has now seen (theirs after a conflict, else the one the form was opened with)."""
+
+    evidence_id: int
+    value: str
+    observed_on: str
+    feedback: str | None
+    version: int | None
+    error: str
+    theirs: Evidence | None = None
+
+
 def _detail(student: User, standard: Competency, form: ObservationForm | None = None,
-            override_form: OverrideForm | None = None, message: str | None = None) -> dict[str, Any]:
+            override_form: OverrideForm | None = None, message: str | None = None,
+            editing: RefusedEdit | None = None) -> dict[str, Any]:
     section = _section()
     scale = scale_for(db.session, section)
     rows = db.session.execute(
@@ -77,7 +94,7 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
     return {"student": student, "standard": standard, "rows": rows, "explanation": explanation,
             "artifacts": artifacts,
             "override": override, "form": form, "override_form": override_form, "scale": scale,
-            "revision_count": len(revisions), "message": message, "requests": requests,
+            "revision_count": len(revisions), "message": message, "requests": requests, "editing": editing,
             "next_step": read.next_step(db.session, standard.id, explanation.level if explanation else None, scale)}
 
 
@@ -146,28 +163,46 @@ def _evidence_or_404(evidence_id: int) -> Evidence:
 @roles_required(*TEACHING)
 @discloses("cell_detail", students=evidence_student)
 def edit_evidence(evidence_id: int) -> Any:
+    """Edit one piece of evidence. A refused edit keeps everything typed: after a conflict (someone saved this
+    piece since the form was opened) both values are shown with the choice "Use mine" / "Keep theirs", as on
+    the entry sheet (409); bad input gets its message (422)."""
     evidence = _evidence_or_404(evidence_id)
     student = db.session.get(User, evidence.student_id)
     standard = db.session.get(Competency, evidence.competency_id)
+    if student is None or standard is None:
+        abort(404)
     assessment = db.session.get(Assessment, evidence.assessment_id) if evidence.assessment_id else None
+    typed = RefusedEdit(evidence_id=evidence.id, value=request.form.get("value", ""),
+                        observed_on=request.form.get("observed_on", ""), feedback=request.form.get("feedback"),
+                        version=request.form.get("version", type=int), error="")
     try:
-        value = evidence_service.parse_cell(request.form.get("value", ""), _section(), db.session)
+        value = evidence_service.parse_cell(typed.value, _section(), db.session)
         if value is None:
             raise ServiceError("Type a score, or M, E or N. To remove the evidence, use Remove.")
         try:
-            observed_on = date.fromisoformat(request.form.get("observed_on", ""))
+            observed_on = date.fromisoformat(typed.observed_on)
         except ValueError:
             raise ServiceError("Give a valid date.", "observed_on") from None
         evidence_service.record_evidence(
             db.session, current_user, section=_section(), student_id=evidence.student_id,
             competency_id=evidence.competency_id, value=value, observed_on=observed_on, assessment=assessment,
-            feedback=request.form.get("feedback"), evidence_id=evidence.id,
-            expected_version=request.form.get("version", type=int))
+            feedback=typed.feedback, evidence_id=evidence.id, expected_version=typed.version)
         db.session.commit()
+    except StaleWrite as stale:
+        db.session.rollback()  # `evidence` now reads what the other person saved
+        theirs = stale.current if isinstance(stale.current, Evidence) else evidence
+        return _edit_refused(student, standard, replace(typed, error=stale.message, theirs=theirs,
+                                                        version=theirs.version), 409)
     except ServiceError as error:
         db.session.rollback()
-        return _detail_error(student, standard, error.message)
+        return _edit_refused(student, standard, replace(typed, error=error.message), 422)
     return _after_detail_change(student, standard, "Evidence updated; the earlier value is kept in its history.")
+
+
+def _edit_refused(student: User, standard: Competency, refused: RefusedEdit, status: int) -> Any:
+    """The cell detail (panel or page) with the refused edit's form open, holding what was typed."""
+    return render_page_or_fragment("gradebook/cell_detail.html", "gradebook/_cell_detail.html", status=status,
+                                   **_detail(student, standard, editing=refused))
 
 
 def _detail_error(student: User | None, standard: Competency | None, message: str) -> Any:

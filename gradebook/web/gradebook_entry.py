@@ -19,6 +19,7 @@ from gradebook.models import (
     Evidence,
     User,
 )
+from gradebook.proficiency import format_score
 from gradebook.services import ServiceError, StaleWrite, proficiency
 from gradebook.services import evidence as evidence_service
 from gradebook.services import gradebook as read
@@ -161,18 +162,21 @@ def entry(assessment_id: int) -> Any:
                 existing = sheet.evidence.get(key)
                 if text.strip() == _display_value(existing):
                     continue
+                typed[key] = text
                 try:
                     with db.session.begin_nested():
                         saved += _save_cell(assessment, student.id, standard.id, text,
                                             request.form.get(f"v-{student.id}-{standard.id}", type=int))
                 except ServiceError as error:
                     errors[key] = error.message
-                    typed[key] = text
-        db.session.commit()
         if not errors:
+            db.session.commit()
             flash(f"Saved {saved} {'score' if saved == 1 else 'scores'}.", "success")
             return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
-        flash(f"Saved {saved}; {len(errors)} could not be saved: see the cells marked in red.", "error")
+        # All or nothing: a sheet with a bad cell saves none (never a partial write); every cell keeps what was typed.
+        db.session.rollback()
+        flash(f"Nothing was saved: {len(errors)} {'cell needs' if len(errors) == 1 else 'cells need'} a fix (marked "
+              "in red). Everything you typed is still here; save again when it is fixed.", "error")
     sheet = read.load_entry_sheet(db.session, _section(), assessment)
     comments = {
         student.id: next((sheet.evidence[(student.id, s.id)].feedback for s in sheet.standards
@@ -195,8 +199,20 @@ def _display_value(evidence: Evidence | None) -> str:
     if evidence is None:
         return ""
     if evidence.status == "scored":
-        return f"{evidence.score:g}"
+        return format_score(evidence.score)  # what _entry_cell.html shows in the input
     return evidence_service.STATUS_LETTER[evidence.status]
+
+
+def _already_saved(current: Evidence | None, text: str) -> bool:
+    """The cell as stored now already holds what was typed (a retry after a lost answer, or two people
+    typing the same value): not a conflict."""
+    if current is None or current.deleted_at is not None:
+        return text.strip() == ""
+    try:
+        typed = evidence_service.parse_cell(text, _section(), db.session)
+    except ServiceError:
+        return False
+    return typed is not None and (typed.status, typed.score) == (current.status, current.score)
 
 
 def _save_cell(assessment: Assessment, student_id: int, competency_id: int, text: str,
@@ -236,14 +252,20 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
     expected = request.form.get(f"v-{student_id}-{competency_id}", type=int)
     error, conflict, body = None, None, ""
     try:
-        _save_cell(assessment, student_id, competency_id, text, expected)
+        try:
+            _save_cell(assessment, student_id, competency_id, text, expected)
+        except StaleWrite as stale:
+            db.session.rollback()  # `stale.current` now reads what is stored, not what this request set
+            if not _already_saved(stale.current, text):
+                raise
+            # e.g. a retry of a save whose answer was lost: it is saved, there is nothing to choose
         if is_fragment_request():
             # Rendered inside the transaction (everything is flushed), so the commit does not make every
             # loaded object stale and the response needs no second round of queries.
             sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
             body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
                                    error=None, typed=None, conflict=None, state="saved", oob=False) + \
-                render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id),
+                render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id), scale=sheet.scale,
                                 badge_id=f"prof-{student.id}-{standard.id}", oob=True)
         db.session.commit()
     except StaleWrite as stale:

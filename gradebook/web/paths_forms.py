@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from gradebook.models import ACTIVITY_BANDS, ACTIVITY_KINDS
 from gradebook.services import ServiceError
 from gradebook.services.paths import BAND_LABELS, KIND_LABELS
-from gradebook.web.forms import MultiCheckboxField
+from gradebook.web.forms import MultiCheckboxField, id_number
 
 
 def apply_error(form: FlaskForm, error: ServiceError, fallback: str) -> None:
@@ -37,7 +37,7 @@ class UnitForm(FlaskForm):
     title = StringField("Unit title", validators=[DataRequired("Give the unit a title."), Length(max=200)])
     starts_on = DateField("Starts", validators=[InputRequired("Give the date the unit starts.")])
     target_on = DateField("Target date", validators=[InputRequired("Give the unit's target date.")])
-    standards = MultiCheckboxField("Standards in this unit", coerce=int,
+    standards = MultiCheckboxField("Standards in this unit", coerce=id_number,
                                    validators=[DataRequired("Choose at least one standard for the unit.")])
     version = HiddenField()
 
@@ -46,7 +46,7 @@ def int_or_none(value: object) -> int | None:
     """A select's value: a blank "Choose…" option is None (the field's DataRequired then says what to do)."""
     if value in (None, ""):
         return None
-    return int(value)  # type: ignore[arg-type]
+    return id_number(value)
 
 
 class PrerequisiteForm(FlaskForm):
@@ -74,7 +74,7 @@ class ActivityForm(FlaskForm):
 
 
 class CopyPlaylistForm(FlaskForm):
-    from_section = SelectField("Copy from", coerce=int, validators=[InputRequired("Choose a section.")])
+    from_section = SelectField("Copy from", coerce=id_number, validators=[InputRequired("Choose a section.")])
 
 
 class WayForm(FlaskForm):
@@ -85,21 +85,21 @@ class WayForm(FlaskForm):
 
 
 class TargetDateForm(FlaskForm):
-    unit_id = SelectField("Unit", coerce=int, validators=[InputRequired("Choose a unit.")])
+    unit_id = SelectField("Unit", coerce=id_number, validators=[InputRequired("Choose a unit.")])
     target_on = DateField("Their own target date", validators=[InputRequired("Give the date.")])
     reason = StringField("Reason", validators=[DataRequired("Give a reason (an accommodation, an absence …)."),
                                                Length(max=300)])
 
 
 class LeaveOutForm(FlaskForm):
-    competency_id = SelectField("Standard", coerce=int, validators=[InputRequired("Choose a standard.")])
+    competency_id = SelectField("Standard", coerce=id_number, validators=[InputRequired("Choose a standard.")])
     reason = StringField("Reason", validators=[DataRequired("Give a reason (a skill shown elsewhere, an "
                                                             "accommodation …)."), Length(max=300)])
 
 
 class AssignForm(FlaskForm):
-    students = MultiCheckboxField("Students", coerce=int, validators=[DataRequired("Choose at least one student.")])
-    activities = MultiCheckboxField("Activities", coerce=int, validators=[Optional()])
+    students = MultiCheckboxField("Students", coerce=id_number, validators=[DataRequired("Choose at least one student.")])
+    activities = MultiCheckboxField("Activities", coerce=id_number, validators=[Optional()])
     competency_id = HiddenField()
     whole = HiddenField()
     note = StringField("Note for the student (optional)", validators=[Optional(), Length(max=300)])

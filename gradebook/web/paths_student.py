@@ -52,14 +52,14 @@ def _failed(section_id: int, error: ServiceError, form: str, viewing: int | None
                  typed={"form": form, **(typed or {})})
 
 
-@bp.get("/portfolio/sections/<int(max=2147483647):section_id>/path")
+@bp.get("/portfolio/sections/<int:section_id>/path")
 @roles_required("student")
 @discloses_none("the student's own path: only they reach it")
 def student_path(section_id: int) -> tuple[str, int]:
     return _page(section_id, viewing=request.args.get("standard", type=int))
 
 
-@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/focus")
+@bp.post("/portfolio/sections/<int:section_id>/path/focus")
 @roles_required("student")
 @discloses_none("the student's own path: only they reach it")
 def student_focus(section_id: int) -> Any:
@@ -73,7 +73,7 @@ def student_focus(section_id: int) -> Any:
     return _back(section_id, "focus")
 
 
-@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/activities/<int(max=2147483647):activity_id>")
+@bp.post("/portfolio/sections/<int:section_id>/path/activities/<int:activity_id>")
 @roles_required("student")
 @discloses_none("the student's own path: only they reach it")
 def student_activity(section_id: int, activity_id: int) -> Any:
@@ -93,7 +93,7 @@ def student_activity(section_id: int, activity_id: int) -> Any:
     return _back(section_id, f"activity-{activity_id}", viewing)
 
 
-@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/ready")
+@bp.post("/portfolio/sections/<int:section_id>/path/ready")
 @roles_required("student")
 @discloses_none("the student's own path: only they reach it")
 def student_ready(section_id: int) -> Any:
@@ -110,7 +110,7 @@ def student_ready(section_id: int) -> Any:
     return _back(section_id, "ready", viewing)
 
 
-@bp.post("/portfolio/sections/<int(max=2147483647):section_id>/path/ready/<int(max=2147483647):request_id>/withdraw")
+@bp.post("/portfolio/sections/<int:section_id>/path/ready/<int:request_id>/withdraw")
 @roles_required("student")
 @discloses_none("the student's own path: only they reach it")
 def student_withdraw(section_id: int, request_id: int) -> Any:

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -41,6 +41,7 @@ from gradebook.services import ServiceError, StaleWrite, explain
 from gradebook.services import portfolio_entries as entries
 from gradebook.services.artifacts import Upload
 from gradebook.services.portfolio import load_story
+from gradebook.web.forms import IdsField
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -183,7 +184,7 @@ class EntryForm(FlaskForm):
                                validators=[Optional(), Length(max=5000)])
     # Not validate_choice: the view keeps only the student's own standards and ignores the rest, rather than
     # refusing the whole entry.
-    standards = SelectMultipleField("Standards it shows", coerce=int, validators=[Optional()], validate_choice=False)
+    standards = IdsField("Standards it shows", validators=[Optional()], validate_choice=False)
     visibility = SelectField("Who may see it", choices=[SelectChoice("private", "Only me"),
                                                         SelectChoice("teachers", "Me and my teachers"),
                                                         SelectChoice("family", "My teachers and my family")])
@@ -300,8 +301,7 @@ def feature_entry(entry_id: int) -> Response:
 
 class GoalForm(FlaskForm):
     title = StringField("My goal", validators=[DataRequired("Write your goal."), Length(max=200)])
-    competencies = SelectMultipleField("Standards it is about", coerce=int,
-                                       validators=[DataRequired("Choose at least one standard.")])
+    competencies = IdsField("Standards it is about", validators=[DataRequired("Choose at least one standard.")])
     target_on = DateField("By when", validators=[Optional()])
     steps = TextAreaField("Steps (one per line)", validators=[Optional(), Length(max=3000)])
 

@@ -340,6 +340,29 @@ def test_restore_refuses_a_bad_file_with_a_clear_message_and_writes_nothing(app:
     db.session.commit()
 
 
+# A SQLite school could keep a NUL or an over-long text (before the models checked them); PostgreSQL takes
+# neither. The restore names what it cannot take, so the school can be repaired, instead of calling it corrupt.
+UNSTORABLE: dict[str, tuple[str, str, object, str]] = {
+    "NUL in a name": ("users", "name", "Student\u0000One", "field name contains a NUL character"),
+    "over-long scale label": ("scale_levels", "label", "L" * 10_000,
+                              "field label is 10,000 characters long; at most 60 fit"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNSTORABLE))
+def test_restore_names_the_table_row_and_field_it_cannot_take(app: Flask, case: str) -> None:
+    table, field, value, message = UNSTORABLE[case]
+    good = _small_school_backup()
+    _empty_tables()
+    bad = _rewrite(good, f"tables/{table}.jsonl", _last_row(field, value))
+
+    with pytest.raises(ServiceError) as refused:
+        restore(db.session, io.BytesIO(bad))
+    assert (f"table {table}, row" in refused.value.message, message in refused.value.message,
+            "corrupt" in refused.value.message) == (True, True, False), refused.value.message
+    assert set(_table_counts().values()) == {0}
+
+
 def test_restore_refuses_a_database_that_has_data(app: Flask) -> None:
     data = _small_school_backup()
     before = portable_tables(db.session)

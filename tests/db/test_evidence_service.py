@@ -265,3 +265,180 @@ def test_a_save_that_loses_the_race_after_its_version_check_is_refused_not_crash
         theirs.close()
     db.session.rollback()  # end the test's own read transaction to see what the two connections committed
     assert [e.score for e in db.session.scalars(select(Evidence))] == [3.0]
+
+
+# ---------------------------------------------------------------- two saves racing for the same empty cell
+
+def _found_empty_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save's check runs before the other save's INSERT is visible: it finds the cell empty, once."""
+    from gradebook.services import evidence as service
+
+    real, calls = service.live_cell, []
+
+    def live_cell(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "live_cell", live_cell)
+
+
+def test_a_save_that_loses_the_insert_race_is_told_what_the_winner_saved(world: SectionWorld,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    winner = _score(world, 2)  # the other save's row, in the database when ours inserts
+    _found_empty_once(monkeypatch)
+    with pytest.raises(StaleWrite) as refused:
+        _score(world, 3.5, expected_version=0)
+    assert (refused.value.current.id, refused.value.current.score) == (winner.id, 2.0)
+    # The transaction is still usable (the INSERT ran in a savepoint): the winner's save commits intact.
+    db.session.commit()
+    assert [(e.score, e.version) for e in db.session.scalars(select(Evidence))] == [(2.0, 1)]
+    assert [r.action for r in _revisions(winner.id)] == ["create"]
+
+
+def test_a_save_without_a_version_that_loses_the_insert_race_updates_the_winners_evidence(
+        world: SectionWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    winner = _score(world, 2)
+    _found_empty_once(monkeypatch)
+    saved = _score(world, 3.5)
+    db.session.commit()
+    assert (saved.id, [e.score for e in db.session.scalars(select(Evidence))]) == (winner.id, [3.5])
+    assert [r.action for r in _revisions(winner.id)] == ["create", "update"]
+    assert _cached(world).score == 3.5
+
+
+# ---------------------------------------------------------------- two saves for one student, on two assessments
+
+@pytest.mark.parametrize("cached_before", [False, True], ids=["first-evidence", "cache-rows-exist"])
+def test_two_saves_for_one_student_at_once_leave_the_cache_as_the_evidence_says(world: SectionWorld,
+                                                                                cached_before: bool) -> None:
+    """Two teachers save the same student on the same standard, on two assessments, at the same moment (the
+    second while the first is not yet committed). Both save; no 500 on the cache's unique rule (its first
+    evidence); the cached level counts both pieces (as a recompute from evidence alone says), not only the
+    one its own save saw (a lost update of the cache)."""
+    import threading
+
+    from flask import current_app
+
+    from gradebook.services.proficiency import recompute
+    from tests.concurrency import backend_pid, wait_until, waiting_for_a_lock
+    from tests.conftest import is_postgres
+
+    make_assessment(world, standards=world.standards[:1], title="Retest", on=ON)
+    if cached_before:
+        earlier = make_assessment(world, standards=world.standards[:1], title="Earlier", on=ON)
+        record_evidence(db.session, world.teacher, section=world.section, student_id=world.students[0].id,
+                        competency_id=world.standards[0].id, value=CellValue("scored", 2.0), observed_on=ON,
+                        assessment=earlier)
+    quizzes = db.session.scalars(select(Assessment.id).where(Assessment.section_id == world.section.id)
+                                 .order_by(Assessment.id)).all()
+    teacher_id, section_id = world.teacher.id, world.section.id
+    student_id, standard_id = world.students[0].id, world.standards[0].id
+    db.session.commit()
+
+    def save(session: Session, assessment_id: int, score: float) -> None:
+        record_evidence(session, session.get(User, teacher_id), section=session.get(Section, section_id),
+                        student_id=student_id, competency_id=standard_id, value=CellValue("scored", score),
+                        observed_on=ON, assessment=session.get(Assessment, assessment_id), expected_version=0)
+
+    first, second = Session(db.engine), Session(db.engine)
+    failures: list[BaseException] = []
+    try:
+        save(first, quizzes[0], 1.0)  # written, not yet committed
+        if is_postgres():
+            pid = backend_pid(second)
+
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+            def run() -> None:
+                try:
+                    with app.app_context():  # authz reads through the app's session
+                        save(second, quizzes[1], 4.0)
+                        second.commit()
+                except BaseException as error:  # noqa: BLE001  (reported by the test below)
+                    failures.append(error)
+
+            racer = threading.Thread(target=run)
+            racer.start()
+            assert wait_until(lambda: waiting_for_a_lock(db.engine, pid) or not racer.is_alive())
+            first.commit()  # the second save is waiting for the first: now it may go on
+            racer.join(timeout=30)
+        else:  # BEGIN IMMEDIATE: the second transaction waits for the first to commit
+            first.commit()
+            save(second, quizzes[1], 4.0)
+            second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert failures == []
+    db.session.rollback()
+    assert sorted(e.score for e in db.session.scalars(select(Evidence))) == ([1.0, 2.0, 4.0] if cached_before
+                                                                             else [1.0, 4.0])
+    assert recompute(db.session).changed == []
+    assert _cached(world).evidence_count == (3 if cached_before else 2)
+
+
+def test_a_save_while_the_sections_policy_changes_is_cached_with_the_new_policy(world: SectionWorld) -> None:
+    """A teacher saves a score while a co-teacher applies a new calculation policy to the section (not yet
+    committed). The save waits for the change and computes its cached level with the new policy, so the
+    cache is what a recompute from evidence says, not a level under the old policy."""
+    import threading
+
+    from flask import current_app
+
+    from gradebook.services.policy import change_section_policy
+    from gradebook.services.proficiency import recompute
+    from tests.concurrency import backend_pid, wait_until, waiting_for_a_lock
+    from tests.conftest import is_postgres
+
+    for score in (1.0, 4.0):
+        make_assessment(world, standards=world.standards[:1], title=f"Q{score:g}", on=ON)
+    quizzes = db.session.scalars(select(Assessment.id).where(Assessment.section_id == world.section.id)
+                                 .order_by(Assessment.id)).all()
+    teacher_id, section_id = world.teacher.id, world.section.id
+    student_id, standard_id = world.students[0].id, world.standards[0].id
+    for assessment_id, score in zip(quizzes[:2], (1.0, 4.0), strict=True):
+        record_evidence(db.session, world.teacher, section=world.section, student_id=student_id,
+                        competency_id=standard_id, value=CellValue("scored", score), observed_on=ON,
+                        assessment=db.session.get(Assessment, assessment_id))
+    db.session.commit()
+
+    def save(session: Session) -> None:
+        section = session.get(Section, section_id)  # loaded as a request does, before the policy commits
+        record_evidence(session, session.get(User, teacher_id), section=section, student_id=student_id,
+                        competency_id=standard_id, value=CellValue("scored", 2.0), observed_on=ON,
+                        assessment=session.get(Assessment, quizzes[2]), expected_version=0)
+        session.commit()
+
+    policy, saver = Session(db.engine), Session(db.engine)
+    failures: list[BaseException] = []
+    try:
+        if is_postgres():
+            saver.get(Section, section_id)  # (SQLite: BEGIN IMMEDIATE would make this wait for the policy)
+        change_section_policy(policy, policy.get(User, teacher_id), policy.get(Section, section_id),
+                              {"method": "highest"})  # written, not yet committed
+        if is_postgres():
+            pid = backend_pid(saver)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+            def run() -> None:
+                try:
+                    with app.app_context():
+                        save(saver)
+                except BaseException as error:  # noqa: BLE001  (reported by the test below)
+                    failures.append(error)
+
+            racer = threading.Thread(target=run)
+            racer.start()
+            assert wait_until(lambda: waiting_for_a_lock(db.engine, pid) or not racer.is_alive())
+            policy.commit()
+            racer.join(timeout=30)
+        else:
+            policy.commit()
+            save(saver)
+    finally:
+        policy.close()
+        saver.close()
+    assert failures == []
+    db.session.rollback()
+    assert recompute(db.session).changed == []
+    assert _cached(world).score == 4.0  # the highest of 1, 4 and 2

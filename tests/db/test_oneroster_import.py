@@ -595,3 +595,13 @@ def test_import_oneroster_command_dry_run_and_skip_rejected(app: Flask, tmp_path
 
     assert done.exit_code == 0, done.output
     assert "Imported the valid rows; the 3 rejected rows" in done.output and "/set-password/" in done.output
+
+
+def test_a_name_with_a_control_character_imports_nothing_and_says_which_field(app: Flask) -> None:
+    tables = two_schools()
+    tables["users"][5]["givenName"] = "Ma\x00ya"
+
+    with pytest.raises(ServiceError, match="The name contains a NUL character"):
+        _import(roster_zip(tables))
+    db.session.rollback()
+    assert db.session.scalars(select(User)).all() == []

@@ -271,8 +271,10 @@ def test_mastery_defaults_to_scale_mastery() -> None:
         ({"weight": -0.1}, "got -0.1"),
         ({"weight": 1.5}, "weight must be between 0 and 1 (exclusive), got 1.5"),
         ({"weight": math.nan}, "weight must be between 0 and 1"),
-        ({"n": 0}, "n must be a whole number of at least 1, got 0"),
-        ({"min_evidence": 0}, "min_evidence must be a whole number of at least 1, got 0"),
+        ({"n": 0}, "n must be a whole number from 1 to 100, got 0"),
+        ({"min_evidence": 0}, "min_evidence must be a whole number from 1 to 100, got 0"),
+        ({"n": 101}, "n must be a whole number from 1 to 100, got 101"),
+        ({"min_evidence": 10**20}, "min_evidence must be a whole number from 1 to 100"),
         ({"mastery": -1}, "mastery must be a finite number of 0 or more"),
     ],
 )

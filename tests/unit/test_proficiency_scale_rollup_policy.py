@@ -95,7 +95,8 @@ def test_level_for_none_and_invalid() -> None:
 
 
 def test_is_valid_score() -> None:
-    assert DEFAULT_SCALE.is_valid_score(0) and DEFAULT_SCALE.is_valid_score(4)
+    assert DEFAULT_SCALE.is_valid_score(1) and DEFAULT_SCALE.is_valid_score(4)
+    assert not DEFAULT_SCALE.is_valid_score(0)  # a 1-4 scale has no 0 (missing work is "missing")
     assert not DEFAULT_SCALE.is_valid_score(4.01)
     assert not DEFAULT_SCALE.is_valid_score(-0.1)
     assert not DEFAULT_SCALE.is_valid_score(float("nan"))
@@ -323,3 +324,8 @@ def test_override_requires_reason(reason: str) -> None:
 def test_override_level_must_exist() -> None:
     with pytest.raises(ValueError, match="No level has 2.5 points"):
         apply_override(compute([2]), level_points=2.5, reason="r", by="Ms Lee", scale=DEFAULT_SCALE)
+
+
+@pytest.mark.parametrize("weight", [101, 1e308])
+def test_a_kind_weight_has_a_sensible_upper_bound(weight: float) -> None:
+    assert any("from 0 to 100" in p for p in Policy(kind_weights={"test": weight}).problems())
