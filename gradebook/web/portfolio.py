@@ -37,6 +37,7 @@ from gradebook.models import (
     SectionStandard,
     utcnow,
 )
+from gradebook.models.base import INT32_MAX
 from gradebook.services import ServiceError, StaleWrite, explain
 from gradebook.services import portfolio_entries as entries
 from gradebook.services.artifacts import Upload
@@ -247,7 +248,8 @@ def edit_entry(entry_id: int) -> Any:
                                  reflection=form.reflection.data, visibility=form.visibility.data,
                                  featured=bool(form.featured.data),
                                  standard_ids=set(form.standards.data or []) & allowed, uploads=_uploads(),
-                                 remove_file_ids=request.form.getlist("remove_file", type=int),
+                                 remove_file_ids=[i for i in request.form.getlist("remove_file", type=int)
+                                                  if 1 <= i <= INT32_MAX],
                                  folder=current_app.config["UPLOAD_FOLDER"])
         except StaleWrite as error:
             db.session.rollback()
