@@ -42,8 +42,9 @@ def _hand_over_link(user: User, token: str) -> str:
     for an account without one (young students), to give in person."""
     url = url_for("auth.set_password", token=token, _external=True)
     if user.email:
-        email_set_password_link(db.session, user, url)
-        return f"A one-time set-password link (valid 14 days) was e-mailed to {user.email}."
+        where = email_set_password_link(db.session, user, url)
+        note = "" if where.startswith("sent") else f" (no mail server is set up: the e-mail was {where})"
+        return f"A one-time set-password link (valid 14 days) was e-mailed to {user.email}{note}."
     return f"{user.name} has no e-mail address: give them this one-time set-password link (valid 14 days): {url}"
 
 

@@ -34,6 +34,8 @@ def save(page, name: str) -> None:  # type: ignore[no-untyped-def]
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}-two-screens.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": 2 * PHONE["height"]})
 
 
 def top_of(page, selector: str) -> float:  # type: ignore[no-untyped-def]
