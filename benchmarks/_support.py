@@ -119,6 +119,7 @@ def make_app(url: str, **config: Any) -> Flask:
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        "JOBS_IMMEDIATE": True,  # no queue worker in a benchmark: /healthz checks only the database
     }
     settings.update(config)
     return create_app(settings)

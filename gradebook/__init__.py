@@ -52,6 +52,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine, immediate=app.config.get("SQLITE_BEGIN_IMMEDIATE", True))
 
+    from gradebook.interop.queue import init_queue
+
+    init_queue(app)
+
     from gradebook.web import register_web
 
     register_web(app)

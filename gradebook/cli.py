@@ -66,9 +66,10 @@ def recompute_command(section_ids: tuple[int, ...]) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from gradebook.interop import cli_backup
+    from gradebook.interop import cli_backup, cli_jobs
 
     cli_backup.register(gradebook_cli)
+    cli_jobs.register(gradebook_cli)
     try:
         from gradebook.interop import cli_imports
     except ImportError:  # the importers are not there yet

@@ -81,4 +81,14 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX", str(instance_path / "outbox")),
         # The address families reach the app at, for links in e-mails sent outside a request (digests).
         "BASE_URL": os.environ.get("BASE_URL") or None,
+        # The job queue (Huey): redis://… in production, shared by every web worker and queue worker; by
+        # default its SQLite storage in instance/ (one machine, no Redis). memory:// only for tests.
+        "JOB_QUEUE_URL": os.environ.get("JOB_QUEUE_URL") or f"sqlite:///{instance_path / 'job-queue.sqlite'}",
+        # A running job's worker beats every JOB_HEARTBEAT_SECONDS; one silent for JOB_LEASE_SECONDS is dead
+        # (on the same host a dead worker process is seen at once). Its job is run again up to
+        # JOB_MAX_ATTEMPTS times in all, then marked failed.
+        "JOB_HEARTBEAT_SECONDS": float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5")),
+        "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", "30")),
+        "JOB_MAX_ATTEMPTS": int(os.environ.get("JOB_MAX_ATTEMPTS", "2")),
+        "JOBS_IMMEDIATE": _bool("JOBS_IMMEDIATE"),  # run each job inside the request that queues it (tests)
     }

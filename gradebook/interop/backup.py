@@ -5,11 +5,20 @@ The file is a zip:
 - ``manifest.json``: ``format`` ("gradebook-backup"), ``format_version``, the ``alembic_revision`` of the
   database it came from, ``created_at`` (UTC), the source dialect and, per table in dependency order,
   its ``file``, its ``rows`` and its ``columns`` (name → portable kind).
+- ``files/index.jsonl`` and ``files/<stored name>``: every uploaded file (each row of ``artifacts``: evidence
+  attachments, portfolio files, activity files) byte for byte, when the backup was given the upload folder.
+  Each index line is ``{"artifact_id", "stored_name", "sha256", "size", "file"}``; ``file`` is null for a
+  file that was missing from the folder (the manifest's ``files.missing`` counts them). Restore writes every
+  file back into the upload folder and checks each one's SHA-256 against the index (which holds the hash
+  of the artifact's row, unless the backup found the file changed on disk and listed it as such).
 - ``tables/<table>.jsonl``: one JSON object per row, every column, in primary-key order. Values are
   portable: datetimes, dates and times as ISO 8601 strings, JSON columns as JSON, floats as JSON numbers,
   booleans as booleans, decimals as strings, bytes as base64. A JSON column can hold SQL NULL or a JSON
   ``null`` document, and queries tell them apart (``Section.policy IS NULL``), so a row lists the JSON
   columns that are SQL NULL under the reserved key ``"$sql_null"``; a plain ``null`` is JSON null.
+
+Everything streams: rows are read in batches and written line by line, files are copied in chunks, so
+memory does not grow with the number of rows or files.
 
 Restore goes only into an empty database at the same Alembic revision, in one transaction (a savepoint of
 the caller's): a file that is not a backup, is corrupt, or does not fit the database is refused with a
@@ -21,13 +30,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -57,7 +68,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, scoped_session
 
-from gradebook.models import Base
+from gradebook.models import Artifact, Base
 from gradebook.models.base import value_problem
 from gradebook.services import ServiceError
 
@@ -66,6 +77,21 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SQL_NULL_KEY = "$sql_null"
 _CHUNK = 1000
+FILES_INDEX = "files/index.jsonl"
+_FILE_CHUNK = 1024 * 1024
+Progress = Callable[[int, str], None]
+
+
+class BackupCounts(dict[str, int]):
+    """Rows per table (a dict, as before), and what the backup did with the uploaded files."""
+
+    files: int = 0
+    file_bytes: int = 0
+    missing: list[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.missing = []
 
 PathOrFile = str | os.PathLike[str] | IO[bytes]
 
@@ -178,12 +204,14 @@ def current_revision(connection: Connection) -> str | None:
     return ",".join(sorted(heads)) or None
 
 
-def backup(session: Session, path_or_file: PathOrFile) -> dict[str, int]:
-    """Write every table to one backup file; return the row count per table.
+def backup(session: Session, path_or_file: PathOrFile, *, files_folder: str | os.PathLike[str] | None = None,
+           progress: Progress | None = None) -> BackupCounts:
+    """Write every table, and with ``files_folder`` every uploaded file, to one backup file.
 
-    Reads in one transaction so the file is a consistent snapshot: on PostgreSQL a REPEATABLE READ one
-    when the session has not begun yet (otherwise the caller's transaction). Writes to a path through a
-    temporary file next to it, so a failed backup never leaves a half-written file under that name.
+    Returns the row count per table (with the files' count, bytes and missing names as attributes). Reads
+    in one transaction so the file is a consistent snapshot: on PostgreSQL a REPEATABLE READ one when the
+    session has not begun yet (otherwise the caller's transaction). Writes to a path through a temporary
+    file next to it, so a failed backup never leaves a half-written file under that name.
     """
     plain = session() if isinstance(session, scoped_session) else session  # db.session is a scoped one
     if not plain.in_transaction() and plain.get_bind().dialect.name == "postgresql":
@@ -191,7 +219,7 @@ def backup(session: Session, path_or_file: PathOrFile) -> dict[str, int]:
     else:
         connection = session.connection()
     with _output(path_or_file) as output:
-        return _write_backup(connection, output)
+        return _write_backup(connection, output, files_folder, progress or (lambda _p, _s: None))
 
 
 @contextlib.contextmanager
@@ -211,12 +239,18 @@ def _output(path_or_file: PathOrFile) -> Iterator[IO[bytes]]:
         raise
 
 
-def _write_backup(connection: Connection, output: IO[bytes]) -> dict[str, int]:
-    counts: dict[str, int] = {}
+write_atomically = _output  # for the jobs that write a file: whole under its name, or not at all
+
+
+def _write_backup(connection: Connection, output: IO[bytes], files_folder: str | os.PathLike[str] | None,
+                  progress: Progress) -> BackupCounts:
+    counts = BackupCounts()
     tables: dict[str, Any] = {}
     created_at = datetime.now(UTC)
+    sorted_tables = Base.metadata.sorted_tables
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for table in Base.metadata.sorted_tables:
+        for number, table in enumerate(sorted_tables):
+            progress(5 + 60 * number // len(sorted_tables), f"Table {number + 1} of {len(sorted_tables)}")
             name = f"tables/{table.name}.jsonl"
             rows = 0
             with archive.open(name, "w", force_zip64=True) as entry:
@@ -232,47 +266,188 @@ def _write_backup(connection: Connection, output: IO[bytes]) -> dict[str, int]:
             counts[table.name] = rows
             tables[table.name] = {"file": name, "rows": rows,
                                   "columns": {column.name: kind for column, kind in table_columns(table)}}
+        files = None
+        if files_folder is not None:
+            files = write_files(connection, archive, Path(files_folder), counts, progress)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "alembic_revision": current_revision(connection),
             "created_at": created_at.isoformat(timespec="seconds"),
             "source_dialect": connection.dialect.name,
-            "counts": counts,
+            "counts": dict(counts),
             "tables": tables,
+            "files": files,
         }
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     return counts
 
 
+def write_files(connection: Connection, archive: zipfile.ZipFile, folder: Path, counts: BackupCounts,
+                progress: Progress) -> dict[str, Any]:
+    """Copy every artifact's file into ``files/`` (chunk by chunk) and list them in ``files/index.jsonl``.
+
+    A file missing from the folder, or whose bytes no longer match its row's hash, is listed (``file``
+    null, or ``sha256`` the hash found) and counted; the backup still holds everything else.
+    """
+    table = Artifact.__table__
+    total = connection.scalar(select(func.count()).select_from(table)) or 0
+    query = select(table.c.id, table.c.stored_name, table.c.sha256).order_by(table.c.id)
+    mismatched = 0
+    # One zip entry can be open for writing at a time: the index waits in a spooled file (bounded memory).
+    with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as index:
+        for number, (artifact_id, stored_name, sha256) in enumerate(
+                connection.execute(query.execution_options(yield_per=2000))):
+            if number % 20 == 0:
+                progress(65 + 30 * number // max(1, total), f"File {number + 1} of {total}")
+            source = folder / stored_name
+            item: dict[str, Any] = {"artifact_id": artifact_id, "stored_name": stored_name, "sha256": sha256,
+                                    "size": None, "file": None}
+            if _safe_name(stored_name) and source.is_file():
+                name = f"files/{stored_name}"
+                info = zipfile.ZipInfo(name, date_time=time_tuple(source))
+                info.compress_type = zipfile.ZIP_STORED  # photos, PDFs, recordings are compressed already
+                digest, size = hashlib.sha256(), 0
+                with open(source, "rb") as raw, archive.open(info, "w", force_zip64=True) as entry:
+                    while chunk := raw.read(_FILE_CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        entry.write(chunk)
+                item.update(size=size, file=name, sha256=digest.hexdigest())
+                counts.files += 1
+                counts.file_bytes += size
+                if digest.hexdigest() != sha256:
+                    mismatched += 1
+                    counts.missing.append(f"{stored_name} (artifact {artifact_id}): its bytes no longer "
+                                          "match the hash recorded at upload")
+            else:
+                counts.missing.append(f"{stored_name} (artifact {artifact_id}): not in the upload folder")
+            index.write((_dumps(item) + "\n").encode("utf-8"))
+        index.seek(0)
+        with archive.open(FILES_INDEX, "w", force_zip64=True) as entry:
+            shutil.copyfileobj(index, entry, _FILE_CHUNK)
+    return {"index": FILES_INDEX, "count": counts.files, "bytes": counts.file_bytes,
+            "missing": len(counts.missing) - mismatched, "mismatched": mismatched}
+
+
+def time_tuple(path: Path) -> tuple[int, int, int, int, int, int]:
+    stamp = max(datetime.fromtimestamp(path.stat().st_mtime, UTC), datetime(1980, 1, 1, tzinfo=UTC))
+    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+
+
+def _safe_name(stored_name: str) -> bool:
+    """A stored name is one plain file name (the app makes them random hex): never a path."""
+    return bool(stored_name) and "/" not in stored_name and "\\" not in stored_name and stored_name not in (".", "..")
+
+
 # ---------------------------------------------------------------- restore
 
 
-def restore(session: Session, path_or_file: PathOrFile) -> dict[str, int]:
+def restore(session: Session, path_or_file: PathOrFile, *,
+            files_folder: str | os.PathLike[str] | None = None) -> dict[str, int]:
     """Load a backup into an empty database at the same Alembic revision; return the row count per table.
 
-    Everything happens in a savepoint of the caller's transaction (the caller commits): when the file is
-    refused or breaks half-way, the savepoint is rolled back and a ServiceError says why.
+    Its uploaded files go back into ``files_folder``, each checked by its SHA-256 (a backup that holds files
+    needs the folder). Everything happens in a savepoint of the caller's transaction (the caller commits):
+    when the file is refused or breaks half-way, the savepoint is rolled back, the files written so far are
+    removed, and a ServiceError says why.
     """
     archive = _open_archive(path_or_file)
     with archive:
         manifest = _read_manifest(archive)
+        files = manifest.get("files")
+        if files and files_folder is None:
+            raise ServiceError(f"This backup holds {files['count']} uploaded files: restore it with the upload "
+                               "folder to put them in (the command line does).")
         connection = session.connection()
         _check_revision(connection, manifest)
         _check_empty(connection)
         savepoint = session.begin_nested()
         connection = session.connection()  # the savepoint is emitted when its connection is asked for
+        written: list[Path] = []
         try:
             counts = {table.name: _restore_table(connection, archive, table, manifest)
                       for table in Base.metadata.sorted_tables}
             if connection.dialect.name == "postgresql":
                 _reset_sequences(connection)
+            if files and files_folder is not None:
+                _restore_files(connection, archive, files, Path(files_folder), written)
         except BaseException:
             savepoint.rollback()
+            for path in written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
             raise
         savepoint.commit()
     session.expire_all()
     return counts
+
+
+def _restore_files(connection: Connection, archive: zipfile.ZipFile, files: dict[str, Any], folder: Path,
+                   written: list[Path]) -> None:
+    """Write each file of the backup into the folder, checking its bytes against the index's SHA-256."""
+    table = Artifact.__table__
+    rows = {artifact_id: stored for artifact_id, stored in connection.execute(
+        select(table.c.id, table.c.stored_name))}
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    try:
+        raw = archive.open(files.get("index") or FILES_INDEX)
+    except KeyError as error:
+        raise _corrupt(f"{FILES_INDEX} is missing") from error
+    with raw:
+        for line_number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
+            try:
+                item = json.loads(line)
+                artifact_id, stored, sha256, name = (item["artifact_id"], item["stored_name"], item["sha256"],
+                                                     item["file"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise _corrupt(f"{FILES_INDEX} line {line_number} is not a file entry") from error
+            if rows.get(artifact_id) != stored or not _safe_name(stored):
+                raise _corrupt(f"{FILES_INDEX} line {line_number} names a file no artifact has")
+            if name is None:
+                continue  # it was missing when the backup was made; the manifest counted it
+            if name != f"files/{stored}":
+                raise _corrupt(f"{FILES_INDEX} line {line_number} points outside files/")
+            _restore_one_file(archive, name, sha256, folder / stored, written)
+            count += 1
+    if count != files.get("count"):
+        raise _corrupt(f"{FILES_INDEX} lists {count} files; the manifest says {files.get('count')}")
+
+
+def _restore_one_file(archive: zipfile.ZipFile, name: str, sha256: str, target: Path, written: list[Path]) -> None:
+    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(handle, "wb") as out, archive.open(name) as source:
+            while chunk := source.read(_FILE_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise _corrupt(f"{name} does not match its SHA-256 (the backup was damaged)")
+        if target.exists():
+            if _sha256_of(target) != sha256:
+                raise ServiceError(f"The upload folder already has a different file named {target.name}: "
+                                   "restore into an empty upload folder. Nothing was restored.")
+            os.unlink(partial)
+            return
+        os.replace(partial, target)
+        written.append(target)
+    except KeyError as error:
+        raise _corrupt(f"{name} is missing") from error
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise _corrupt(f"{name} cannot be read ({error})") from error
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        while chunk := raw.read(_FILE_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _name(path_or_file: PathOrFile) -> str:
@@ -333,6 +508,9 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
             raise _corrupt(f"{MANIFEST} has no row count or file for {table.name}")
         if entry["file"] not in archive.namelist():
             raise _corrupt(f"{entry['file']} is missing")
+    files = manifest.get("files")
+    if files is not None and (not isinstance(files, dict) or type(files.get("count")) is not int):
+        raise _corrupt(f"{MANIFEST} has a bad files entry")
     return manifest
 
 

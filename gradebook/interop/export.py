@@ -10,10 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from jinja2 import Environment, StrictUndefined, Template
 from sqlalchemy import select
@@ -44,34 +48,68 @@ SECRET_COLUMNS: dict[str, frozenset[str]] = {
 # ---------------------------------------------------------------- the school as a zip
 
 
-def school_zip(session: Session) -> bytes:
+def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folder: str | None = None,
+               progress: Callable[[int, str], None] | None = None) -> Any:
     """Every table as `json/<table>.json` (an array of rows) and `csv/<table>.csv`, plus a manifest.
 
     Values as in a backup (ISO dates, JSON as JSON); in CSV, empty for null, true/false, JSON as text,
     and text that a spreadsheet would run as a formula is prefixed with an apostrophe. CSV files carry a
-    UTF-8 byte-order mark so spreadsheets read accents correctly.
+    UTF-8 byte-order mark so spreadsheets read accents correctly. With ``files_folder`` every uploaded file
+    is included under `files/<stored name>` (the `artifacts` table names each one's original name), listed
+    in `files/index.jsonl`. Streams row by row and file by file into ``output`` and returns the row counts;
+    without ``output`` returns the zip's bytes.
     """
+    from gradebook.interop.backup import BackupCounts, write_files
+
+    progress = progress or (lambda _p, _s: None)
     connection = session.connection()
-    buffer = io.BytesIO()
-    counts: dict[str, int] = {}
+    buffer = output if output is not None else io.BytesIO()
+    counts = BackupCounts()
+    tables = Base.metadata.sorted_tables
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for table in Base.metadata.sorted_tables:
+        for number, table in enumerate(tables):
+            progress(5 + 60 * number // len(tables), f"Table {number + 1} of {len(tables)}")
             hidden = SECRET_COLUMNS.get(table.name, frozenset())
             columns = [(column.name, column_kind(column)) for column in table.columns if column.name not in hidden]
-            rows = []
-            for row in iter_portable_rows(connection, table):
-                row.pop(SQL_NULL_KEY, None)
-                rows.append({name: row[name] for name, _ in columns})
-            counts[table.name] = len(rows)
-            archive.writestr(f"json/{table.name}.json",
-                             json.dumps(rows, ensure_ascii=False, indent=1, allow_nan=False))
-            archive.writestr(f"csv/{table.name}.csv", _csv(columns, rows).encode("utf-8-sig"))
+            rows = 0
+            # One zip entry can be open for writing at a time: the CSV waits in a spooled file (in memory up
+            # to a few MB, then on disk), so memory stays bounded however large the table.
+            with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as spool:
+                text_csv = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+                writer = csv_safe.writer(text_csv)
+                writer.writerow([name for name, _ in columns])
+                with archive.open(f"json/{table.name}.json", "w", force_zip64=True) as as_json:
+                    as_json.write(b"[")
+                    for row in iter_portable_rows(connection, table):
+                        row.pop(SQL_NULL_KEY, None)
+                        item = {name: row[name] for name, _ in columns}
+                        as_json.write((",\n" if rows else "\n").encode()
+                                      + json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+                        writer.writerow([_csv_cell(kind, item[name]) for name, kind in columns])
+                        rows += 1
+                    as_json.write(b"\n]\n")
+                text_csv.flush()
+                text_csv.detach()
+                spool.seek(0)
+                with archive.open(f"csv/{table.name}.csv", "w", force_zip64=True) as as_csv:
+                    shutil.copyfileobj(spool, as_csv, 1024 * 1024)
+            counts[table.name] = rows
+        files: dict[str, Any] | None = None
+        if files_folder is not None:
+            files = write_files(connection, archive, Path(files_folder), counts, progress)
+            files["note"] = ("files/<stored name> holds each uploaded file as it was uploaded; the artifacts "
+                             "table gives its original name, owner and the evidence or portfolio entry it "
+                             "belongs to.")
         archive.writestr("manifest.json", json.dumps({
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "tables": counts,
+            "tables": dict(counts),
             "left_out": {table: sorted(names) for table, names in SECRET_COLUMNS.items()},
+            "files": files or {"included": False, "note": "This export was made without the uploaded files; "
+                               "Setup → Export and every backup include them."},
         }, indent=2))
-    return buffer.getvalue()
+    if output is None:
+        return buffer.getvalue()  # type: ignore[union-attr]
+    return counts
 
 
 def _csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:

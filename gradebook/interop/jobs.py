@@ -1,20 +1,20 @@
-"""Long imports in the background: the upload is saved, a job row tracks it, a thread runs the importer.
+"""Long imports in the background: the upload is saved, a job row tracks it, a queue worker runs the importer.
 
-The importer runs in one transaction (a failed import leaves the database as it was). Progress lives in
-this process while the job runs (SQLite allows no second writer during the import's transaction) and
-its start and end are written to the job row, which any worker can read.
+The importer runs in one transaction (a failed import leaves the database as it was; an import whose worker
+died is run again from the start and gives the same result). How the job runs, its progress and its lease:
+gradebook/interop/queue.py.
 
 The import rule (gradebook/interop/rule.py): an upload first runs as a dry run (options ``mode`` =
-``dry_run``) whose report the admin reads; `apply_job` then queues the real import of the same stored file,
-with ``skip_rejected`` when the admin chose "import the valid rows and skip the N rejected". The stored file
-is kept while a job's outcome leaves that choice open and removed once the file is imported (or fails).
+``dry_run``) whose report the admin reads; `apply_job` then queues the real import of the same stored file
+as a second job (``checked_by`` names the dry run, whose ``followed_by`` names it), with ``skip_rejected``
+when the admin chose "import the valid rows and skip the N rejected". The stored file is kept while a job's
+outcome leaves that choice open and removed once the file is imported (or fails).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -23,12 +23,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from gradebook.interop import queue
 from gradebook.models import ImportJob, User, utcnow
+from gradebook.models.jobs import IMPORT_KINDS
 from gradebook.services import ServiceError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
-_progress: dict[int, tuple[int, str]] = {}
-_lock = threading.Lock()
 
 Importer = Callable[[Session, bytes, User, dict[str, Any]], Any]
 
@@ -57,7 +57,7 @@ def folder(app: Flask) -> Path:
 
 def create_job(session: Session, app: Flask, *, kind: str, filename: str, data: bytes, actor: User,
                options: dict[str, Any] | None = None) -> ImportJob:
-    if kind not in ("case", "standards_csv", "oneroster"):
+    if kind not in IMPORT_KINDS:
         raise ServiceError("Choose what kind of file this is.", "kind")
     if not data:
         raise ServiceError("Choose a file to import.", "file")
@@ -110,33 +110,17 @@ def apply_job(session: Session, app: Flask, job: ImportJob, *, actor: User, skip
     return follow
 
 
-STALE_AFTER = timedelta(hours=1)
-
-
 def give_up_if_stale(session: Session, job: ImportJob) -> bool:
-    """A job still unfinished an hour after it was queued died with its process (a restart, a crash).
+    """Before a page shows a job: a job whose worker died is run again or failed (see interop/queue.py)."""
+    from flask import current_app
 
-    Its transaction never committed, so nothing was imported; say so rather than poll for ever.
-    """
-    if job.status not in ("queued", "running") or utcnow() - job.created_at < STALE_AFTER:
-        return False
-    with _lock:
-        if job.id in _progress:  # still running in this process: a very large import
-            return False
-    job.status, job.stage, job.finished_at = "failed", "Nothing was imported", utcnow()
-    job.message = ("This import did not finish (the server was probably restarted while it ran). Nothing was "
-                   "imported; upload the file again.")
-    return True
+    return queue.check(session, current_app._get_current_object(), job)  # type: ignore[attr-defined]
 
 
 def progress_of(job: ImportJob) -> tuple[int, str]:
-    with _lock:
-        return _progress.get(job.id, (job.progress, job.stage))
+    from flask import current_app
 
-
-def _set_progress(job_id: int, percent: int, stage: str) -> None:
-    with _lock:
-        _progress[job_id] = (percent, stage)
+    return queue.progress_of(current_app._get_current_object(), job)  # type: ignore[attr-defined]
 
 
 def report_as_dict(report: Any) -> dict[str, Any]:
@@ -178,57 +162,34 @@ def report_as_dict(report: Any) -> dict[str, Any]:
     return out
 
 
-def run_job(app: Flask, job_id: int) -> None:
-    """Run one job to the end, in its own app context and session."""
-    from gradebook.extensions import db
+def run_import(session: Session, app: Flask, job: ImportJob, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
+    """The body of an import job (run by the queue's worker, which commits): the importer, in one transaction."""
+    options = dict(job.options or {})
+    progress(10, "Checking the file (dry run)" if options.get("mode") == "dry_run" else "Reading the file")
+    data = (folder(app) / job.stored_name).read_bytes()
+    actor = session.get(User, job.created_by_id)
+    options["_progress"] = progress
+    options["_filename"] = job.filename
+    progress(30, "Checking every row and item")
+    report = _importers()[job.kind](session, data, actor, options)  # type: ignore[arg-type]
+    progress(90, "Saving")
+    summary = report_as_dict(report)
+    return summary.get("summary", "Imported."), summary
 
-    with app.app_context():
-        session = db.session
-        job = session.get(ImportJob, job_id)
-        if job is None or job.status not in ("queued",):
-            return
-        job.status, job.progress = "running", 10
-        job.stage = "Checking the file (dry run)" if (job.options or {}).get("mode") == "dry_run" else "Reading the file"
-        session.commit()
-        _set_progress(job_id, 10, "Reading the file")
-        data = (folder(app) / job.stored_name).read_bytes()
-        actor = session.get(User, job.created_by_id)
-        kind, options = job.kind, dict(job.options or {})
-        options["_progress"] = lambda percent, stage: _set_progress(job_id, percent, stage)
-        options["_filename"] = job.filename
-        try:
-            _set_progress(job_id, 30, "Checking every row and item")
-            report = _importers()[kind](session, data, actor, options)  # type: ignore[arg-type]
-            _set_progress(job_id, 90, "Saving")
-            session.commit()
-            summary = report_as_dict(report)
-            job = session.get(ImportJob, job_id)
-            job.status, job.progress, job.stage, job.report = "done", 100, "Finished", summary  # type: ignore[union-attr]
-            job.message = summary.get("summary", "Imported.")  # type: ignore[union-attr]
-        except ServiceError as error:
-            session.rollback()
-            job = session.get(ImportJob, job_id)
-            job.status, job.stage, job.message = "failed", "Nothing was imported", error.message  # type: ignore[union-attr]
-        except Exception as error:  # noqa: BLE001 - a job must always end, and say so
-            session.rollback()
-            app.logger.exception("Import job %s failed", job_id)
-            job = session.get(ImportJob, job_id)
-            job.status, job.stage = "failed", "Nothing was imported"  # type: ignore[union-attr]
-            job.message = f"The import stopped on an unexpected error ({type(error).__name__}); nothing was changed."  # type: ignore[union-attr]
-        job.finished_at = utcnow()  # type: ignore[union-attr]
-        session.commit()
-        with _lock:
-            _progress.pop(job_id, None)
-        if not (job.status == "done" and (job.report or {}).get("outcome") in ("dry_run", "blocked")):  # type: ignore[union-attr]
-            (folder(app) / job.stored_name).unlink(missing_ok=True)  # type: ignore[union-attr]
+
+def _remove_upload(app: Flask, job: ImportJob, done: bool) -> None:
+    """Once an import has ended for good (not when it will be run again), its upload goes, unless it was a
+    finished dry run (or a blocked import) that the admin may still choose to import."""
+    if not (done and (job.report or {}).get("outcome") in ("dry_run", "blocked")):
+        (folder(app) / job.stored_name).unlink(missing_ok=True)
+
+
+queue.register(IMPORT_KINDS, run_import, _remove_upload)
 
 
 def start(app: Flask, job_id: int) -> None:
-    """In tests (IMPORTS_INLINE) the job runs at once; otherwise in a background thread."""
-    if app.config.get("IMPORTS_INLINE"):
-        run_job(app, job_id)
-        return
-    threading.Thread(target=run_job, args=(app, job_id), daemon=True, name=f"import-{job_id}").start()
+    """Send the job to the queue (after its row is committed); in tests (immediate mode) it runs at once."""
+    queue.enqueue(app, job_id)
 
 
 def _noun(key: str, count: int) -> str:

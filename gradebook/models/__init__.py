@@ -14,7 +14,7 @@ from gradebook.models.evidence import (
     ReassessmentRequest,
 )
 from gradebook.models.frameworks import Competency, Crosswalk, Framework, LevelDescriptor
-from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob
+from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob, Job
 from gradebook.models.paths import (
     ACTIVITY_BANDS,
     ACTIVITY_KINDS,
@@ -52,7 +52,7 @@ from gradebook.models.school import Enrollment, School, Section, SectionStandard
 from gradebook.models.users import ROLES, GuardianLink, PasswordReset, User
 
 __all__ = [
-    "ASSESSMENT_KINDS", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
+    "ASSESSMENT_KINDS", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "Job", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
     "Artifact", "Assessment", "AssessmentStandard", "AuditEvent", "Base", "Comment", "CommentBankEntry",
     "Competency", "Crosswalk", "Enrollment", "Evidence", "EvidenceRevision", "FeedbackRead", "FeedbackReply",
     "Framework", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",

@@ -8,12 +8,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gradebook.models.base import Base, choice, utcnow
 
-JOB_KINDS = ("case", "standards_csv", "oneroster")
+IMPORT_KINDS = ("case", "standards_csv", "oneroster")
+# Long work that runs on the job queue: imports, the school-wide recompute after a scale or policy change,
+# the whole-school export and a backup.
+JOB_KINDS = (*IMPORT_KINDS, "recompute", "export", "backup")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
 class ImportJob(Base):
-    """A long import, run in the background; the page polls it for progress and can be left and revisited."""
+    """A long job run by a queue worker; the page polls it for progress and can be left and revisited.
+
+    (The table kept its first name, ``import_jobs``; it holds every kind of job.) A worker claims a queued job
+    by writing its name into ``worker`` and counting the attempt; while it runs, its heartbeat and progress
+    live in the queue's store, which every web worker reads (see gradebook.interop.queue). ``stored_name`` is
+    the file the job reads (an upload) or writes (an export, a backup) under the upload folder, "" for none.
+    """
 
     __tablename__ = "import_jobs"
     __table_args__ = (choice("kind", JOB_KINDS, "kind"), choice("status", JOB_STATUSES, "status"))
@@ -31,3 +40,9 @@ class ImportJob(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    worker: Mapped[str | None] = mapped_column(String(120))  # "host:pid" of the worker that claimed it
+    started_at: Mapped[datetime | None]
+
+
+Job = ImportJob

@@ -103,9 +103,12 @@ STALE_SCHOOL_POLICY = "Someone else changed the school's policy since you opened
 
 
 def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any],
-                         expected_version: int | None = None) -> int:
+                         expected_version: int | None = None, *, recompute_cache: bool = True) -> int:
     """Apply a new school default and recompute every section; returns how many cached rows changed.
-    expected_version is the school version the form showed: a change saved since is refused."""
+    expected_version is the school version the form showed: a change saved since is refused.
+
+    With ``recompute_cache=False`` the caller queues the school-wide recompute as a job (the admin page
+    does: a large school's recompute outlasts a request) and 0 is returned."""
     school = session.scalar(select(School).limit(1))
     if school is None:
         raise ServiceError("Set up the school first.")
@@ -120,7 +123,8 @@ def change_school_policy(session: Session, actor: User, new_policy: dict[str, An
         session.flush()
     except StaleDataError:
         raise ServiceError(STALE_SCHOOL_POLICY) from None
-    changed = len(recompute(session).changed)
-    record_change(session, actor, "policy.school", target_type="school", target_id=school.id,
-                  detail={"policy_change_id": change.id, "old": old, "new": normal, "levels_changed": changed})
+    changed = len(recompute(session).changed) if recompute_cache else 0
+    detail: dict[str, Any] = {"policy_change_id": change.id, "old": old, "new": normal}
+    detail.update({"levels_changed": changed} if recompute_cache else {"recompute": "queued as a job"})
+    record_change(session, actor, "policy.school", target_type="school", target_id=school.id, detail=detail)
     return changed

@@ -122,6 +122,7 @@ def register_web(app: Flask) -> None:
         admin,
         admin_audit,
         admin_imports,
+        admin_jobs,
         admin_people,
         artifacts,
         auth,
@@ -146,6 +147,10 @@ def register_web(app: Flask) -> None:
     from gradebook.web.auth import load_user
 
     login_manager.user_loader(load_user)
+
+    from gradebook.web.request_log import register_request_log
+
+    register_request_log(app)
 
     @app.before_request
     def _authorise() -> Any:

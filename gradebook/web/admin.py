@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from gradebook import proficiency as prof
-from gradebook.authz import discloses, discloses_none, every_student, roles_required
+from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
     Competency,
@@ -27,7 +27,6 @@ from gradebook.models import (
 from gradebook.services import ServiceError
 from gradebook.services.policy import change_school_policy, validate_policy
 from gradebook.services.proficiency import DEFAULT_POLICY, scale_row_for
-from gradebook.web.downloads import send_download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -82,17 +81,6 @@ def policy_from_form(form: Any) -> dict[str, Any]:
     return validate_policy(data)
 
 
-@bp.get("/export.zip")
-@roles_required("admin")
-@discloses("school_export", students=every_student)
-def export_school() -> Any:
-    """The whole school as a zip: JSON and CSV of every table, evidence revisions included."""
-    from gradebook.interop.export import school_zip
-
-    data = school_zip(db.session)
-    return send_download(data, name="gradebook-school-export.zip", mimetype="application/zip")
-
-
 @bp.route("/policy", methods=["GET", "POST"])
 @roles_required("admin")
 @discloses_none("the school's calculation policy; its preview is counts")
@@ -106,12 +94,9 @@ def policy() -> Any:
                 raise ServiceError("Set up the school first.")
             proposed = policy_from_form(request.form)
             if request.form.get("apply") == "1":
-                changed = change_school_policy(db.session, current_user, proposed,
-                                               expected_version=request.form.get("version", type=int))
-                db.session.commit()
-                flash(f"The school's policy is changed; {changed} cached results were recomputed. "
-                      "No evidence was touched.", "success")
-                return redirect(url_for("admin.policy"), 303)
+                change_school_policy(db.session, current_user, proposed,
+                                     expected_version=request.form.get("version", type=int), recompute_cache=False)
+                return _recompute_in_background("The school's policy is changed")
             preview = school_preview(proposed)
         except ServiceError as failure:
             db.session.rollback()
@@ -122,6 +107,22 @@ def policy() -> Any:
     status = 422 if error else 200
     return render_template("admin/policy.html", policy=proposed or current, preview=preview, error=error,
                            methods=METHOD_LABELS, rollups=ROLLUP_LABELS, history=history, school=school), status
+
+
+def _recompute_in_background(what: str) -> Any:
+    """Commit the change with a queued school-wide recompute, and show its progress (a job: it can outlast
+    a request in a large school)."""
+    from flask import current_app
+
+    from gradebook.interop import queue, school_jobs
+
+    job = school_jobs.create(db.session, kind="recompute", actor=current_user, reason=what)
+    job_id = job.id
+    db.session.commit()
+    queue.enqueue(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    flash(f"{what}; every section's levels are being recomputed from the evidence. No evidence was touched.",
+          "success")
+    return redirect(url_for("admin.job", job_id=job_id), 303)
 
 
 def school_preview(proposed: dict[str, Any]) -> dict[str, int]:
@@ -221,12 +222,7 @@ def scale() -> Any:
                 db.session.flush()
             except StaleDataError:
                 raise ServiceError(STALE_SCALE) from None
-            from gradebook.services.proficiency import recompute
-
-            changed = len(recompute(db.session).changed)
-            db.session.commit()
-            flash(f"The scale is saved; {changed} cached results changed level.", "success")
-            return redirect(url_for("admin.scale"), 303)
+            return _recompute_in_background("The scale is saved")
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message

@@ -45,7 +45,8 @@ def imports() -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    recent = db.session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(20)).all()
+    recent = db.session.scalars(select(ImportJob).where(ImportJob.kind.in_(KINDS))
+                                .order_by(ImportJob.created_at.desc()).limit(20)).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
     jobs.forget_old_checks(current_app._get_current_object(), list(recent))  # type: ignore[attr-defined]
@@ -58,6 +59,8 @@ def imports() -> Any:
 @discloses_none("an import's report: the file's rows and the accounts made (directory information)")
 def import_job(job_id: int) -> Any:
     job = db.get_or_404(ImportJob, job_id)
+    if job.kind not in KINDS:  # a recompute, export or backup has its own page
+        return redirect(url_for("admin.job", job_id=job.id), 303)
     if jobs.give_up_if_stale(db.session, job):
         db.session.commit()
     percent, stage = jobs.progress_of(job)

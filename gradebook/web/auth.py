@@ -169,7 +169,7 @@ def account() -> Any:
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session token rotated; keep this session
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]  # the token rotated; keep this session (the user, not the proxy: g would point at itself)
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"), 303)
     status = 422 if request.method == "POST" else 200

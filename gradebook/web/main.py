@@ -47,5 +47,25 @@ def scale_css() -> Response:
 
 @bp.get("/healthz")
 @discloses_none("a health check")
-def healthz() -> tuple[str, int]:
-    return "ok", 200
+def healthz() -> tuple[dict[str, object], int]:
+    """For the load balancer and the monitor: the database and the job queue, and which one is down (503)."""
+    from flask import current_app
+    from sqlalchemy import text
+
+    from gradebook.extensions import db
+    from gradebook.interop import queue
+
+    checks: dict[str, dict[str, object]] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True, "detail": db.engine.dialect.name}
+    except Exception as error:  # noqa: BLE001 - any failure means the database is down
+        db.session.rollback()
+        checks["database"] = {"ok": False, "detail": f"the database does not answer ({type(error).__name__})"}
+    finally:
+        db.session.rollback()
+    ok, detail = queue.health(current_app._get_current_object())  # type: ignore[attr-defined]
+    checks["queue"] = {"ok": ok, "detail": detail}
+    healthy = all(check["ok"] for check in checks.values())
+    down = [name for name, check in checks.items() if not check["ok"]]
+    return {"ok": healthy, "down": down, "checks": checks}, 200 if healthy else 503

@@ -452,7 +452,7 @@ def _render_student(student: User, status: int = 200, *, target_form: TargetDate
         cells=cells, empty_cell=Cell(_mastery=scale.mastery.points), adjustments=adjustments, nexts=nexts,
         target_form=target_form, leave_form=leave_form, assign_form=assign_form, playlists=playlists,
         assigned=assigned, assigned_ids={a.id for _x, a in assigned}, band_labels=svc.BAND_LABELS,
-        kind_labels=svc.KIND_LABELS, scale=scale,  # the level badge shows the score by the scale
+        kind_labels=svc.KIND_LABELS, scale=scale,
     ), status
 
 

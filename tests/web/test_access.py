@@ -7,6 +7,7 @@ declare whether it discloses a student's record (@discloses / @discloses_none, s
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,7 @@ import pytest
 from flask import Flask
 
 from gradebook.extensions import db
+from gradebook.interop import school_jobs
 from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
@@ -103,7 +105,9 @@ ACCESS: dict[str, str] = {
     "family.conference": CHILD_VIEWERS,
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
-    "admin.export_school": ADMIN,
+    "admin.jobs": ADMIN,
+    "admin.job": ADMIN,
+    "admin.job_download": ADMIN,
     "paths.student_path": STUDENT_IN_SECTION,
     "paths.student_focus": STUDENT_IN_SECTION,
     "paths.student_activity": STUDENT_IN_SECTION,
@@ -191,8 +195,13 @@ def build_world(app: Flask) -> World:
     db.session.add(step)
     db.session.flush()
     token = issue_set_password_link(db.session, a.students[0])
-    job = ImportJob(kind="case", filename="x.json", stored_name="none", created_by_id=admin.id, status="failed")
+    # A finished whole-school export (its file ready), so the job pages and the download all answer; an
+    # import's page sends it to the job page.
+    job = ImportJob(kind="export", filename="gradebook-school-export.zip", stored_name="world-export.zip",
+                    created_by_id=admin.id, status="done", progress=100, stage="Finished")
     db.session.add(job)
+    with zipfile.ZipFile(school_jobs.folder(app) / job.stored_name, "w") as archive:
+        archive.writestr("manifest.json", "{}")
     artifact = store_upload(db.session, Upload("work.png", io.BytesIO(PNG)), folder=app.config["UPLOAD_FOLDER"],
                             owner_student_id=a.students[0].id, uploaded_by=a.teacher, evidence_id=evidence.id)
     db.session.commit()

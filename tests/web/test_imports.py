@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from gradebook.extensions import db
-from gradebook.interop import jobs
+from gradebook.interop import jobs, queue
 from gradebook.models import Competency, Framework, ImportJob, User
 from tests.builders import make_user
 from tests.db.test_case_import import CASE_DATA, table_rows
@@ -166,31 +166,56 @@ def test_a_body_beyond_the_upload_limit_gets_a_clear_413(client: FlaskClient, lo
 
 def test_a_roster_import_reports_its_progress_file_by_file(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     seen: list[tuple[int, str]] = []
-    real = jobs._set_progress
-    monkeypatch.setattr(jobs, "_set_progress", lambda job_id, percent, stage: (seen.append((percent, stage)),
-                                                                                real(job_id, percent, stage)))
+    real = queue.Heartbeat.progress
+    monkeypatch.setattr(queue.Heartbeat, "progress", lambda self, percent, stage: (seen.append((percent, stage)),
+                                                                                    real(self, percent, stage)))
     admin = make_user("admin")
     job = jobs.create_job(db.session, app, kind="oneroster", filename="r.zip", data=roster_zip(two_schools()),
                           actor=admin)
     db.session.commit()
-    jobs.run_job(app, job.id)
+    queue.run(app, job.id)
     stages = [stage for _, stage in seen]
     assert "Importing users.csv" in stages and "Importing enrollments.csv" in stages
     assert [percent for percent, _ in seen] == sorted(percent for percent, _ in seen)
 
 
-def test_a_job_that_died_with_its_server_says_so_instead_of_polling_for_ever(app: Flask, client: FlaskClient,
-                                                                            login_as) -> None:  # type: ignore[no-untyped-def]
+def _dead_job(app: Flask, attempts: int, data: bytes) -> ImportJob:
+    """A job a worker claimed and then died running: no heartbeat for longer than the lease."""
     from datetime import timedelta
 
     admin = make_user("admin")
-    job = jobs.create_job(db.session, app, kind="case", filename="old.json", data=b"{}", actor=admin)
-    job.status, job.created_at = "running", job.created_at - timedelta(hours=2)
+    job = jobs.create_job(db.session, app, kind="case", filename="old.json", data=data, actor=admin)
+    job.status, job.attempts, job.worker = "running", attempts, "another-host:4242"
+    job.started_at = job.created_at - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 1)
     db.session.commit()
-    login_as(admin)
+    return job
+
+
+def test_a_job_whose_worker_died_on_its_last_attempt_says_so_instead_of_polling_for_ever(
+        app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    job = _dead_job(app, attempts=2, data=b"{}")
+    login_as(db.session.get(User, job.created_by_id))
     page = client.get(f"/admin/imports/{job.id}").get_data(as_text=True)
-    assert ("did not finish" in page, "hx-trigger" in page, db.session.get(ImportJob, job.id).status) == \
+    assert ("stopped (attempt 2 of 2)" in page, "hx-trigger" in page, db.session.get(ImportJob, job.id).status) == \
         (True, False, "failed")
+    assert not (jobs.folder(app) / job.stored_name).exists()
+
+
+def test_a_job_whose_worker_died_is_run_again_and_gives_the_same_result(
+        app: Flask, client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    data = (CASE_DATA / "ordering.json").read_bytes()
+    job = _dead_job(app, attempts=1, data=data)
+    login_as(db.session.get(User, job.created_by_id))
+    client.get(f"/admin/imports/{job.id}")  # the poll notices the dead worker; the job is queued again and runs
+    job = db.session.get(ImportJob, job.id)
+    assert (job.status, job.attempts) == ("done", 2), job.message
+    once = {name: rows for name, rows in table_rows().items() if name not in ("import_jobs", "audit_events")}
+    again = jobs.create_job(db.session, app, kind="case", filename="again.json", data=data,
+                            actor=db.session.get(User, job.created_by_id))
+    db.session.commit()
+    queue.run(app, again.id)
+    twice = {name: rows for name, rows in table_rows().items() if name not in ("import_jobs", "audit_events")}
+    assert twice == once
 
 
 def test_report_counts_read_as_words_singular_for_one() -> None:

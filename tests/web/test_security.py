@@ -343,7 +343,8 @@ def test_an_artifact_downloads_whatever_it_was_called(app: Flask, client: FlaskC
 
 def test_the_school_export_downloads_as_a_zip(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
-    response = client.get("/admin/export.zip")
+    started = client.post("/admin/jobs", data={"kind": "export"})
+    response = client.get(started.location + "/download")
     assert _disposition(response) == ("attachment", {"filename": "gradebook-school-export.zip"})
     assert zipfile.ZipFile(io.BytesIO(response.data)).namelist()
 

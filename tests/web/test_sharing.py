@@ -71,6 +71,11 @@ def test_a_family_downloads_the_full_record(client: FlaskClient, login_as) -> No
 def test_an_admin_downloads_the_whole_school(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     make_section(students=1)
     login_as(make_user("admin"))
-    response = client.get("/admin/export.zip")
+    started = client.post("/admin/jobs", data={"kind": "export"})
+    assert started.status_code == 303
+    page = client.get(started.location).get_data(as_text=True)
+    assert "Download gradebook-school-export.zip" in page
+    response = client.get(started.location + "/download")
+    assert response.headers["Content-Disposition"].startswith("attachment")
     names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
     assert "csv/evidence_revisions.csv" in names and "json/evidence.json" in names

@@ -1,0 +1,95 @@
+"""The school-wide jobs besides imports: the recompute after a scale or policy change, the whole-school export
+and a backup. Each is a body for the queue (gradebook/interop/queue.py): it works in the session it is given,
+reports progress, and leaves the commit to the runner. Each is idempotent: run again after a crash, it gives
+the same result (the recompute rebuilds the cache from evidence; the files are written whole under a
+temporary name, then renamed)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradebook.interop import queue
+from gradebook.models import Job, Section, User
+from gradebook.services import ServiceError
+
+TITLES = {"recompute": "Recompute every section's levels", "export": "Whole-school export",
+          "backup": "Backup"}
+DOWNLOAD_NAMES = {"export": "gradebook-school-export.zip", "backup": "gradebook-backup.zip"}
+
+
+def folder(app: Flask) -> Path:
+    path = Path(app.config["UPLOAD_FOLDER"]) / "jobs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def create(session: Session, *, kind: str, actor: User, reason: str = "") -> Job:
+    """A queued job of one of these kinds (commit, then queue.enqueue)."""
+    if kind not in TITLES:
+        raise ServiceError("That is not a job this page can start.")
+    stored = secrets.token_hex(16) + ".zip" if kind in DOWNLOAD_NAMES else ""
+    job = Job(kind=kind, filename=DOWNLOAD_NAMES.get(kind, TITLES[kind]), stored_name=stored,
+              created_by_id=actor.id, options={"reason": reason[:200]} if reason else {})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def run_recompute(session: Session, app: Flask, job: Job, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
+    from gradebook.services.proficiency import RecomputeReport, compute_section, store
+
+    sections = list(session.scalars(select(Section).order_by(Section.id)))
+    report = RecomputeReport()
+    for done, section in enumerate(sections):
+        progress(5 + 90 * done // max(1, len(sections)), f"Section {done + 1} of {len(sections)}")
+        store(session, section, compute_section(session, section), report=report)
+    message = (f"Recomputed {report.rows} cached results in {len(sections)} sections; "
+               f"{len(report.changed)} changed level. No evidence was touched.")
+    return message, {"summary": message, "facts": [["sections", len(sections)], ["results", report.rows],
+                                                   ["changed level", len(report.changed)]],
+                     "lists": {}, "links": []}
+
+
+def run_export(session: Session, app: Flask, job: Job, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
+    from gradebook.interop.backup import write_atomically
+    from gradebook.interop.export import school_zip
+
+    with write_atomically(folder(app) / job.stored_name) as output:
+        counts = school_zip(session, output=output, files_folder=app.config["UPLOAD_FOLDER"], progress=progress)
+    message = f"The whole school is ready to download: {sum(counts.values())} rows from {len(counts)} tables."
+    return message, {"summary": message, "facts": [], "lists": {}, "links": []}
+
+
+def run_backup(session: Session, app: Flask, job: Job, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
+    from gradebook.interop.backup import backup
+
+    summary = backup(session, folder(app) / job.stored_name, files_folder=app.config["UPLOAD_FOLDER"],
+                     progress=progress)
+    message = (f"The backup is ready to download: {sum(summary.values())} rows and "
+               f"{summary.files} files ({summary.file_bytes / 1024 / 1024:.1f} MB).")
+    lists = {"missing files": summary.missing} if summary.missing else {}
+    return message, {"summary": message, "facts": [], "lists": lists, "links": []}
+
+
+def _remove_failed_output(app: Flask, job: Job, done: bool) -> None:
+    if not done and job.stored_name:
+        (folder(app) / job.stored_name).unlink(missing_ok=True)
+
+
+def output_path(app: Flask, job: Job) -> Path | None:
+    """The finished file of an export or backup job, if it is still there."""
+    if job.kind not in DOWNLOAD_NAMES or job.status != "done" or not job.stored_name:
+        return None
+    path = folder(app) / job.stored_name
+    return path if path.is_file() else None
+
+
+queue.register(("recompute",), run_recompute)
+queue.register(("export", "backup"), run_export, _remove_failed_output)
+queue.register(("backup",), run_backup, _remove_failed_output)
