@@ -7,6 +7,7 @@ a full-fidelity copy is what `services.backup` is for.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -35,6 +36,7 @@ from gradebook.models import (
     User,
 )
 from gradebook.proficiency import Scale, format_score
+from gradebook.services.artifacts import INLINE_SAFE, artifact_path
 from gradebook.services.portfolio import StandardView, load_story
 
 SECRET_COLUMNS: dict[str, frozenset[str]] = {
@@ -142,15 +144,19 @@ STATUS_WORDS = {
 }
 
 
-def student_record(session: Session, student: User) -> str:
+def student_record(session: Session, student: User, *, own: bool = False, upload_folder: str | None = None) -> str:
     """One HTML document with the student's whole story, to download and keep: no scripts, no links out.
 
     What the student and their family see: every standard of the student's sections with its level and
     score (a teacher's judgement labelled, with its reason), every live piece of evidence with date,
-    assessment, result, status, feedback and replies, the teacher's narratives, goals and steps, the
-    portfolio entries shared with family, and the learner profile. Every value is HTML-escaped.
+    assessment, result, status, feedback and replies, the teacher's narratives, goals and steps with their
+    comments, the portfolio entries shared with family with the teachers' comments, and the learner profile.
+    The student's own copy (``own``) holds all their entries, private and teachers-only ones too, each
+    marked with who may see it. Images of the work are embedded (``upload_folder``), so the file stands
+    alone; other files are named. Every value is HTML-escaped.
     """
-    story = load_story(session, student, viewer=student, family_only=True)
+    story = load_story(session, student, viewer=student, family_only=not own)
+    images = _embedded_images(story, upload_folder)
     section_ids = [s.id for s in story.sections]
     evidence_rows = session.execute(
         select(Evidence, Assessment).outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
@@ -199,10 +205,31 @@ def student_record(session: Session, student: User) -> str:
         })
     school = session.scalar(select(School.name).order_by(School.id).limit(1))
     return _template().render(
-        story=story, student=student, school=school, sections=sections, score=_score,
+        story=story, student=student, school=school, sections=sections, score=_score, own=own, images=images,
+        visibility_words=VISIBILITY_WORDS,
         levels=sorted(story.scale.levels, key=lambda lv: -lv.points),
         generated_on=datetime.now(UTC).date(),
     )
+
+
+VISIBILITY_WORDS = {"private": "only you", "teachers": "you and your teachers", "family": "your teachers and family"}
+
+
+def _embedded_images(story: Any, folder: str | None) -> dict[int, str]:
+    """Each image of the entries as a data: URI, by artifact id (a missing file is simply not embedded)."""
+    out: dict[int, str] = {}
+    if not folder:
+        return out
+    for artifacts in story.entry_artifacts.values():
+        for artifact in artifacts:
+            if artifact.content_type not in INLINE_SAFE:
+                continue
+            try:
+                data = artifact_path(folder, artifact).read_bytes()
+            except OSError:
+                continue
+            out[artifact.id] = f"data:{artifact.content_type};base64,{base64.b64encode(data).decode('ascii')}"
+    return out
 
 
 def _score(value: float | None) -> str:
@@ -299,7 +326,7 @@ RECORD_TEMPLATE = """<!doctype html>
   <h2>What the levels mean</h2>
   <ul>
   {% for level in levels %}
-    <li>{{ badge(level) }} {% if level.is_mastery %}<strong>the goal:</strong> {% endif %}{{ level.description }}</li>
+    <li>{{ badge(level) }}{% if level.is_mastery %} <strong>(the goal)</strong>{% endif %} — {{ level.description }}</li>
   {% endfor %}
   </ul>
 </section>
@@ -355,6 +382,7 @@ RECORD_TEMPLATE = """<!doctype html>
     <h3>{{ goal.title }} <span class="muted small">{{ goal.status }}{% if goal.target_on %} · by {{ goal.target_on.isoformat() }}{% endif %}</span></h3>
     {% if standards %}<p class="small muted">On: {% for s in standards %}{{ s.competency.code }} {{ s.competency.short_name or s.competency.statement }}{{ "; " if not loop.last }}{% endfor %}</p>{% endif %}
     {% if steps %}<ul>{% for step in steps %}<li>{{ "☑" if step.done else "☐" }} {{ step.text }}</li>{% endfor %}</ul>{% endif %}
+    {% for comment, author in story.goal_comments.get(goal.id, []) %}<p class="reply">{{ author.name }}: {{ comment.body }}</p>{% endfor %}
   {% endfor %}
   {% else %}<p class="muted">No goals yet.</p>{% endif %}
 </section>
@@ -363,11 +391,16 @@ RECORD_TEMPLATE = """<!doctype html>
   <h2>Portfolio</h2>
   {% if story.entries %}
   {% for entry, competencies in story.entries %}
-    <h3>{{ entry.title }} <span class="muted small">{{ entry.created_at.date().isoformat() }}{% if entry.featured %} · featured{% endif %}</span></h3>
+    <h3>{{ entry.title }} <span class="muted small">{{ entry.created_at.date().isoformat() }}{% if entry.featured %} · featured{% endif %}{% if own %} · seen by {{ visibility_words[entry.visibility] }}{% endif %}</span></h3>
     {% if competencies %}<p class="small muted">Shows: {% for c in competencies %}{{ c.code }} {{ c.short_name or c.statement }}{{ "; " if not loop.last }}{% endfor %}</p>{% endif %}
     {% if entry.reflection %}<p>{{ entry.reflection }}</p>{% endif %}
+    {% for artifact in story.entry_artifacts.get(entry.id, []) %}
+      {% if artifact.id in images %}<figure><img src="{{ images[artifact.id] }}" alt="{{ artifact.original_name }}" style="max-width: 100%; max-height: 24rem"><figcaption class="small muted">{{ artifact.original_name }}</figcaption></figure>
+      {% else %}<p class="small">File: {{ artifact.original_name }}</p>{% endif %}
+    {% endfor %}
+    {% for comment, author in story.entry_comments.get(entry.id, []) %}<p class="reply">{{ author.name }}: {{ comment.body }}</p>{% endfor %}
   {% endfor %}
-  {% else %}<p class="muted">Nothing shared with family yet.</p>{% endif %}
+  {% else %}<p class="muted">{{ "Nothing in your portfolio yet." if own else "Nothing shared with family yet." }}</p>{% endif %}
 </section>
 
 <section class="card">

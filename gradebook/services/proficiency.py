@@ -196,6 +196,13 @@ def _observation(policy: prof.Policy, evidence_id: int, score: float | None, obs
     )
 
 
+def observation_of(policy: prof.Policy, evidence: Evidence, assessment: Assessment | None) -> prof.Observation:
+    """A loaded piece of scored evidence as the engine takes it (the same weights as every other page)."""
+    return _observation(policy, evidence.id, evidence.score, evidence.observed_on, evidence.recorded_at,
+                        evidence.is_reassessment, assessment.kind if assessment else None,
+                        assessment.counts if assessment else True, assessment.title if assessment else None)
+
+
 def _by_ref(observation: prof.Observation) -> int:
     return observation.ref  # type: ignore[no-any-return]  # the evidence id
 
