@@ -44,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    app.before_request(_mark_reads_only)
+    app.teardown_request(_unmark_reads_only)
     app.before_request(apply_body_limit)  # first: the CSRF check below reads the body under this limit
     csrf.init_app(app)
     limiter.init_app(app)
@@ -69,6 +71,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+READING_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _mark_reads_only() -> None:
+    """A GET reads: on SQLite its transactions begin DEFERRED and never wait for the write lock."""
+    from flask import g, request
+
+    from gradebook.extensions import sqlite_reads_only
+
+    g.reads_only_token = sqlite_reads_only.set(request.method in READING_METHODS)
+
+
+def _unmark_reads_only(_exc: BaseException | None) -> None:
+    from flask import g
+
+    from gradebook.extensions import sqlite_reads_only
+
+    token = g.pop("reads_only_token", None)
+    if token is not None:
+        try:
+            sqlite_reads_only.reset(token)
+        except ValueError:  # set in another context (a streamed answer): leave it
+            sqlite_reads_only.set(False)
+
+
 def _configure_sqlite(engine: Engine, *, immediate: bool = True) -> None:
     """WAL, foreign keys on, and BEGIN IMMEDIATE so concurrent read-then-write transactions queue, not fail."""
     if engine.dialect.name != "sqlite":
@@ -87,4 +114,6 @@ def _configure_sqlite(engine: Engine, *, immediate: bool = True) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        from gradebook.extensions import sqlite_reads_only
+
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate and not sqlite_reads_only.get() else "BEGIN")

@@ -180,15 +180,26 @@ def discloses_none(reason: str) -> Callable[[F], F]:
 def audit_disclosure(view: Callable[..., Any] | None, status: int) -> int:
     """After a view answered: write the audit rows its declaration asks for, and commit them before the
     answer leaves. Returns how many rows were written."""
+    from sqlalchemy import inspect as inspect_state
+
     disclosure: Disclosure | None = getattr(view, "disclosure", None)
-    if (disclosure is None or disclosure.what is None or disclosure.students is None
-            or not current_user.is_authenticated or request.method == "HEAD"
+    if (disclosure is None or disclosure.what is None or disclosure.students is None or request.method == "HEAD"
             or not (200 <= status < 300 or status in DISCLOSING_STATUS)):
+        return 0
+    # The user's identity, not its attributes: the view may have committed, and reading them would reload it.
+    loaded = g.get("_login_user")  # Flask-Login's user of this request, when it was loaded
+    state = inspect_state(loaded) if isinstance(loaded, User) else None
+    if not (bool(state.identity) if state is not None else current_user.is_authenticated):
         return 0
     from gradebook.services.audit import record_disclosures
 
-    viewer_id = current_user.id
+    viewer_id = state.identity[0] if state is not None and state.identity else current_user.id
     student_ids = list(disclosure.students(**(request.view_args or {})))
+    if not student_ids:
+        return 0
+    from gradebook.extensions import begin_writing
+
+    begin_writing()  # a GET's reading transaction ends here; the audit rows are written in their own
     written = record_disclosures(
         db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
         detail={"endpoint": request.endpoint, "method": request.method, "path": request.full_path.rstrip("?"),
@@ -209,6 +220,9 @@ def section_roster(section_id: int | None = None, **_: Any) -> list[int]:
     """Every student enrolled in the section (the grid, entry sheet, reteach page and CSV list them all;
     a filtered view still tells something about those it leaves out)."""
     section_id = section_id if section_id is not None else g.get("section_id")
+    shown = g.get("roster_shown")  # the view loaded the roster already: (section id, student ids)
+    if shown is not None and shown[0] == section_id:
+        return list(shown[1])
     return list(db.session.scalars(select(Enrollment.student_id).where(
         Enrollment.section_id == section_id, Enrollment.active.is_(True))))
 

@@ -77,3 +77,19 @@ def register_cli(app: Flask) -> None:
     else:
         cli_imports.register(gradebook_cli)
     app.cli.add_command(gradebook_cli)
+
+
+@gradebook_cli.command("send-digests")
+@click.option("--days", type=click.IntRange(1, 31), default=7, show_default=True, help="The window of news.")
+@click.option("--base-url", help="Where families reach the app (default: BASE_URL).")
+def send_digests_command(days: int, base_url: str | None) -> None:
+    """E-mail each guardian the week's news of their children (over SMTP, or into MAIL_OUTBOX without MAIL_SERVER)."""
+    from gradebook.interop.mail_out import send_digests
+
+    try:
+        report = send_digests(db.session, days=days, base_url=base_url)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(str(report))

@@ -72,6 +72,19 @@ def from_environment(instance_path: Path) -> dict:
         "SCHOOL_LANGUAGE": os.environ.get("SCHOOL_LANGUAGE", "en"),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        # E-mail (digests to families, set-password links): over SMTP when MAIL_SERVER is set, else .eml files
+        # in MAIL_OUTBOX. See gradebook/services/mail.py.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Gradebook <no-reply@gradebook.invalid>"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX", str(instance_path / "outbox")),
+        # The address families reach the app at, for links in e-mails sent outside a request (digests).
+        "BASE_URL": os.environ.get("BASE_URL") or None,
         # The job queue (Huey): redis://… in production, shared by every web worker and queue worker; by
         # default its SQLite storage in instance/ (one machine, no Redis). memory:// only for tests.
         "JOB_QUEUE_URL": os.environ.get("JOB_QUEUE_URL") or f"sqlite:///{instance_path / 'job-queue.sqlite'}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,3 +20,16 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
+
+# SQLite: whether this request only reads (GET, HEAD, OPTIONS). Its transactions then BEGIN DEFERRED and read
+# under WAL beside other readers and a writer; every other transaction BEGINs IMMEDIATE, so a read-then-write
+# queues for the write lock instead of failing with "database is locked". See `begin_writing`.
+sqlite_reads_only: ContextVar[bool] = ContextVar("sqlite_reads_only", default=False)
+
+
+def begin_writing() -> None:
+    """A read-only request is about to write (its audit rows): end its reading transaction, so the write
+    begins a transaction of its own, IMMEDIATE on SQLite. Nothing to do in a request that writes anyway."""
+    if sqlite_reads_only.get():
+        db.session.commit()
+        sqlite_reads_only.set(False)

@@ -73,6 +73,7 @@ def _app() -> Iterator[Flask]:
         "LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": os.path.join(_sqlite_dir(), "uploads"),
+        "MAIL_OUTBOX": os.path.join(_sqlite_dir(), "outbox"),
         "SERVER_NAME": None,
         # The test body keeps a read transaction open between requests; deferred BEGIN lets it
         # read without holding SQLite's write lock while a live server (BEGIN IMMEDIATE) writes.

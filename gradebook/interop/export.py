@@ -7,6 +7,7 @@ a full-fidelity copy is what `services.backup` is for.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -35,6 +36,7 @@ from gradebook.models import (
     User,
 )
 from gradebook.proficiency import Scale, format_score
+from gradebook.services.artifacts import INLINE_SAFE, artifact_path
 from gradebook.services.portfolio import StandardView, load_story
 
 SECRET_COLUMNS: dict[str, frozenset[str]] = {
@@ -157,17 +159,22 @@ def _plain_helpers() -> dict[str, Any]:
             "format_date": lambda d, _format=None: d.isoformat(), "language": "en"}
 
 
-def student_record(session: Session, student: User, *, words: dict[str, Any] | None = None) -> str:
+def student_record(session: Session, student: User, *, own: bool = False, upload_folder: str | None = None,
+                   words: dict[str, Any] | None = None) -> str:
     """One HTML document with the student's whole story, to download and keep: no scripts, no links out.
 
     What the student and their family see: every standard of the student's sections with its level and
     score (a teacher's judgement labelled, with its reason), every live piece of evidence with date,
-    assessment, result, status, feedback and replies, the teacher's narratives, goals and steps, the
-    portfolio entries shared with family, and the learner profile. Every value is HTML-escaped.
+    assessment, result, status, feedback and replies, the teacher's narratives, goals and steps with their
+    comments, the portfolio entries shared with family with the teachers' comments, and the learner profile.
+    The student's own copy (``own``) holds all their entries, private and teachers-only ones too, each
+    marked with who may see it. Images of the work are embedded (``upload_folder``), so the file stands
+    alone; other files are named. Every value is HTML-escaped.
     `words` gives the reader's language: gettext and ngettext, and the helpers that show school data in it
     (the web layer passes Flask-Babel's; without them the record is in English).
     """
-    story = load_story(session, student, viewer=student, family_only=True)
+    story = load_story(session, student, viewer=student, family_only=not own)
+    images = _embedded_images(story, upload_folder)
     section_ids = [s.id for s in story.sections]
     evidence_rows = session.execute(
         select(Evidence, Assessment).outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
@@ -218,10 +225,27 @@ def student_record(session: Session, student: User, *, words: dict[str, Any] | N
     helpers = {**_plain_helpers(), **(words or {})}
     return _template(helpers["gettext"], helpers["ngettext"]).render(
         **{k: v for k, v in helpers.items() if k not in ("gettext", "ngettext")},
-        story=story, student=student, school=school, sections=sections, score=_score,
+        story=story, student=student, school=school, sections=sections, score=_score, own=own, images=images,
         levels=sorted(story.scale.levels, key=lambda lv: -lv.points),
         generated_on=datetime.now(UTC).date(),
     )
+
+
+def _embedded_images(story: Any, folder: str | None) -> dict[int, str]:
+    """Each image of the entries as a data: URI, by artifact id (a missing file is simply not embedded)."""
+    out: dict[int, str] = {}
+    if not folder:
+        return out
+    for artifacts in story.entry_artifacts.values():
+        for artifact in artifacts:
+            if artifact.content_type not in INLINE_SAFE:
+                continue
+            try:
+                data = artifact_path(folder, artifact).read_bytes()
+            except OSError:
+                continue
+            out[artifact.id] = f"data:{artifact.content_type};base64,{base64.b64encode(data).decode('ascii')}"
+    return out
 
 
 def _score(value: float | None) -> str:

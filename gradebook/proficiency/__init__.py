@@ -15,6 +15,15 @@ tested and explained on its own.
 
 from ._format import format_date, format_result, format_score, round_half_up, round_score
 from .explanation import Explanation, Step, WhatIf
+from .mastery_path import (
+    MAX_PIECES,
+    PathToMastery,
+    Route,
+    at_mastery,
+    path_to_mastery,
+    path_to_mastery_with_policy,
+)
+from .mastery_path_text import path_sentence
 from .methods import (
     DEFAULT_MASTERY,
     DEFAULT_METHOD,
@@ -45,6 +54,7 @@ __all__ = [
     "DEFAULT_SCALE_NAME",
     "DEFAULT_WEIGHT",
     "FLAG_CODES",
+    "MAX_PIECES",
     "METHODS",
     "POWER_LAW_FLOOR",
     "ROLLUP_RULES",
@@ -56,13 +66,16 @@ __all__ = [
     "Level",
     "Observation",
     "OverriddenResult",
+    "PathToMastery",
     "Policy",
     "Result",
     "RollupResult",
+    "Route",
     "Scale",
     "Step",
     "WhatIf",
     "apply_override",
+    "at_mastery",
     "check_params",
     "compute",
     "compute_with_policy",
@@ -71,6 +84,9 @@ __all__ = [
     "format_date",
     "format_result",
     "format_score",
+    "path_sentence",
+    "path_to_mastery",
+    "path_to_mastery_with_policy",
     "power_law_fit",
     "round_half_up",
     "round_score",

@@ -6,12 +6,13 @@ new); a removal is a soft delete that can be undone; a write based on a stale ve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select, text, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from gradebook import authz
@@ -19,6 +20,7 @@ from gradebook.models import (
     EVIDENCE_STATUSES,
     Assessment,
     AssessmentStandard,
+    Competency,
     Enrollment,
     Evidence,
     EvidenceRevision,
@@ -123,10 +125,13 @@ def _lock_student(session: Session, section: Section, student_id: int) -> None:
     IMMEDIATE already runs one writer at a time."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(select(Section).where(Section.id == section.id).with_for_update(read=True)
-                    .execution_options(populate_existing=True)).scalar_one()  # fetched: `section` re-read
-    session.execute(select(Enrollment.id).where(Enrollment.section_id == section.id,
-                                                Enrollment.student_id == student_id).with_for_update())
+    # One statement: the section FOR SHARE (re-read into `section`), the enrolment FOR UPDATE (no row when
+    # the student is not enrolled: the save is refused by its scope check anyway).
+    session.execute(select(Section).from_statement(text(
+        "SELECT sections.* FROM sections JOIN enrollments ON enrollments.section_id = sections.id "
+        "AND enrollments.student_id = :student_id WHERE sections.id = :section_id "
+        "FOR SHARE OF sections FOR UPDATE OF enrollments").bindparams(section_id=section.id, student_id=student_id))
+        .execution_options(populate_existing=True)).scalar_one_or_none()  # fetched: `section` re-read
 
 
 def _revise(session: Session, evidence: Evidence, actor: User, action: str, old: dict | None) -> None:
@@ -185,6 +190,100 @@ def live_cell(session: Session, student_id: int, assessment_id: int, competency_
         Evidence.competency_id == competency_id, Evidence.deleted_at.is_(None)))
 
 
+@dataclass
+class CellContext:
+    """Everything one cell's save needs, read in one statement after the student's lock (`load_cell`): the
+    scope (the section is taught by the actor, the student enrolled and active, the standard assessed, the assessment
+    aligned to it), the live evidence of the cell, the student's evidence on the standard, and the cached
+    scores and overrides of the standard's siblings under its parent (for the roll-up)."""
+
+    assessment: Assessment
+    student: User
+    standard: Competency
+    evidence: list[Evidence]  # the student's live evidence on the standard in the section, by id
+    assessment_info: dict[int, tuple[str, bool, str]]  # assessment id -> (kind, counts, title)
+    siblings: list[tuple[int, str, str]]  # (competency id, code, statement) of the parent's standards, in order
+    records: dict[int, tuple]  # competency id -> cached row (id, score, level_points, count, needed, method,
+    #                             trend, last_observed_on) for the standard, its parent and its siblings
+    overrides: dict[int, float]  # competency id -> a live override's level
+    computed: dict[int, Any] = field(default_factory=dict)  # competency id -> Computed, after `refresh_cell`
+
+    @property
+    def live_cell(self) -> Evidence | None:
+        return next((e for e in self.evidence if e.assessment_id == self.assessment.id), None)
+
+
+def load_cell(session: Session, actor: User, section: Section, assessment_id: int, student_id: int,
+              competency_id: int) -> CellContext | None:
+    """The context of one cell's save (see CellContext), or None when the cell is out of the actor's scope.
+    On PostgreSQL the student's lock (`_lock_student`) is taken first, so what is read is what was committed
+    before it."""
+    from gradebook.models import Competency, ProficiencyRecord, SectionTeacher
+
+    _lock_student(session, section, student_id)
+    sib_ss, sib = aliased(SectionStandard), aliased(Competency)
+    e_assessment = aliased(Assessment)
+    rec, rec_up = aliased(ProficiencyRecord), aliased(ProficiencyRecord)
+    teaches: Any = true() if actor.role == "admin" else exists().where(
+        SectionTeacher.section_id == section.id, SectionTeacher.teacher_id == actor.id)
+    record_columns = lambda r: (r.competency_id, r.id, r.score, r.level_points, r.evidence_count,  # noqa: E731
+                                r.needed, r.method, r.trend, r.last_observed_on)
+    query = (
+        select(Assessment, User, Competency, Evidence, e_assessment.kind, e_assessment.counts, e_assessment.title,
+               sib_ss.competency_id, sib.code, func.coalesce(sib.short_name, sib.statement),
+               *record_columns(rec), Override.level_points, *record_columns(rec_up))
+        .select_from(Assessment)
+        .join(AssessmentStandard, (AssessmentStandard.assessment_id == Assessment.id)
+              & (AssessmentStandard.competency_id == competency_id))
+        .join(SectionStandard, (SectionStandard.section_id == section.id)
+              & (SectionStandard.competency_id == competency_id))
+        .join(Enrollment, (Enrollment.section_id == section.id) & (Enrollment.student_id == student_id)
+              & Enrollment.active.is_(True))
+        .join(User, User.id == Enrollment.student_id)
+        .join(Competency, Competency.id == SectionStandard.competency_id)
+        .outerjoin(Evidence, (Evidence.section_id == section.id) & (Evidence.student_id == student_id)
+                   & (Evidence.competency_id == competency_id) & Evidence.deleted_at.is_(None))
+        .outerjoin(e_assessment, e_assessment.id == Evidence.assessment_id)
+        # the parent's standards that the section assesses (the standard among them), their cache and overrides
+        .outerjoin(sib, sib.parent_id == Competency.parent_id)
+        .outerjoin(sib_ss, (sib_ss.section_id == section.id) & (sib_ss.competency_id == sib.id))
+        .outerjoin(rec, (rec.section_id == section.id) & (rec.student_id == student_id)
+                   & (rec.competency_id == sib_ss.competency_id))
+        .outerjoin(Override, (Override.section_id == section.id) & (Override.student_id == student_id)
+                   & (Override.competency_id == sib_ss.competency_id) & Override.cleared_at.is_(None))
+        # the parent's cached row (the standard's own, when it has no parent)
+        .outerjoin(rec_up, (rec_up.section_id == section.id) & (rec_up.student_id == student_id)
+                   & (rec_up.competency_id == func.coalesce(Competency.parent_id, Competency.id)))
+        .where(Assessment.id == assessment_id, Assessment.section_id == section.id, Assessment.deleted_at.is_(None),
+               teaches)
+        .order_by(sib_ss.position, Evidence.id))
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    assessment, student, standard = rows[0][0], rows[0][1], rows[0][2]
+    evidence: dict[int, Evidence] = {}
+    info: dict[int, tuple[str, bool, str]] = {}
+    siblings: dict[int, tuple[int, str, str]] = {}
+    records: dict[int, tuple] = {}
+    overrides: dict[int, float] = {}
+    for row in rows:
+        ev = row[3]
+        if ev is not None:
+            evidence[ev.id] = ev
+            if ev.assessment_id is not None and row[4] is not None:
+                info[ev.assessment_id] = (row[4], row[5], row[6])
+        if row[7] is not None:
+            siblings.setdefault(row[7], (row[7], row[8], row[9]))
+        if row[10] is not None:
+            records[row[10]] = tuple(row[11:19])
+        if row[19] is not None:
+            overrides[row[7]] = row[19]
+        if row[20] is not None:
+            records[row[20]] = tuple(row[21:29])
+    return CellContext(assessment, student, standard, sorted(evidence.values(), key=lambda e: e.id), info,
+                       list(siblings.values()), records, overrides)
+
+
 def record_evidence(
     session: Session,
     actor: User,
@@ -199,14 +298,18 @@ def record_evidence(
     is_reassessment: bool = False,
     expected_version: int | None = None,
     evidence_id: int | None = None,
+    cell: CellContext | None = None,
 ) -> Evidence:
     """Create or update one piece of evidence, with its revision, and refresh the student's proficiency.
 
     With an assessment there is one live piece per (student, assessment, standard): saving again updates
     it. Without one (a conversation, an observation) each call adds a piece unless evidence_id names one.
+    With `cell` (from `load_cell`, which checked the scope and took the lock) nothing is read again: the
+    write, its revision and the refresh of the standard and its parent take three statements.
     """
-    _check_scope(session, actor, section, student_id, competency_id, assessment)
-    _lock_student(session, section, student_id)
+    if cell is None:
+        _check_scope(session, actor, section, student_id, competency_id, assessment)
+        _lock_student(session, section, student_id)
     observed_on = check_observed_on(observed_on)
     if feedback is not None and len(feedback) > MAX_FEEDBACK:
         raise ServiceError(f"Feedback is limited to {MAX_FEEDBACK} characters.", "feedback")
@@ -220,6 +323,8 @@ def record_evidence(
         if evidence is None or evidence.section_id != section.id or evidence.student_id != student_id \
                 or evidence.competency_id != competency_id or evidence.deleted_at is not None:
             raise ServiceError("That evidence is not here any more.")
+    elif cell is not None:
+        evidence = cell.live_cell
     elif assessment is not None:
         evidence = live_cell(session, student_id, assessment.id, competency_id)
     else:
@@ -248,8 +353,52 @@ def record_evidence(
         evidence.updated_at = now
         _flush_versioned(session, evidence)
         _revise(session, evidence, actor, "update", old)
-    refresh_student(session, section, student_id, competency_id)
+    if cell is not None:
+        if evidence not in cell.evidence:
+            cell.evidence.append(evidence)
+        refresh_cell(session, section, cell)
+    else:
+        refresh_student(session, section, student_id, competency_id)
     return evidence
+
+
+def refresh_cell(session: Session, section: Section, cell: CellContext) -> None:
+    """Refresh the cache of the cell's standard and its parent from what `load_cell` read (and the write
+    changed), as `refresh_student` would, writing only the rows that changed: one statement."""
+    from types import SimpleNamespace
+
+    from gradebook.services.proficiency import (
+        SectionContext,
+        compute_parent,
+        compute_standard,
+        policy_for,
+        write_cached_rows,
+    )
+    from gradebook.services.proficiency import _observation as observation
+
+    standard = cell.standard
+    parent_id = standard.parent_id
+    sibling_ids = [sid for sid, _code, _text in cell.siblings]
+    ctx = SectionContext(
+        section=section, scale=scale_for(session, section), policy=policy_for(session, section),
+        standard_ids=sibling_ids or [standard.id], parent_of={sid: parent_id for sid in sibling_ids or [standard.id]},
+        children_of={parent_id: sibling_ids} if parent_id is not None else {},
+        competencies={sid: SimpleNamespace(code=code, short_name=None, statement=text)  # type: ignore[misc]
+                      for sid, code, text in cell.siblings})
+    info = dict(cell.assessment_info)
+    info.setdefault(cell.assessment.id, (cell.assessment.kind, cell.assessment.counts, cell.assessment.title))
+    observations = [
+        observation(ctx.policy, e.id, e.score, e.observed_on, e.recorded_at, e.is_reassessment,
+                    *(info[e.assessment_id] if e.assessment_id is not None else (None, True, None)))
+        for e in sorted(cell.evidence, key=lambda e: e.id) if e.status == "scored" and e.deleted_at is None]
+    computed = {standard.id: compute_standard(ctx, observations)}
+    if parent_id is not None:
+        scores = {sid: cell.records[sid][1] if sid in cell.records else None for sid in sibling_ids}
+        scores[standard.id] = computed[standard.id].score
+        child_scores = {sid: cell.overrides.get(sid, scores.get(sid)) for sid in sibling_ids}
+        computed[parent_id] = compute_parent(ctx, parent_id, child_scores)
+    cell.computed = computed
+    write_cached_rows(session, section.id, cell.student.id, computed, cell.records)
 
 
 def move_assessment_date(session: Session, actor: User, assessment: Assessment, new_date: date) -> int:

@@ -20,3 +20,10 @@ def for_standard(session: Session, section: Section, student_id: int, competency
     scale = scale_for(session, section)
     return prof.compute_with_policy(observations(session, section, student_id, competency_id, policy), policy,
                                     scale=scale)
+
+
+def path_for(session: Session, section: Section, student_id: int, competency_id: int) -> prof.PathToMastery | None:
+    """What it would take to reach mastery on one standard, by the section's policy (None: already there)."""
+    policy = policy_for(session, section)
+    return prof.path_to_mastery_with_policy(observations(session, section, student_id, competency_id, policy),
+                                            policy, scale=scale_for(session, section))

@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Select, String, func, literal, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
 from gradebook.models import (
@@ -92,13 +92,14 @@ def section_students(session: Session, section_id: int) -> list[User]:
 
 
 def section_groups(session: Session, section_id: int) -> list[Group]:
-    standards = list(session.scalars(
-        select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
+    parent = aliased(Competency)
+    rows = session.execute(
+        select(Competency, parent).join(SectionStandard, SectionStandard.competency_id == Competency.id)
+        .outerjoin(parent, parent.id == Competency.parent_id)
         .where(SectionStandard.section_id == section_id).order_by(SectionStandard.position)
-    ))
-    parent_ids = {s.parent_id for s in standards if s.parent_id}
-    parents = {p.id: p for p in session.scalars(select(Competency).where(Competency.id.in_(parent_ids)))} \
-        if parent_ids else {}
+    ).all()  # the standards and their parents in one statement
+    standards = [standard for standard, _ in rows]
+    parents = {p.id: p for _, p in rows if p is not None}
     groups: dict[int | None, Group] = {}
     for standard in standards:
         key = standard.parent_id
@@ -106,6 +107,46 @@ def section_groups(session: Session, section_id: int) -> list[Group]:
             groups[key] = Group(parents.get(key) if key else None)
         groups[key].standards.append(standard)
     return list(groups.values())
+
+
+@dataclass(frozen=True)
+class ShownOverride:
+    """A live override as the grid reads it (a row, not the entity)."""
+
+    id: int
+    level_points: float
+    reason: str
+
+
+def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> dict[tuple[int, int], Cell]:
+    """The grid's cells: the cache read as rows, then live overrides and missing-work counts in one more
+    statement (a cell's `override` is then a ShownOverride row, not the entity)."""
+    mastery = scale.mastery.points
+    cells: dict[tuple[int, int], Cell] = {}
+    level_for = scale.level_for
+    for student_id, competency_id, score, count, needed, trend in session.execute(
+            select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
+                   ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend)
+            .where(ProficiencyRecord.section_id == section.id)):
+        level = level_for(score) if score is not None else None
+        cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
+                                                  needed=needed, trend=trend, _mastery=mastery)
+    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
+                       Override.level_points.label("value"), Override.id, Override.reason).where(
+        Override.section_id == section.id, Override.cleared_at.is_(None))
+    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
+                     func.count().label("value"), literal(None, Integer), literal(None, String)).where(
+        Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
+    ).group_by(Evidence.student_id, Evidence.competency_id)
+    for kind, student_id, competency_id, value, override_id, reason in session.execute(union_all(overrides, missing)):
+        key = (student_id, competency_id)
+        cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
+        if kind == 1:
+            cell.override = ShownOverride(override_id, value, reason)  # type: ignore[assignment]
+            cell.level = scale.level_with_points(value)
+        else:
+            cell.missing = int(value)
+    return cells
 
 
 def load_cells(session: Session, section: Section, scale: prof.Scale, student_ids: list[int] | None = None,
@@ -144,7 +185,7 @@ def load_gradebook(session: Session, section: Section) -> SectionGradebook:
     scale = scale_for(session, section)
     students = section_students(session, section.id)
     groups = section_groups(session, section.id)
-    return SectionGradebook(section, scale, students, groups, load_cells(session, section, scale))
+    return SectionGradebook(section, scale, students, groups, load_grid_cells(session, section, scale))
 
 
 @dataclass

@@ -35,7 +35,7 @@ from gradebook.models import (
     SectionStandard,
     User,
 )
-from gradebook.services.proficiency import scale_for
+from gradebook.services.proficiency import observation_of, policy_for, scale_for
 
 
 @dataclass
@@ -54,10 +54,16 @@ class StandardView:
     open_request: bool = False
     # The next level's descriptor (its text is next_step): pages phrase it as what to do, in the reader's language.
     next_descriptor: LevelDescriptor | None = None
+    path: prof.PathToMastery | None = None
 
     @property
     def mastered(self) -> bool:
         return self.level is not None and self.level.points >= self._mastery
+
+    @property
+    def path_text(self) -> str:
+        """What it would take, in the student's terms ("Two more pieces of work at Meets …"); "" if nothing."""
+        return prof.path_sentence(self.path)
 
     _mastery: float = 3.0
 
@@ -85,6 +91,7 @@ class FeedbackItem:
     section: Section
     unread: bool
     replies: list[FeedbackReply]
+    artifacts: list[Artifact] = field(default_factory=list)
 
 
 @dataclass
@@ -100,6 +107,8 @@ class StudentStory:
     narratives: list[tuple[Section, Narrative]]
     entry_artifacts: dict[int, list[Artifact]] = field(default_factory=dict)
     goal_comments: dict[int, list[tuple[Comment, User]]] = field(default_factory=dict)
+    entry_comments: dict[int, list[tuple[Comment, User]]] = field(default_factory=dict)
+    removed_entries: list[PortfolioEntry] = field(default_factory=list)
 
     @property
     def standards(self) -> list[StandardView]:
@@ -123,6 +132,35 @@ class StudentStory:
 
     def growing(self) -> list[StandardView]:
         return [s for s in self.standards if not s.mastered]
+
+    def going_well(self) -> list[tuple[StandardView, str]]:
+        """What to open on, for every child: skills at mastery, then skills improving, and when there is neither, the
+        child's highest levels so far (each skill once, with why it is here: "mastered", "improving" or "highest").
+
+        Why: a struggling student with nothing at mastery still has strengths (a rising trend, a best level);
+        the page opens on them, never on a list of deficits."""
+        chosen: list[tuple[StandardView, str]] = [(s, "mastered") for s in self.mastered()]
+        seen = {id(s) for s, _ in chosen}
+        for s in self.standards:
+            if id(s) not in seen and s.trend == "improving" and s.level is not None:
+                chosen.append((s, "improving"))
+                seen.add(id(s))
+        rest = [s for s in self.standards if id(s) not in seen and s.level is not None]
+        if rest and not chosen:
+            best = max(s.level.points for s in rest)  # type: ignore[union-attr]
+            chosen.extend((s, "highest") for s in rest if s.level.points == best)  # type: ignore[union-attr]
+        return chosen
+
+    def next_up(self, limit: int = 3) -> list[StandardView]:
+        """The few skills to work on next: started, not at mastery, closest to it first (highest level, then
+        the fewest further pieces of work on the path to mastery)."""
+        started = [s for s in self.standards if not s.mastered and s.count and s.level is not None]
+        return sorted(started, key=lambda s: (-s.level.points,  # type: ignore[union-attr]
+                                              s.path.route.pieces if s.path else 99))[:limit]
+
+    def goals_progressing(self) -> list[tuple[Goal, list[GoalStep], list[StandardView]]]:
+        """Goals with at least one step done: progress the child has made on their own plan."""
+        return [(goal, steps, views) for goal, steps, views in self.goals if any(step.done for step in steps)]
 
 
 def load_story(session: Session, student: User, *, viewer: User, family_only: bool = False,
@@ -161,9 +199,14 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
                Evidence.section_id.in_(section_ids))
         .order_by(Evidence.observed_on, Evidence.recorded_at)).all()
     points: dict[tuple[int, int], list[tuple[date, float]]] = defaultdict(list)
+    policies = {s.id: policy_for(session, s) for s in sections}
+    observations: dict[tuple[int, int], list[prof.Observation]] = defaultdict(list)
     for evidence, assessment in evidence_rows:
         if evidence.status == "scored" and (assessment is None or assessment.counts):
             points[(evidence.section_id, evidence.competency_id)].append((evidence.observed_on, evidence.score or 0))
+        if evidence.status == "scored":
+            observations[(evidence.section_id, evidence.competency_id)].append(
+                observation_of(policies[evidence.section_id], evidence, assessment))
     descriptors: dict[tuple[int, float], LevelDescriptor] = {
         (d.competency_id, d.points): d
         for d in session.scalars(select(LevelDescriptor).where(
@@ -202,7 +245,9 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
             level=level, computed_level=computed, override=override, count=record.evidence_count if record else 0,
             needed=record.needed if record else 0, trend=record.trend if record else None,
             points=points.get((section_id, competency.id), []), next_step=descriptor.description if descriptor else None,
-            open_request=(section_id, competency.id) in open_requests, _mastery=mastery, next_descriptor=descriptor)
+            open_request=(section_id, competency.id) in open_requests, _mastery=mastery, next_descriptor=descriptor,
+            path=None if override or not record else prof.path_to_mastery_with_policy(
+                observations.get((section_id, competency.id), []), policies[section_id], scale=scale))
         groups[key].standards.append(view)
         standard_views[competency.id] = view
 
@@ -215,9 +260,14 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
                                  .order_by(FeedbackReply.created_at)):
         replies[reply.evidence_id].append(reply)
     competencies_by_id = {c.id: c for _, c in pairs}
+    # Files a teacher attached to a score travel with its feedback, for the student and the family alike.
+    score_files: dict[int, list[Artifact]] = defaultdict(list)
+    for artifact in session.scalars(select(Artifact).where(Artifact.evidence_id.in_(evidence_ids),
+                                                           Artifact.deleted_at.is_(None)).order_by(Artifact.id)):
+        score_files[artifact.evidence_id].append(artifact)  # type: ignore[index]
     feedback = [
         FeedbackItem(e, competencies_by_id[e.competency_id], a, by_section[e.section_id], e.id not in read_ids,
-                     replies.get(e.id, []))
+                     replies.get(e.id, []), score_files.get(e.id, []))
         for e, a in feedback_rows if e.competency_id in competencies_by_id
     ]
 
@@ -265,5 +315,15 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
             select(Comment, User).join(User, User.id == Comment.author_id)
             .where(Comment.subject_type == "goal", Comment.subject_id.in_(goal_ids)).order_by(Comment.created_at)):
         goal_comments[comment.subject_id].append((comment, author))
+    # Teachers' comments on entries reach whoever may see the entry (the family only on work shared with them).
+    entry_comments: dict[int, list[tuple[Comment, User]]] = defaultdict(list)
+    for comment, author in session.execute(
+            select(Comment, User).join(User, User.id == Comment.author_id)
+            .where(Comment.subject_type == "entry", Comment.subject_id.in_([e.id for e in entries_rows]))
+            .order_by(Comment.created_at, Comment.id)):
+        entry_comments[comment.subject_id].append((comment, author))
+    removed = list(session.scalars(select(PortfolioEntry).where(
+        PortfolioEntry.student_id == student.id, PortfolioEntry.deleted_at.is_not(None))
+        .order_by(PortfolioEntry.deleted_at.desc()))) if viewer.id == student.id else []
     return StudentStory(student, scale, sections, list(groups.values()), feedback, profile, goals, entries,
-                        narratives, dict(entry_artifacts), dict(goal_comments))
+                        narratives, dict(entry_artifacts), dict(goal_comments), dict(entry_comments), removed)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import bindparam, event, exists, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
@@ -138,6 +138,38 @@ def scale_for(session: Session, section: Section | None) -> prof.Scale:
     return _memo(session, ("scale", section.scale_id if section is not None else None), load)
 
 
+def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
+    """A section, whether `user` teaches it (an admin teaches every section), and the school's settings and
+    the section's scale with its levels, in one statement: a page or a save of the section then reads no
+    setting again in this transaction (they are remembered as `scale_for` and `school_policy` remember)."""
+    from gradebook.models import SectionTeacher
+
+    if getattr(user, "role", None) == "admin":
+        teaches: Any = literal(True)
+    elif getattr(user, "role", None) == "teacher":
+        teaches = exists().where(SectionTeacher.section_id == Section.id, SectionTeacher.teacher_id == user.id)
+    else:
+        teaches = literal(False)
+    default_scale = select(School.default_scale_id).limit(1).scalar_subquery()
+    default_policy = select(School.default_policy).limit(1).scalar_subquery()
+    has_school = exists().where(School.id.is_not(None))
+    rows = session.execute(
+        select(Section, teaches.label("teaches"), has_school.label("has_school"), default_scale.label("ds"),
+               default_policy.label("dp"), ProficiencyScale, ScaleLevel).select_from(Section)
+        .outerjoin(ProficiencyScale, ProficiencyScale.id == func.coalesce(Section.scale_id, default_scale))
+        .outerjoin(ScaleLevel, ScaleLevel.scale_id == ProficiencyScale.id)
+        .where(Section.id == section_id).order_by(ScaleLevel.id)).all()
+    if not rows:
+        return None, False
+    section, teaches_it, has_school_row, ds, dp, scale_row = rows[0][:6]
+    memo = session.info.setdefault(_MEMO, {})
+    memo.setdefault(("school",), (ds, dict(dp or {})) if has_school_row else (None, {}))
+    if scale_row is not None:
+        memo.setdefault(("scale_row", section.scale_id), scale_row)
+        memo.setdefault(("scale", section.scale_id), scale_from_levels([r[6] for r in rows if r[6] is not None]))
+    return section, bool(teaches_it)
+
+
 def school_policy(session: Session) -> dict[str, Any]:
     return {**DEFAULT_POLICY, **_school_settings(session)[1]}
 
@@ -162,6 +194,13 @@ def _observation(policy: prof.Policy, evidence_id: int, score: float | None, obs
                                                                       else "Observation"),
         kind=kind, ref=evidence_id,
     )
+
+
+def observation_of(policy: prof.Policy, evidence: Evidence, assessment: Assessment | None) -> prof.Observation:
+    """A loaded piece of scored evidence as the engine takes it (the same weights as every other page)."""
+    return _observation(policy, evidence.id, evidence.score, evidence.observed_on, evidence.recorded_at,
+                        evidence.is_reassessment, assessment.kind if assessment else None,
+                        assessment.counts if assessment else True, assessment.title if assessment else None)
 
 
 def _by_ref(observation: prof.Observation) -> int:
@@ -433,6 +472,33 @@ def _store_rows(session: Session, section: Section, computed: dict[tuple[int, in
             record = ProficiencyRecord(student_id=key[0], competency_id=key[1], section_id=section.id)
             session.add(record)
         _apply(record, value)
+
+
+def write_cached_rows(session: Session, section_id: int, student_id: int, computed: dict[int, Computed],
+                      cached: dict[int, tuple]) -> None:
+    """Write one student's computed rows, given their cached values as read (competency id -> (id, score,
+    level_points, evidence_count, needed, method, trend, last_observed_on)): only the rows that differ, in
+    one UPDATE (executemany), plus one INSERT for rows not cached yet."""
+    now = utcnow()
+    updates, inserts = [], []
+    for competency_id, value in computed.items():
+        values = {"score": value.score, "level_points": value.level_points, "evidence_count": value.evidence_count,
+                  "needed": value.needed, "method": value.method, "trend": value.trend,
+                  "last_observed_on": value.last_observed_on, "computed_at": now}
+        row = cached.get(competency_id)
+        if row is None:
+            inserts.append({"student_id": student_id, "competency_id": competency_id, "section_id": section_id,
+                            **values})
+        elif tuple(row[1:]) != (value.score, value.level_points, value.evidence_count, value.needed, value.method,
+                                value.trend, value.last_observed_on):
+            updates.append({"b_id": row[0], **{f"b_{k}": v for k, v in values.items()}})
+    table = ProficiencyRecord.__table__
+    if updates:
+        session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            {k: bindparam(f"b_{k}") for k in ("score", "level_points", "evidence_count", "needed", "method", "trend",
+                                              "last_observed_on", "computed_at")}), updates)
+    if inserts:
+        session.execute(insert(table), inserts)
 
 
 def recompute(session: Session, section_ids: Iterable[int] | None = None) -> RecomputeReport:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -98,7 +98,8 @@ def record(student_id: int) -> Response:
     from gradebook.interop.export import student_record
     from gradebook.web.i18n import record_words
 
-    html = student_record(db.session, g.student, words=record_words())
+    html = student_record(db.session, g.student, own=current_user.id == g.student.id,
+                          upload_folder=current_app.config["UPLOAD_FOLDER"], words=record_words())
     db.session.commit()
     name = g.student.name.replace(" ", "-").lower()
     return send_download(html, name=f"{name}-record.html", mimetype="text/html", fallback="record.html")

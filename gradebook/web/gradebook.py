@@ -29,7 +29,7 @@ from gradebook.models import (
 )
 from gradebook.services import gradebook as read
 from gradebook.services.paths import ready_counts
-from gradebook.services.proficiency import scale_for
+from gradebook.services.proficiency import load_section_with_settings, scale_for
 from gradebook.web import render_page_or_fragment
 from gradebook.web.downloads import send_download
 
@@ -53,8 +53,8 @@ def _load_section() -> None:
     """The section in the URL is loaded and authorised once, here (after the role check)."""
     if g.section_id is None:
         return
-    section = db.session.get(Section, g.section_id)
-    authz.require(section is not None and authz.teaches_section(current_user, section.id))
+    section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
+    authz.require(section is not None and teaches)
     g.section = section
 
 
@@ -145,6 +145,7 @@ SORTS = ("name", "level")
 @discloses("grid", students=authz.section_roster)
 def grid() -> Any:
     book = read.load_gradebook(db.session, _section())
+    g.roster_shown = (_section().id, [s.id for s in book.students])  # for the audit rows: no second query
     competency = request.args.get("competency", type=int)
     below = request.args.get("below") == "1"
     sort = request.args.get("sort", "name")

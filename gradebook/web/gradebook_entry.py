@@ -216,10 +216,11 @@ def _already_saved(current: Evidence | None, text: str) -> bool:
 
 
 def _save_cell(assessment: Assessment, student_id: int, competency_id: int, text: str,
-               expected_version: int | None) -> int:
+               expected_version: int | None, cell: evidence_service.CellContext | None = None) -> int:
     """Save what was typed in one cell; an emptied cell removes the evidence (undoably). Returns 1 if written."""
     value = evidence_service.parse_cell(text, _section(), db.session)
-    existing = evidence_service.live_cell(db.session, student_id, assessment.id, competency_id)
+    existing = cell.live_cell if cell is not None else \
+        evidence_service.live_cell(db.session, student_id, assessment.id, competency_id)
     if value is None:
         if existing is None:
             return 0
@@ -228,8 +229,29 @@ def _save_cell(assessment: Assessment, student_id: int, competency_id: int, text
     evidence_service.record_evidence(
         db.session, current_user, section=_section(), student_id=student_id, competency_id=competency_id,
         value=value, observed_on=assessment.assessed_on if assessment.assessed_on <= date.today() else date.today(),
-        assessment=assessment, expected_version=expected_version)
+        assessment=assessment, expected_version=expected_version, cell=cell)
     return 1
+
+
+def _saved_cell_sheet(cell: evidence_service.CellContext) -> read.EntrySheet:
+    """The one-cell sheet the saved cell's fragment shows, from what the save read and computed (no query)."""
+    scale = proficiency.scale_for(db.session, _section())
+    key = (cell.student.id, cell.standard.id)
+    live = cell.live_cell
+    computed = cell.computed.get(cell.standard.id)
+    if computed is None and cell.standard.id in cell.records:  # nothing changed: the cache as it was read
+        _id, score, points, count, needed, method, trend, last = cell.records[cell.standard.id]
+        computed = proficiency.Computed(score, points, count, needed, method, trend, last)
+    level = scale.level_for(computed.score) if computed is not None and computed.score is not None else None
+    shown = read.Cell(score=computed.score if computed else None, level=level, computed_level=level,
+                      count=computed.evidence_count if computed else 0, needed=computed.needed if computed else 0,
+                      trend=computed.trend if computed else None, _mastery=scale.mastery.points,
+                      missing=sum(1 for e in cell.evidence if e.status == "missing" and e.deleted_at is None))
+    if cell.standard.id in cell.overrides:
+        shown.override = True  # type: ignore[assignment]  # the template asks only whether there is one
+        shown.level = scale.level_with_points(cell.overrides[cell.standard.id])
+    return read.EntrySheet(_section(), cell.assessment, scale, [cell.student], [cell.standard],
+                           {key: live} if live is not None else {}, {key: shown})
 
 
 @bp.route("/sections/<int:section_id>/assessments/<int:assessment_id>/cells/<int:student_id>/<int:competency_id>",
@@ -241,9 +263,16 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
 
     GET returns the cell as saved now (after a conflict, "keep theirs").
     """
-    assessment = _assessment_or_404(assessment_id)
-    student = _enrolled_student_or_404(student_id)
-    standard = _standard_or_404(competency_id)
+    cell = None
+    if request.method == "POST":  # scope, lock and everything the save reads, in one go
+        cell = evidence_service.load_cell(db.session, current_user, _section(), assessment_id, student_id,
+                                          competency_id)
+    if cell is not None:
+        assessment, student, standard = cell.assessment, cell.student, cell.standard
+    else:  # a GET, or a cell out of scope: the checks below answer 404, or the save says why not
+        assessment = _assessment_or_404(assessment_id)
+        student = _enrolled_student_or_404(student_id)
+        standard = _standard_or_404(competency_id)
     if request.method == "GET":
         sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
         return render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
@@ -253,16 +282,20 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
     error, conflict, body = None, None, ""
     try:
         try:
-            _save_cell(assessment, student_id, competency_id, text, expected)
+            _save_cell(assessment, student_id, competency_id, text, expected, cell)
         except StaleWrite as stale:
             db.session.rollback()  # `stale.current` now reads what is stored, not what this request set
+            cell = None  # what it read is gone with the rollback
             if not _already_saved(stale.current, text):
                 raise
             # e.g. a retry of a save whose answer was lost: it is saved, there is nothing to choose
         if is_fragment_request():
             # Rendered inside the transaction (everything is flushed), so the commit does not make every
             # loaded object stale and the response needs no second round of queries.
-            sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
+            if cell is not None and (cell.computed or cell.standard.id in cell.records):
+                sheet = _saved_cell_sheet(cell)
+            else:  # nothing was written (the same value again, a removal, a retry): read the cell as stored
+                sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
             body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
                                    error=None, typed=None, conflict=None, state="saved", oob=False) + \
                 render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id), scale=sheet.scale,

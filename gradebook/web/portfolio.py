@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
@@ -18,9 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gradebook import authz
+from gradebook import proficiency as prof
 from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import (
+    Artifact,
     Competency,
     Enrollment,
     Evidence,
@@ -37,7 +39,10 @@ from gradebook.models import (
     SectionStandard,
     utcnow,
 )
-from gradebook.services import ServiceError, explain
+from gradebook.models.base import INT32_MAX
+from gradebook.services import ServiceError, StaleWrite, explain
+from gradebook.services import portfolio_entries as entries
+from gradebook.services.artifacts import Upload
 from gradebook.services.portfolio import load_story
 from gradebook.web.forms import IdsField
 
@@ -86,7 +91,14 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
     open_request = db.session.scalar(select(ReassessmentRequest.id).where(
         ReassessmentRequest.section_id == section_id, ReassessmentRequest.student_id == student_id,
         ReassessmentRequest.competency_id == competency_id, ReassessmentRequest.status == "open"))
+    path = None if override or not result.count else explain.path_for(db.session, section, student_id, competency_id)
+    score_files: dict[int, list[Artifact]] = {}
+    for artifact in db.session.scalars(select(Artifact).where(
+            Artifact.evidence_id.in_([e.id for e, _ in rows]), Artifact.deleted_at.is_(None)).order_by(Artifact.id)):
+        score_files.setdefault(artifact.evidence_id, []).append(artifact)  # type: ignore[arg-type]
     return {"section": section, "standard": standard, "result": result, "rows": rows, "replies": replies,
+            "score_files": score_files,
+            "path_text": prof.path_sentence(path),
             "override": override, "level": level, "scale": scale, "open_request": open_request,
             "next_step": next_descriptor(db.session, competency_id, level, scale)}
 
@@ -127,7 +139,7 @@ def reply(evidence_id: int) -> Response:
     else:
         db.session.add(FeedbackReply(evidence_id=evidence.id, author_id=current_user.id, body=body))
         db.session.commit()
-        flash(_("Your reply is sent to your teacher."), "success")
+        flash(_("Your reply is sent. Your teacher and your family can read it."), "success")
     return redirect(target + f"#evidence-{evidence.id}", 303)
 
 
@@ -165,6 +177,10 @@ def _my_standard_choices() -> list[tuple[int, str]]:
     return [(c.id, f"{c.code} {c.short_name or c.statement}") for c in rows]
 
 
+FEATURE_HINT = _l("Your family sees work at the teacher meeting only when it is shared with them "
+                  "(\u201cMy teachers and my family\u201d).")
+
+
 class EntryForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give your work a title.")), Length(max=200)])
     reflection = TextAreaField(_l("Reflection: what does this show, and what did you learn?"),
@@ -176,7 +192,18 @@ class EntryForm(FlaskForm):
                                                         SelectChoice("teachers", _l("Me and my teachers")),
                                                         SelectChoice("family", _l("My teachers and my family"))])
     featured = BooleanField(_l("Show it at the teacher meeting"))
-    file = FileField(_l("A photo, PDF or recording of the work (optional)"))
+    file = MultipleFileField(_l("Photos, PDFs or recordings of the work (optional; you can choose several)"))
+
+
+def _uploads() -> list[Upload]:
+    return [Upload(f.filename, f.stream) for f in request.files.getlist("file") if f and f.filename]
+
+
+def _own_entry_or_404(entry_id: int, *, removed_too: bool = False) -> PortfolioEntry:
+    entry = db.session.get(PortfolioEntry, entry_id)
+    authz.require(entry is not None and entry.student_id == current_user.id
+                  and (removed_too or entry.deleted_at is None))
+    return entry  # type: ignore[return-value]
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
@@ -187,41 +214,91 @@ def new_entry() -> Any:
     form.standards.choices = _my_standard_choices()
     if form.validate_on_submit():
         allowed = {cid for cid, _ in form.standards.choices}
-        entry = PortfolioEntry(student_id=current_user.id, title=form.title.data.strip(),
-                               reflection=form.reflection.data or "", visibility=form.visibility.data,
-                               featured=bool(form.featured.data))
-        db.session.add(entry)
-        db.session.flush()
-        for cid in set(form.standards.data or []) & allowed:
-            db.session.add(PortfolioEntryStandard(entry_id=entry.id, competency_id=cid))
-        upload = request.files.get("file")
         try:
-            if upload is not None and upload.filename:
-                from flask import current_app
-
-                from gradebook.services.artifacts import Upload, store_upload
-
-                store_upload(db.session, Upload(upload.filename, upload.stream),
-                             folder=current_app.config["UPLOAD_FOLDER"], owner_student_id=current_user.id,
-                             uploaded_by=current_user, portfolio_entry_id=entry.id)
+            entries.create_entry(db.session, current_user, title=form.title.data, reflection=form.reflection.data,
+                                 visibility=form.visibility.data, featured=bool(form.featured.data),
+                                 standard_ids=set(form.standards.data or []) & allowed, uploads=_uploads(),
+                                 folder=current_app.config["UPLOAD_FOLDER"])
         except ServiceError as error:
             db.session.rollback()
-            form.file.errors = [error.message]
+            getattr(form, "file" if error.field in (None, "files") else error.field, form.file).errors = [error.message]
         else:
             db.session.commit()
             flash(_("Added to your portfolio."), "success")
             return redirect(url_for("portfolio.home") + "#entries", 303)
-    return render_template("portfolio/entry_form.html", form=form), 422 if request.method == "POST" else 200
+    return render_template("portfolio/entry_form.html", form=form, feature_hint=FEATURE_HINT), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@roles_required("student")
+@discloses_none("the student's own record: only they reach it")
+def edit_entry(entry_id: int) -> Any:
+    entry = _own_entry_or_404(entry_id)
+    form = EntryForm(obj=entry)
+    form.standards.choices = _my_standard_choices()
+    if request.method == "GET":
+        form.standards.data = list(db.session.scalars(select(PortfolioEntryStandard.competency_id).where(
+            PortfolioEntryStandard.entry_id == entry.id)))
+    files = list(db.session.scalars(select(Artifact).where(Artifact.portfolio_entry_id == entry.id,
+                                                           Artifact.deleted_at.is_(None)).order_by(Artifact.id)))
+    version = request.form.get("version", type=int)
+    if form.validate_on_submit():
+        allowed = {cid for cid, _ in form.standards.choices}
+        try:
+            entries.update_entry(db.session, current_user, entry, version=version, title=form.title.data,
+                                 reflection=form.reflection.data, visibility=form.visibility.data,
+                                 featured=bool(form.featured.data),
+                                 standard_ids=set(form.standards.data or []) & allowed, uploads=_uploads(),
+                                 remove_file_ids=[i for i in request.form.getlist("remove_file", type=int)
+                                                  if 1 <= i <= INT32_MAX],
+                                 folder=current_app.config["UPLOAD_FOLDER"])
+        except StaleWrite as error:
+            db.session.rollback()
+            current = db.session.get(PortfolioEntry, entry_id)
+            return render_template("portfolio/entry_form.html", form=form, entry=current, files=files,
+                                   stale=error.message, feature_hint=FEATURE_HINT), 409
+        except ServiceError as error:
+            db.session.rollback()
+            getattr(form, "file" if error.field in (None, "files") else error.field, form.file).errors = [error.message]
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("portfolio.home") + f"#entry-{entry.id}", 303)
+    return render_template("portfolio/entry_form.html", form=form, entry=entry, files=files,
+                           feature_hint=FEATURE_HINT), 422 if request.method == "POST" else 200
+
+
+@bp.post("/entries/<int:entry_id>/remove")
+@roles_required("student")
+@discloses_none("the student's own record: only they reach it")
+def remove_entry(entry_id: int) -> Response:
+    entry = _own_entry_or_404(entry_id)
+    entries.remove_entry(db.session, current_user, entry)
+    db.session.commit()
+    flash(_("\u201c%(title)s\u201d is removed from your portfolio; nobody else sees it now. You can bring it "
+            "back under \u201cRemoved work\u201d.", title=entry.title), "success")
+    return redirect(url_for("portfolio.home") + "#entries", 303)
+
+
+@bp.post("/entries/<int:entry_id>/restore")
+@roles_required("student")
+@discloses_none("the student's own record: only they reach it")
+def restore_entry(entry_id: int) -> Response:
+    entry = _own_entry_or_404(entry_id, removed_too=True)  # bringing back one already back is a no-op
+    entries.restore_entry(db.session, current_user, entry)
+    db.session.commit()
+    flash(_("\u201c%(title)s\u201d is back in your portfolio, shared as before.", title=entry.title), "success")
+    return redirect(url_for("portfolio.home") + f"#entry-{entry.id}", 303)
 
 
 @bp.post("/entries/<int:entry_id>/feature")
 @roles_required("student")
 @discloses_none("the student's own record: only they reach it")
 def feature_entry(entry_id: int) -> Response:
-    entry = db.session.get(PortfolioEntry, entry_id)
-    authz.require(entry is not None and entry.student_id == current_user.id and entry.deleted_at is None)
-    entry.featured = not entry.featured  # type: ignore[union-attr]
-    entry.updated_at = utcnow()  # type: ignore[union-attr]
+    entry = _own_entry_or_404(entry_id)
+    entry.featured = not entry.featured
+    entry.updated_at = utcnow()
     db.session.commit()
     return redirect(url_for("portfolio.home") + "#entries", 303)
 

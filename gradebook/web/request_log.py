@@ -48,6 +48,11 @@ def register_request_log(app: Flask) -> None:
 def _user_id() -> int | None:
     """The logged-in user's id if this request loaded one (never a query of its own, never the proxy)."""
     user = g.get("_login_user")
-    if user is None or isinstance(user, LocalProxy) or not getattr(user, "is_authenticated", False):
+    if user is None or isinstance(user, LocalProxy):
         return None
-    return getattr(user, "id", None)
+    from sqlalchemy import inspect
+
+    state = inspect(user, raiseerr=False)  # the identity, so a committed (expired) user is not reloaded
+    if state is not None:
+        return state.identity[0] if state.identity else None
+    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None

@@ -80,8 +80,8 @@ def test_child_page_puts_mastered_skills_under_what_the_child_has_mastered(clien
     make_evidence(world, child, world.standards[1], 4)
     login_as(guardian)
     html = child_page(client, child)
-    mastered = html[html.index("can do"):html.index("is working on")]
-    assert "Do skill 2 well." in mastered
+    going_well = html[html.index("going well"):html.index("is working on")]
+    assert "Do skill 2 well." in going_well and "reached the goal" in going_well
 
 
 def test_child_page_keeps_skills_not_assessed_yet_apart_without_a_next_step(client, login_as, world, child,
@@ -265,3 +265,30 @@ def test_conference_page_issues_the_same_queries_whatever_the_amount_of_evidence
     counts = [queries_for(client, login_as, count_queries, w.guardians[0] if viewer == "guardian" else w.teacher,
                           f"/students/{w.students[0].id}/conference") for w in (small, large)]
     assert counts[0] == counts[1], counts
+
+
+def test_a_struggling_child_page_opens_on_their_best_level_and_goals_moving(client, login_as, world, child,
+                                                                          guardian) -> None:
+    make_evidence(world, child, world.standards[0], 2)
+    make_evidence(world, child, world.standards[1], 1)
+    goal = Goal(student_id=child.id, title="Read every day")
+    db.session.add(goal)
+    db.session.flush()
+    from gradebook.models import GoalStep
+
+    db.session.add_all([GoalStep(goal_id=goal.id, text="Monday", done=True), GoalStep(goal_id=goal.id, text="Tuesday")])
+    db.session.commit()
+    login_as(guardian)
+    html = child_page(client, child)
+    opening = html[html.index("What is going well"):html.index("is working on")]
+    assert "What is going well" in opening and "Nothing at the goal level" not in html
+    assert "Do skill 1 well." in opening and "best level so far" in opening  # Approaching, the highest so far
+    assert "Do skill 2 well." not in opening
+    assert "Read every day" in opening and "1 of 2 steps done" in opening
+
+
+def test_the_child_page_says_what_it_would_take(client, login_as, world, child, guardian) -> None:
+    make_evidence(world, child, world.standards[0], 2)
+    login_as(guardian)
+    # the decaying average creeps up on 3 (2.65, 2.88, 2.96 …): a 4 gets there at once
+    assert "Six more pieces of work at Meets would bring this to Meets, or one more at Exceeds." in child_page(client, child)

@@ -67,7 +67,7 @@ def test_child_page_says_what_the_child_works_on_next_by_its_statement_not_its_c
                              competency_id=math.standards[4].id))
     db.session.commit()
     html = child_page(client, login_as, science)
-    paths = html[html.index("Where Student is on each path"):html.index("can do")]
+    paths = html[html.index("Where Student is on each path"):html.index("What the levels mean")]
     assert "Working on next: Do skill 5 well." in paths  # the child's chosen focus comes first
     assert "Do skill 4 well." in paths  # then the other next skill
     assert math.standards[4].code not in paths and "standard" not in paths.lower()
@@ -76,7 +76,7 @@ def test_child_page_says_what_the_child_works_on_next_by_its_statement_not_its_c
 def test_activities_marked_for_home_show_as_how_you_can_help(app, client, login_as) -> None:
     science, _math = two_classes()
     html = child_page(client, login_as, science)
-    paths = html[html.index("Where Student is on each path"):html.index("can do")]
+    paths = html[html.index("Where Student is on each path"):html.index("What the levels mean")]
     assert "How you can help at home" in paths and "Cook with fractions" in paths and "about 20 min" in paths
     assert "Worksheet 4" not in paths  # not marked for home
 

@@ -577,3 +577,37 @@ def test_grid_cells_open_in_the_panel_without_repeating_the_address_on_every_cel
     assert 'hx-boost:inherited="true" hx-target:inherited="#panel"' in html
     assert html.count(f'href="{_detail_url(world, world.students[0], world.standards[0])}"') == 1
     assert "hx-get=\"/sections/" not in html.split("<tbody", 1)[1]
+
+
+@pytest.mark.parametrize("value", ["4", "2", "M"])
+def test_a_score_save_takes_at_most_eight_statements(client: FlaskClient, count_queries,  # type: ignore[no-untyped-def]
+                                                     small_and_large, value: str) -> None:
+    """Scope, lock and everything the save reads in one statement; the write, its revision, the cache of the
+    standard and its parent in one more, the audit row: the user and the section are the other two."""
+    _small, (world, assessment) = small_and_large
+    student, standard = world.students[1], world.standards[0]
+    url = f"/sections/{world.section.id}/assessments/{assessment.id}/cells/{student.id}/{standard.id}"
+    with count_queries() as queries:
+        response = client.post(url, data={f"cell-{student.id}-{standard.id}": value}, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert queries.count <= 8, queries.count
+    db.session.expire_all()
+    from gradebook.services.proficiency import recompute
+
+    assert recompute(db.session, [world.section.id]).changed == []  # the rows the save wrote are right
+    shown = response.get_data(as_text=True)
+    assert f'value="{value}"' in shown and "saved" in shown
+
+
+def test_the_grid_takes_at_most_eight_statements_from_1_to_100_students(
+        client: FlaskClient, count_queries, login_as) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_user("teacher")
+    worlds = [_section_with_evidence(n, teacher) for n in (1, 100)]
+    login_as(teacher)
+    counts = []
+    for world, _assessment in worlds:
+        url = f"/sections/{world.section.id}"
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        counts.append(queries.count)
+    assert counts[0] == counts[1] <= 8, counts

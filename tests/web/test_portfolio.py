@@ -59,7 +59,7 @@ def test_student_home_puts_the_strongest_competency_first_and_lists_what_is_mast
     login_as(student)
     html = client.get("/portfolio").get_data(as_text=True)
     assert html.index("Group 2") < html.index("Group 1")
-    strengths = html[html.index("What you can do"):html.index(world.section.name)]
+    strengths = html[html.index("What is going well"):html.index('id="feedback"')]
     assert "Skill 5" in strengths and "Skill 1" not in strengths
     assert "1 of 8 skills" in strengths
 
@@ -74,7 +74,7 @@ def test_student_home_keeps_each_sections_competencies_together(client, login_as
     html = client.get("/portfolio").get_data(as_text=True)
     alpha, beta = html.index(">Alpha science<"), html.index(">Beta math<")
     assert alpha < html.index("Skill 1") < beta  # Alpha's standards under Alpha's title, then Beta's
-    assert "What you can do" not in html  # nothing mastered yet: no empty box
+    assert "skills</small>" not in html  # nothing mastered yet: no count of nothing
 
 
 def test_student_home_shows_the_level_of_each_standard(client, login_as, world, student) -> None:
@@ -358,3 +358,28 @@ def queries_for(client, login_as, count_queries, user, url: str) -> int:  # type
         response = client.get(url)
     assert response.status_code == 200
     return q.count
+
+
+def test_a_struggling_student_still_opens_on_what_is_going_well(client, login_as) -> None:
+    world = make_section(students=1, standards=4)
+    student = world.students[0]
+    for day, score in ((1, 1), (8, 1), (15, 2)):  # rising, nowhere near the goal
+        make_evidence(world, student, world.standards[0], score, on=date(2026, 9, day))
+    make_evidence(world, student, world.standards[1], 1)
+    login_as(student)
+    html = client.get("/portfolio").get_data(as_text=True)
+    opening = html[html.index("What is going well"):html.index('id="feedback"')]
+    assert "Skill 1" in opening and "getting better" in opening
+    assert "Skill 2" not in opening  # a lower level with no rise is not a strength
+
+
+def test_the_student_home_says_what_it_would_take_to_reach_the_goal(client, login_as) -> None:
+    world = make_section(students=1, standards=2)
+    student = world.students[0]
+    for day, score in ((1, 1), (8, 3), (15, 3)):  # decaying average 2.76: Approaching despite steady 3s
+        make_evidence(world, student, world.standards[0], score, on=date(2026, 9, day))
+    login_as(student)
+    html = client.get("/portfolio").get_data(as_text=True)
+    assert "Four more pieces of work at Meets would bring this to Meets, or one more at Exceeds." in html
+    why = client.get(f"/portfolio/sections/{world.section.id}/standards/{world.standards[0].id}")
+    assert "Four more pieces of work at Meets would bring this to Meets" in why.get_data(as_text=True)

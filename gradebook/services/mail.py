@@ -1,0 +1,93 @@
+"""Sending e-mail: over SMTP when the school set a server (``MAIL_SERVER`` …), otherwise into a folder.
+
+Standard library only (``smtplib``, ``email``). Settings, from the environment (gradebook/config.py):
+``MAIL_SERVER``, ``MAIL_PORT`` (25, or 587 with TLS), ``MAIL_USE_TLS`` (STARTTLS), ``MAIL_USE_SSL``
+(SMTPS), ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT`` (seconds) and
+``MAIL_OUTBOX`` (where mail goes without a server: ``instance/outbox/``, one ``.eml`` file a message, which
+any mail program opens). A laptop or the demo never sends mail anywhere by accident.
+"""
+
+from __future__ import annotations
+
+import secrets
+import smtplib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+from gradebook.services import ServiceError
+
+DEFAULT_SENDER = "Gradebook <no-reply@gradebook.invalid>"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    server: str | None = None
+    port: int = 25
+    use_tls: bool = False
+    use_ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    sender: str = DEFAULT_SENDER
+    timeout: float = 30.0
+    outbox: str = "instance/outbox"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        return cls(server=config.get("MAIL_SERVER") or None, port=int(config.get("MAIL_PORT") or 25),
+                   use_tls=bool(config.get("MAIL_USE_TLS")), use_ssl=bool(config.get("MAIL_USE_SSL")),
+                   username=config.get("MAIL_USERNAME") or None, password=config.get("MAIL_PASSWORD") or None,
+                   sender=config.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER,
+                   timeout=float(config.get("MAIL_TIMEOUT") or 30), outbox=str(config.get("MAIL_OUTBOX") or
+                                                                                 "instance/outbox"))
+
+
+def compose(*, to: str, to_name: str = "", subject: str, text: str, html: str | None = None,
+            sender: str = DEFAULT_SENDER, language: str = "en") -> EmailMessage:
+    """A plain-text e-mail with an HTML alternative (mail programs show whichever they can)."""
+    if not to or "@" not in to:
+        raise ServiceError(f"{to_name or 'This person'} has no e-mail address to send to.")
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((to_name, to)) if to_name else to
+    message["Subject"] = subject
+    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].rstrip(">") or "gradebook.invalid")
+    message["Content-Language"] = language
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(settings: MailSettings, messages: list[EmailMessage]) -> str:
+    """Deliver the messages over one SMTP connection, or write them to the outbox; says where they went.
+
+    A refused connection or login is a ServiceError naming the server, so a command or a page can report it
+    rather than fail with a traceback."""
+    if not messages:
+        return "nothing to send"
+    if not settings.server:
+        folder = Path(settings.outbox)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        for message in messages:
+            (folder / f"{stamp}-{secrets.token_hex(4)}.eml").write_bytes(bytes(message))
+        return f"written to {folder}"
+    smtp_class = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+    try:
+        with smtp_class(settings.server, settings.port, timeout=settings.timeout) as smtp:
+            if settings.use_tls and not settings.use_ssl:
+                smtp.starttls()
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
+            for message in messages:
+                smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise ServiceError(f"The mail server {settings.server}:{settings.port} did not take the mail: {error}. "
+                           "Check MAIL_SERVER, MAIL_PORT and the login settings.") from error
+    return f"sent through {settings.server}:{settings.port}"

@@ -1,0 +1,186 @@
+"""Families hear about it: the weekly digest and set-password links by e-mail, delivered to a real SMTP server
+started by the test (aiosmtpd), or written to the outbox when no server is set."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from datetime import date, timedelta
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from gradebook.extensions import db
+from gradebook.interop.mail_out import send_digests
+from gradebook.models import Activity, AuditEvent, Evidence, PasswordReset, utcnow
+from tests.builders import make_evidence, make_section, make_user
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Inbox]:
+    """A local SMTP server, and the app pointed at it for the test."""
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield inbox
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+        controller.stop()
+
+
+def body(message: Message, kind: str = "text/plain") -> str:
+    for part in message.walk():
+        if part.get_content_type() == kind:
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no {kind} part")
+
+
+def a_week_of_news():  # type: ignore[no-untyped-def]
+    world = make_section(students=1, standards=2, guardians=True)
+    child, guardian = world.students[0], world.guardians[0]
+    old = make_evidence(world, child, world.standards[0], 2, on=date.today() - timedelta(days=20))
+    db.session.execute(Evidence.__table__.update().where(Evidence.id == old.id).values(
+        recorded_at=utcnow() - timedelta(days=20), updated_at=utcnow() - timedelta(days=20)))
+    db.session.commit()
+    make_evidence(world, child, world.standards[0], 4, on=date.today() - timedelta(days=2),
+                  feedback="Your lab write-up explained every step.")
+    make_evidence(world, child, world.standards[1], 2, on=date.today() - timedelta(days=1))
+    db.session.add(Activity(section_id=world.section.id, competency_id=world.standards[1].id,
+                            title="Measure things in the kitchen together", minutes=15, for_home=True,
+                            created_by=world.teacher.id))
+    db.session.commit()
+    return world, child, guardian
+
+
+def test_the_weekly_digest_reaches_the_guardian_over_smtp(app: Flask, smtp: Inbox) -> None:
+    world, child, guardian = a_week_of_news()
+    report = send_digests(db.session, base_url="https://school.example")
+    db.session.commit()
+    assert report.sent == 1 and "sent through 127.0.0.1" in str(report)
+    [message] = smtp.messages
+    assert message["To"].endswith(f"<{guardian.email}>")
+    assert child.first_name in message["Subject"]
+    text = body(message)
+    assert "Your lab write-up explained every step." in text        # new feedback
+    assert "Approaching -> Meets (up)" in text                       # a level that moved (2, then 4)
+    assert "first level: Approaching" in text                         # a first level is news too
+    assert "Do skill 2 well." in text and "Level 3 on skill 2." in text  # what is next: the next level's descriptor
+    assert "Measure things in the kitchen together" in text         # how to help at home
+    assert "https://school.example/family" in text
+    assert "Your lab write-up explained every step." in body(message, "text/html")
+
+
+def test_a_digest_is_a_disclosure_in_the_audit_log(app: Flask, smtp: Inbox) -> None:
+    world, child, guardian = a_week_of_news()
+    send_digests(db.session)
+    db.session.commit()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "view.digest")).one()
+    assert (event.actor_id, event.student_id) == (guardian.id, child.id)
+
+
+def test_a_family_with_nothing_new_gets_no_email(app: Flask, smtp: Inbox) -> None:
+    make_section(students=1, standards=2, guardians=True)
+    report = send_digests(db.session)
+    assert (report.sent, report.quiet) == (0, 1) and smtp.messages == []
+
+
+def test_without_smtp_settings_mail_is_written_to_the_outbox(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    a_week_of_news()
+    app.config["MAIL_OUTBOX"], before = str(tmp_path / "outbox"), app.config["MAIL_OUTBOX"]
+    try:
+        report = send_digests(db.session)
+    finally:
+        app.config["MAIL_OUTBOX"] = before
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert report.sent == 1 and len(files) == 1
+    assert "Your lab write-up explained every step." in body(email.message_from_bytes(files[0].read_bytes()))
+
+
+def test_the_send_digests_command_reports_what_it_did(app: Flask, smtp: Inbox) -> None:
+    a_week_of_news()
+    result = app.test_cli_runner().invoke(args=["gradebook", "send-digests", "--days", "7"])
+    assert result.exit_code == 0, result.output
+    assert "1 digest sent through" in result.output and len(smtp.messages) == 1
+
+
+def test_an_smtp_server_that_refuses_is_a_clear_error(app: Flask) -> None:
+    a_week_of_news()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    try:
+        result = app.test_cli_runner().invoke(args=["gradebook", "send-digests"])
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+    assert result.exit_code == 1 and "did not take the mail" in result.output
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "view.digest")).first() is None
+
+
+# ------------------------------------------------------------------ set-password links by e-mail
+
+def test_a_set_password_link_is_emailed_and_not_shown_to_the_admin(client: FlaskClient, login_as, smtp: Inbox) -> None:
+    login_as(make_user("admin"))
+    response = client.post("/admin/users", data={"name": "New Parent", "email": "parent@example.org",
+                                                 "role": "guardian"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "was e-mailed to parent@example.org" in html and "/set-password/" not in html
+    [message] = smtp.messages
+    assert message["To"].endswith("<parent@example.org>")
+    link = next(line for line in body(message).splitlines() if "/set-password/" in line).strip()
+    token = link.rsplit("/", 1)[1]
+    assert client.get(f"/set-password/{token}").status_code == 200
+
+
+def test_the_admin_page_says_the_link_goes_by_email(client: FlaskClient, login_as, smtp: Inbox) -> None:
+    login_as(make_user("admin"))
+    parent = make_user("guardian")
+    page = client.get(f"/admin/users/{parent.id}").get_data(as_text=True)
+    assert f"The link goes by e-mail to {parent.email}" in page
+    response = client.post(f"/admin/users/{parent.id}", data={"action": "password_link"}, follow_redirects=True)
+    assert "was e-mailed to" in response.get_data(as_text=True) and len(smtp.messages) == 1
+
+
+def test_an_account_without_email_still_gets_its_link_shown_once(client: FlaskClient, login_as) -> None:
+    login_as(make_user("admin"))
+    from gradebook.services.accounts import create_user
+
+    young = create_user(db.session, email=None, username="kid07", name="Kid Seven", role="student")
+    db.session.commit()
+    response = client.post(f"/admin/users/{young.id}", data={"action": "password_link"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "has no e-mail address" in html and "/set-password/" in html
+
+
+def test_a_refused_email_leaves_no_link_behind(client: FlaskClient, login_as, app: Flask) -> None:
+    login_as(make_user("admin"))
+    parent = make_user("guardian")
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    try:
+        response = client.post(f"/admin/users/{parent.id}", data={"action": "password_link"})
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+    assert response.status_code == 422 and "did not take the mail" in response.get_data(as_text=True)
+    assert db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == parent.id)).first() is None
