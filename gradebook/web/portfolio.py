@@ -94,7 +94,7 @@ def why_context(student_id: int, section_id: int, competency_id: int) -> dict[st
     path = None if override or not result.count else explain.path_for(db.session, section, student_id, competency_id)
     score_files: dict[int, list[Artifact]] = {}
     for artifact in db.session.scalars(select(Artifact).where(
-            Artifact.evidence_id.in_([e.id for e, _ in rows]), Artifact.deleted_at.is_(None)).order_by(Artifact.id)):
+            Artifact.evidence_id.in_([e.id for e, _a in rows]), Artifact.deleted_at.is_(None)).order_by(Artifact.id)):
         score_files.setdefault(artifact.evidence_id, []).append(artifact)  # type: ignore[arg-type]
     return {"section": section, "standard": standard, "result": result, "rows": rows, "replies": replies,
             "score_files": score_files,
