@@ -26,8 +26,6 @@ from gradebook.services.audit import record_disclosures
 from gradebook.services.digest import family_digest, guardians_to_write_to
 from gradebook.services.mail import MailSettings, compose, send
 
-DIGEST_SUBJECT = "This week at school: %(names)s"
-
 
 @dataclass
 class DigestReport:
@@ -85,7 +83,7 @@ def digest_message(session: Session, guardian: User, *, since: datetime, until: 
             return None
         context: dict[str, Any] = {"digest": digest, "family_url": _base_url(base_url) + "/family"}
         names = _(" and ").join(c.child.first_name for c in digest.children if c.has_news)
-        message = compose(to=guardian.email or "", to_name=guardian.name, subject=_(DIGEST_SUBJECT, names=names),
+        message = compose(to=guardian.email or "", to_name=guardian.name, subject=_("This week at school: %(names)s", names=names),
                           text=_render("email/digest.txt", base_url, **context),
                           html=_render("email/digest.html", base_url, **context),
                           sender=sender or settings().sender, language=language)

@@ -57,10 +57,10 @@ def compose(*, to: str, to_name: str = "", subject: str, text: str, html: str | 
     message["Subject"] = subject
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].rstrip(">") or "gradebook.invalid")
-    message["Content-Language"] = language
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the content: set_content clears every Content-* header
     return message
 
 

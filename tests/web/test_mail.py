@@ -184,3 +184,17 @@ def test_a_refused_email_leaves_no_link_behind(client: FlaskClient, login_as, ap
         app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
     assert response.status_code == 422 and "did not take the mail" in response.get_data(as_text=True)
     assert db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == parent.id)).first() is None
+
+
+def test_a_spanish_speaking_guardian_gets_the_digest_in_spanish(app: Flask, smtp: Inbox) -> None:
+    world, child, guardian = a_week_of_news()
+    guardian.language = "es"
+    db.session.commit()
+    send_digests(db.session, base_url="https://school.example")
+    db.session.commit()
+    [message] = smtp.messages
+    assert message["Content-Language"] == "es"
+    assert message["Subject"].startswith("Esta semana en la escuela")
+    text = body(message)
+    assert "Hola" in text and "Cómo puede ayudar en casa:" in text and "How you can help" not in text
+    assert 'lang="es"' in body(message, "text/html")
