@@ -14,6 +14,7 @@ from gradebook.models.evidence import (
     ReassessmentRequest,
 )
 from gradebook.models.frameworks import Competency, Crosswalk, Framework, LevelDescriptor
+from gradebook.models.grade_bridge import GradeBridgeChange, GradeBridgeTable
 from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob, Job
 from gradebook.models.paths import (
     ACTIVITY_BANDS,
@@ -56,7 +57,7 @@ __all__ = [
     "ASSESSMENT_KINDS", "LANGUAGES", "LANGUAGE_NAMES", "TRANSLATABLE", "TextTranslation", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "Job", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
     "Artifact", "Assessment", "AssessmentStandard", "AuditEvent", "Base", "Comment", "CommentBankEntry",
     "Competency", "Crosswalk", "Enrollment", "Evidence", "EvidenceRevision", "FeedbackRead", "FeedbackReply",
-    "Framework", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
+    "Framework", "GradeBridgeChange", "GradeBridgeTable", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
     "Narrative", "Override", "PasswordReset", "PolicyChange", "PortfolioEntry", "PortfolioEntryEvidence",
     "PortfolioEntryStandard", "ProficiencyRecord", "ProficiencyScale", "ReassessmentRequest", "ScaleLevel",
     "School", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",

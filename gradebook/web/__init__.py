@@ -122,6 +122,7 @@ def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_*, paths_* and section_settings add routes)
         admin,
         admin_audit,
+        admin_grades,
         admin_imports,
         admin_jobs,
         admin_people,

@@ -53,6 +53,7 @@ ACCESS: dict[str, str] = {
     "artifacts.download": STUDENT_VIEWERS,
     "admin.home": ADMIN,
     "admin.policy": ADMIN,
+    "admin.grade_bridge": ADMIN,
     "admin.scale": ADMIN,
     "admin.frameworks": ADMIN,
     "admin.framework": ADMIN,
