@@ -151,6 +151,11 @@ class SectionGrade:
     explanation: str
     levels: list[float | None]
 
+    def level_counts(self, scale: prof.Scale) -> list[tuple[prof.Level, int]]:
+        """How many of the class's skills are at each level of the scale, highest first (empty levels left out)."""
+        return [(level, n) for level in sorted(scale.levels, key=lambda lv: -lv.points)
+                if (n := sum(1 for p in self.levels if p == level.points))]
+
 
 @dataclass
 class TermReport:

@@ -139,6 +139,7 @@ def register_web(app: Flask) -> None:
         portfolio,
         section_settings,
         student_page,
+        term_report,
     )
 
     app.request_class = Request

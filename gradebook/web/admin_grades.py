@@ -9,7 +9,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import discloses, roles_required
+from gradebook.authz import discloses, discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import GradeBridgeChange, User
 from gradebook.proficiency.grade_bridge import (
@@ -71,12 +71,24 @@ def _preview_students(**_: Any) -> list[int]:
     return list(g.get("bridge_preview_students", []))
 
 
-@bp.route("/grade-bridge", methods=["GET", "POST"])
+@bp.get("/grade-bridge")
+@roles_required("admin")
+@discloses_none("the school's published grade table; no student is shown until a preview")
+def grade_bridge() -> Any:
+    """The published table, and the form to change it."""
+    return _grade_bridge_page()
+
+
+@bp.post("/grade-bridge")
 @roles_required("admin")
 @discloses("grade_bridge_preview", students=_preview_students)
-def grade_bridge() -> Any:
-    """GET: the published table. POST ``action=preview``: every student's grade under the table in the form,
-    nothing written. POST ``action=save``: publish it (refused when stale or unsound), then back to GET."""
+def grade_bridge_preview() -> Any:
+    """``action=preview``: every student's grade under the table in the form, nothing written.
+    ``action=save``: publish it (refused when stale or unsound), then back to the page."""
+    return _grade_bridge_page()
+
+
+def _grade_bridge_page() -> Any:
     school = the_school(db.session)
     if school is None:
         flash("Set up the school first.", "error")

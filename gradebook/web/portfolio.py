@@ -44,6 +44,7 @@ from gradebook.services import ServiceError, StaleWrite, explain
 from gradebook.services import portfolio_entries as entries
 from gradebook.services.artifacts import Upload
 from gradebook.services.portfolio import load_story
+from gradebook.services.term_grades import term_report
 from gradebook.web.forms import IdsField
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
@@ -54,7 +55,8 @@ bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 @discloses_none("the student's own record: only they reach it")
 def home() -> str:
     story = load_story(db.session, current_user, viewer=current_user)
-    return render_template("portfolio/home.html", story=story, viewer_role="student")
+    term_grades = term_report(db.session, current_user)
+    return render_template("portfolio/home.html", story=story, viewer_role="student", term_grades=term_grades)
 
 
 def why_context(student_id: int, section_id: int, competency_id: int) -> dict[str, Any]:
