@@ -274,3 +274,33 @@ def preview_bridge(session: Session, school: School, proposed: GradeBridge) -> B
                                explain(after, label_for, name=students[student_id].first_name)))
     rows.sort(key=lambda r: (r.section.name, r.student.name))
     return BridgePreview(rows, proposed)
+
+
+@dataclass(frozen=True)
+class StudentGrade:
+    student_id: int
+    result: TermGrade
+    explanation: str
+    rank_points: int  # 0 for ``otherwise``, one more for each grade above it (what a SIS can sort by)
+    top_points: int
+
+
+def section_term_grades(session: Session, section: Section) -> dict[int, StudentGrade]:
+    """Every enrolled student's term grade in the section by its school's table (student id → grade), each
+    explained in the reader's language ("Maya's grade is B because …"). Fixed queries."""
+    levels = section_levels(session, [section.id])
+    bridges = _bridges_by_school(session)
+    bridge = bridges.get(section.school_id, bridges[None])
+    label_for = label_for_scale(scale_for(session, section))
+    names: dict[int, str] = {}
+    if levels:
+        names = {row.id: row.name for row in session.execute(select(User.id, User.name).where(
+            User.id.in_([student_id for _, student_id in levels])))}
+    top = len(bridge.grades) - 1
+    out = {}
+    for (_section_id, student_id), marks in levels.items():
+        result = term_grade(marks, bridge)
+        first = (names.get(student_id) or "").split(" ")[0] or None
+        out[student_id] = StudentGrade(student_id, result, explain(result, label_for, name=first),
+                                       top - bridge.rank(result.grade), top)
+    return out
