@@ -272,7 +272,7 @@ def preview_bridge(session: Session, school: School, proposed: GradeBridge) -> B
         after = term_grade(marks, proposed)
         rows.append(PreviewRow(students[student_id], section, term_grade(marks, current).grade, after.grade,
                                explain(after, label_for, name=students[student_id].first_name)))
-    rows.sort(key=lambda r: (r.section.name, r.student.name))
+    rows.sort(key=lambda r: (not r.changed, r.section.name, r.student.name))  # the grades that move first
     return BridgePreview(rows, proposed)
 
 
