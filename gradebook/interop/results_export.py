@@ -34,7 +34,7 @@ from gradebook.interop import csv_safe
 from gradebook.models import Framework, School, Section, Term
 from gradebook.services import ServiceError
 from gradebook.services import gradebook as read
-from gradebook.services.term_grades import section_term_grades
+from gradebook.services.term_grades import preview_bridge, section_term_grades, stored_bridge
 
 # OneRoster 1.2 CSV: the columns of each Gradebook file, in order, and which of them are required.
 CATEGORIES_COLUMNS = ("sourcedId", "status", "dateLastModified", "title", "weight")
@@ -224,6 +224,26 @@ def read_oneroster_results(data: bytes) -> dict[tuple[str, str], tuple[float, st
             raise ServiceError(f"results.csv has the unknown scoreStatus “{row['scoreStatus']}”.")
         out[(row["studentSourcedId"], codes[row["lineItemSourcedId"]])] = (float(row["score"]), row["textScore"])
     return out
+
+
+TERM_GRADES_CSV_COLUMNS = ("studentSourcedId", "student", "classSourcedId", "class", "term", "grade", "why")
+
+
+def term_grades_csv(session: Session, school: School) -> tuple[str, list[int]]:
+    """Every student's term grade in every active class of the school by its published table, as CSV for a
+    SIS that takes a plain file (through csv_safe); and the ids of the students in it (for the audit)."""
+    preview = preview_bridge(session, school, stored_bridge(session, school).bridge)
+    terms = {t.id: t.name for t in session.scalars(select(Term).where(
+        Term.id.in_({row.section.term_id for row in preview.rows})))} if preview.rows else {}
+    rows = sorted(preview.rows, key=lambda r: (r.section.name, r.student.name))
+    out = io.StringIO()
+    writer = csv_safe.writer(out, lineterminator="\r\n")
+    writer.writerow(TERM_GRADES_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_sid(row.student.sourced_id, "user", row.student.id), row.student.name,
+                         _sid(row.section.sourced_id, "class", row.section.id), row.section.name,
+                         terms.get(row.section.term_id, ""), row.proposed, row.explanation])
+    return out.getvalue(), sorted({row.student.id for row in rows})
 
 
 def read_oneroster_term_grades(data: bytes) -> dict[str, tuple[str, str]]:

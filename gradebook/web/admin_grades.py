@@ -31,6 +31,7 @@ from gradebook.services.term_grades import (
     the_school,
 )
 from gradebook.web.admin import bp
+from gradebook.web.downloads import send_download
 
 CONDITIONS_PER_RULE = 2
 NO_LEVEL_LABELS = {"below": "count as not reached yet (below every level)",
@@ -86,6 +87,25 @@ def grade_bridge_preview() -> Any:
     """``action=preview``: every student's grade under the table in the form, nothing written.
     ``action=save``: publish it (refused when stale or unsound), then back to the page."""
     return _grade_bridge_page()
+
+
+def _csv_students(**_: Any) -> list[int]:
+    return list(g.get("term_grades_csv_students", []))
+
+
+@bp.get("/grade-bridge/term-grades.csv")
+@roles_required("admin")
+@discloses("term_grades_csv", students=_csv_students)
+def term_grades_csv() -> Any:
+    """Every student's term grade in every active class, as CSV for the SIS."""
+    from gradebook.interop.results_export import term_grades_csv as build
+
+    school = the_school(db.session)
+    if school is None:
+        flash("Set up the school first.", "error")
+        return redirect(url_for("admin.home"), 303)
+    body, g.term_grades_csv_students = build(db.session, school)
+    return send_download(body, name="term-grades.csv", mimetype="text/csv", fallback="term-grades.csv")
 
 
 def _grade_bridge_page() -> Any:

@@ -55,6 +55,7 @@ ACCESS: dict[str, str] = {
     "admin.policy": ADMIN,
     "admin.grade_bridge": ADMIN,
     "admin.grade_bridge_preview": ADMIN,
+    "admin.term_grades_csv": ADMIN,
     "admin.scale": ADMIN,
     "admin.frameworks": ADMIN,
     "admin.framework": ADMIN,

@@ -139,3 +139,18 @@ def test_the_preview_takes_a_fixed_number_of_queries_whatever_the_school_size(cl
             assert client.post("/admin/grade-bridge", data=table_form()).status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1]
+
+
+def test_the_term_grades_download_as_csv_and_the_download_is_audited(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    world = a_class_with_grades()
+    world.students[1].name = "=HYPERLINK(1)"
+    db.session.commit()
+    login_as(make_user("admin"))
+    response = client.get("/admin/grade-bridge/term-grades.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "studentSourcedId,student,classSourcedId,class,term,grade,why"
+    assert any(",'=HYPERLINK(1)," in line and ",D," in line for line in lines)  # neutralised, not a formula
+    assert any("Maya Lopez" in line and ",B,Maya's grade is B because" in line for line in lines)
+    shown = set(db.session.scalars(select(AuditEvent.student_id).where(AuditEvent.action == "view.term_grades_csv")))
+    assert shown == {s.id for s in world.students}
