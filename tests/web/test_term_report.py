@@ -155,3 +155,10 @@ def test_the_report_takes_a_fixed_number_of_queries_whatever_the_number_of_class
         db.session.add(Enrollment(section_id=extra.section.id, student_id=world.students[0].id))
         db.session.commit()
     assert counts[0] == counts[1]
+
+
+def test_the_teachers_student_page_links_the_term_report(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    world = maya_in_science()
+    login_as(world.teacher)
+    page = text(client.get(f"/sections/{world.section.id}/students/{world.students[0].id}"))
+    assert f'href="/students/{world.students[0].id}/term-report"' in page
