@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, literal, select, true
+from sqlalchemy import exists, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -340,39 +340,55 @@ def parse_habit(text: str, scale: prof.Scale) -> HabitValue | None:
 
 @dataclass
 class HabitScope:
-    """What one habit save needs, read in one statement: the student, the habit (tracked by the section),
-    its column, and the cell's live observation on the assessment."""
+    """What one habit save needs, read in one statement: the student, the habit (tracked by the section) as
+    a column, the assessment (when the save is on one), and the student's live observations of the habit
+    in the section (the cell's among them), so the level after the save needs no further read."""
 
     student: User
     column: HabitColumn
-    live: HabitEvidence | None
+    assessment: Assessment | None
+    evidence: list[HabitEvidence]
+
+    @property
+    def live(self) -> HabitEvidence | None:
+        if self.assessment is None:
+            return None
+        return next((e for e in self.evidence if e.assessment_id == self.assessment.id), None)
+
+    def cell(self) -> HabitCell:
+        rows = [(e.student_id, e.competency_id, e.id, e.status, e.score, e.observed_on)
+                for e in self.evidence if e.deleted_at is None]
+        return habit_cells([self.column], rows).get((self.student.id, self.column.id)) or HabitCell()
 
 
 def load_habit_scope(session: Session, actor: User, section: Section, student_id: int, competency_id: int,
                      assessment_id: int | None) -> HabitScope | None:
-    """None when the actor does not teach the section, the student is not enrolled, or the section does not
-    track the habit."""
+    """None when the actor does not teach the section, the student is not enrolled, the section does not
+    track the habit, or the assessment is not one of the section's."""
     teaches: Any = true() if actor.role == "admin" else exists().where(
         SectionTeacher.section_id == section.id, SectionTeacher.teacher_id == actor.id)
-    live_on = (HabitEvidence.section_id == section.id) & (HabitEvidence.student_id == student_id) \
-        & (HabitEvidence.competency_id == competency_id) & HabitEvidence.deleted_at.is_(None) \
-        & (HabitEvidence.assessment_id == assessment_id if assessment_id is not None else literal(False))
-    rows = session.execute(
-        select(User, Competency, Framework.habit_method, ScaleLevel, HabitEvidence)
+    query = (
+        select(User, Competency, Framework.habit_method, ScaleLevel, HabitEvidence, Assessment)
         .select_from(Enrollment)
         .join(User, User.id == Enrollment.student_id)
         .join(SectionHabit, (SectionHabit.section_id == section.id) & (SectionHabit.competency_id == competency_id))
         .join(Competency, Competency.id == SectionHabit.competency_id)
         .join(Framework, Framework.id == Competency.framework_id)
         .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
-        .outerjoin(HabitEvidence, live_on)
+        .outerjoin(HabitEvidence, (HabitEvidence.section_id == section.id)
+                   & (HabitEvidence.student_id == student_id) & (HabitEvidence.competency_id == competency_id)
+                   & HabitEvidence.deleted_at.is_(None))
+        .outerjoin(Assessment, (Assessment.id == (assessment_id if assessment_id is not None else -1))
+                   & (Assessment.section_id == section.id) & Assessment.deleted_at.is_(None))
         .where(Enrollment.section_id == section.id, Enrollment.student_id == student_id,
                Enrollment.active.is_(True), teaches)
-        .order_by(ScaleLevel.points.desc())).all()
-    if not rows:
+        .order_by(ScaleLevel.points.desc(), HabitEvidence.id))
+    rows = session.execute(query).all()
+    if not rows or (assessment_id is not None and rows[0][5] is None):
         return None
     column = habit_columns_from_rows([(r[1], r[2], r[3]) for r in rows])[0]
-    return HabitScope(rows[0][0], column, rows[0][4])
+    evidence = list({r[4].id: r[4] for r in rows if r[4] is not None}.values())
+    return HabitScope(rows[0][0], column, rows[0][5], evidence)
 
 
 def _revise(session: Session, evidence: HabitEvidence, actor: User, action: str, old: dict | None) -> None:
@@ -393,6 +409,9 @@ def record_habit(session: Session, actor: User, *, section: Section, student_id:
 
     if assessment is not None and (assessment.section_id != section.id or assessment.deleted_at is not None):
         raise ServiceError("That assessment is not in this section.", "assessment")
+    if scope is not None and (scope.assessment.id if scope.assessment else None) != \
+            (assessment.id if assessment else None):
+        scope = None  # read for another cell
     if scope is None:
         scope = load_habit_scope(session, actor, section, student_id, competency_id,
                                  assessment.id if assessment is not None else None)
@@ -431,6 +450,7 @@ def record_habit(session: Session, actor: User, *, section: Section, student_id:
             raise StaleWrite(STALE_MESSAGE) from None
         _revise(session, evidence, actor, "create", None)
         session.flush()
+        scope.evidence.append(evidence)
         return evidence
     old = evidence.snapshot()
     evidence.status, evidence.score, evidence.observed_on = value.status, value.score, observed_on
