@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -103,7 +103,13 @@ def habit_scale_from(levels: Iterable[Any]) -> prof.Scale:
     rows = {lv.id: lv for lv in levels if lv is not None}
     if len(rows) < 2:
         return prof.HABIT_SCALE
-    return scale_from_levels(sorted(rows.values(), key=lambda lv: -lv.points))
+    scale = scale_from_levels(sorted(rows.values(), key=lambda lv: -lv.points))
+    # Habit symbols (filled circles by how often), never achievement's ★ ✓ ◐ ○.
+    symbols = [row[5] for row in sorted(prof.HABIT_LEVELS, key=lambda row: row[0])]
+    ranked = sorted(scale.levels, key=lambda lv: lv.points)
+    return prof.Scale([replace(lv, symbol=symbols[min(len(symbols) - 1, round(i * (len(symbols) - 1) /
+                                                                          max(1, len(ranked) - 1)))])
+                       for i, lv in enumerate(ranked)])
 
 
 def habit_columns_from_rows(rows: Iterable[tuple[Competency, str | None, ScaleLevel | None]]) -> list[HabitColumn]:
@@ -251,19 +257,19 @@ def habit_scale_row(session: Session) -> ProficiencyScale:
     return scale
 
 
-def create_habit_framework(session: Session, title: str, habits: Sequence[tuple[str, str]], *,
+def create_habit_framework(session: Session, title: str, habits: Sequence[tuple[str, ...]], *,
                            method: str = prof.DEFAULT_HABIT_METHOD, identifier: str | None = None) -> Framework:
-    """An authored framework of kind `habits` with one competency per (code, statement), on the habits
-    scale."""
+    """An authored framework of kind `habits` with one competency per (code, name) or (code, name,
+    statement), on the habits scale."""
     if method not in prof.HABIT_METHODS:
         raise ServiceError(f"Choose a habit method: {', '.join(prof.HABIT_METHODS)}.", "method")
     framework = Framework(title=title, kind="habits", source="authored", scale_id=habit_scale_row(session).id,
                           habit_method=method, identifier=identifier)
     session.add(framework)
     session.flush()
-    for position, (code, statement) in enumerate(habits):
-        session.add(Competency(framework_id=framework.id, code=code, short_name=statement, statement=statement,
-                               item_type="Habit", position=position))
+    for position, (code, name, *statement) in enumerate(habits):
+        session.add(Competency(framework_id=framework.id, code=code, short_name=name,
+                               statement=statement[0] if statement else name, item_type="Habit", position=position))
     session.flush()
     return framework
 

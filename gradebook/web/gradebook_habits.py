@@ -43,6 +43,8 @@ def section_habits() -> Any:
                 db.session.commit()
                 flash("A habits framework was made: choose the habits this section tracks.", "success")
                 return redirect(url_for("gradebook.section_habits"), 303)
+            if request.form.get("choose") != "1":  # the form says it is a choice: no box ticked is then "none"
+                raise ServiceError("Tick the habits this section tracks, then save.", "habits")
             try:
                 chosen = [id_number(v) for v in request.form.getlist("habits")]
             except ValueError:

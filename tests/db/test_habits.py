@@ -6,13 +6,18 @@ from datetime import date
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 from gradebook.extensions import db
-from gradebook.models import HabitEvidence, HabitRevision
+from gradebook.models import HabitEvidence, HabitRevision, Override, ProficiencyRecord
 from gradebook.proficiency import HABIT_SCALE
 from gradebook.services import ServiceError, StaleWrite
+from gradebook.services.gradebook import load_gradebook
 from gradebook.services.habits import habit_levels_for, parse_habit, record_habit
-from tests.builders import make_assessment, make_habit, make_habits, make_section, make_user
+from gradebook.services.proficiency import recompute
+from tests.builders import make_assessment, make_evidence, make_habit, make_habits, make_section, make_user
 
 
 def test_habit_levels_for_gives_each_tracked_habit_its_level_by_the_frameworks_method(app: Flask) -> None:
@@ -76,3 +81,59 @@ def test_only_a_teacher_of_the_section_records_its_habits(app: Flask) -> None:
         record_habit(db.session, make_user("teacher"), section=world.section, student_id=world.students[0].id,
                      competency_id=habit.id, value=parse_habit("3", HABIT_SCALE), observed_on=date(2026, 10, 5))
     assert db.session.scalar(db.select(db.func.count()).select_from(HabitEvidence)) == 0
+
+
+# ---------------------------------------------------------------- habits never touch achievement
+
+HABIT_ACTIONS = st.lists(st.tuples(
+    st.integers(0, 2),  # which student
+    st.integers(0, 2),  # which habit
+    st.sampled_from(["1", "2", "3", "4", "Consistently", "rarely", "M", "L", "E", ""]),
+    st.booleans(),  # on the assessment (one cell) or as a loose observation
+    st.integers(1, 28),  # day of October
+), min_size=1, max_size=12)
+
+
+def _achievement() -> list[tuple]:
+    """Every achievement cache row (standards and their roll-ups), every live override: what habits must not touch."""
+    records = [tuple(row) for row in db.session.execute(
+        select(ProficiencyRecord.id, ProficiencyRecord.student_id, ProficiencyRecord.competency_id,
+               ProficiencyRecord.section_id, ProficiencyRecord.score, ProficiencyRecord.level_points,
+               ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.method,
+               ProficiencyRecord.trend, ProficiencyRecord.last_observed_on, ProficiencyRecord.computed_at)
+        .order_by(ProficiencyRecord.id))]
+    overrides = [tuple(row) for row in db.session.execute(select(Override.id, Override.level_points))]
+    return records + overrides
+
+
+def test_recording_habits_never_changes_an_achievement_cache_row_or_roll_up(app: Flask) -> None:
+    world = make_section(students=3, standards=4)  # two parents of two standards: roll-ups are cached too
+    habits = make_habits(world)
+    quiz = make_assessment(world, standards=world.standards)
+    for i, student in enumerate(world.students):
+        for j, standard in enumerate(world.standards):
+            make_evidence(world, student, standard, 1 + (i + j) % 4, assessment=quiz)
+    make_evidence(world, world.students[0], world.standards[1], status="missing")
+    before = _achievement()
+    assert {s.parent_id for s in world.standards} <= {row[2] for row in before}  # the roll-ups are cached too
+    section_id = world.section.id
+
+    @settings(max_examples=15, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(actions=HABIT_ACTIONS)
+    def record_habits(actions: list[tuple[int, int, str, bool, int]]) -> None:
+        for student_index, habit_index, typed, on_quiz, day in actions:
+            try:
+                record_habit(db.session, world.teacher, section=world.section,
+                             student_id=world.students[student_index].id, competency_id=habits[habit_index].id,
+                             value=parse_habit(typed, HABIT_SCALE), observed_on=date(2026, 10, day),
+                             assessment=quiz if on_quiz else None)
+            except ServiceError:
+                db.session.rollback()
+        db.session.commit()
+        assert _achievement() == before
+        book = load_gradebook(db.session, world.section)
+        assert all(key[1] not in {h.id for h in habits} for key in book.cells)  # habits never among the levels
+        assert recompute(db.session, [section_id]).changed == []  # and the cache is what evidence alone gives
+
+    record_habits()

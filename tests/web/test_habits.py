@@ -32,7 +32,7 @@ def test_a_teacher_chooses_the_habits_a_section_tracks(client: FlaskClient, worl
     assert client.post(f"/sections/{world.section.id}/habits", data={"start": "1"}).status_code == 303
     habits = list(db.session.scalars(select(Competency).where(Competency.code.like("HW.%"))))
     chosen = [h.id for h in habits[:3]]
-    assert client.post(f"/sections/{world.section.id}/habits", data={"habits": chosen}).status_code == 303
+    assert client.post(f"/sections/{world.section.id}/habits", data={"habits": chosen, "choose": "1"}).status_code == 303
     tracked = db.session.scalars(select(SectionHabit.competency_id).where(
         SectionHabit.section_id == world.section.id).order_by(SectionHabit.position)).all()
     assert tracked == chosen
@@ -40,11 +40,11 @@ def test_a_teacher_chooses_the_habits_a_section_tracks(client: FlaskClient, worl
 
 @pytest.mark.parametrize("bad", ["x", "0", "99999999999", "-1"])
 def test_choosing_habits_refuses_what_is_not_a_habit(client: FlaskClient, world: SectionWorld, bad: str) -> None:
-    assert client.post(f"/sections/{world.section.id}/habits", data={"habits": [bad]}).status_code == 422
+    assert client.post(f"/sections/{world.section.id}/habits", data={"habits": [bad], "choose": "1"}).status_code == 422
 
 
 def test_a_standard_cannot_be_tracked_as_a_habit(client: FlaskClient, world: SectionWorld) -> None:
-    response = client.post(f"/sections/{world.section.id}/habits", data={"habits": [world.standards[0].id]})
+    response = client.post(f"/sections/{world.section.id}/habits", data={"habits": [world.standards[0].id], "choose": "1"})
     assert response.status_code == 422
     assert "habits framework" in response.get_data(as_text=True)
 
