@@ -173,3 +173,56 @@ def test_a_habit_save_takes_at_most_eight_statements(client: FlaskClient, world:
         response = client.post(url, headers=HTMX, data={name: "3"})
     assert response.status_code == 200
     assert queries.count <= 8, '\n'.join(q[:150] for q in queries.statements)
+
+
+# ---------------------------------------------------------------- shown apart everywhere a student's levels appear
+
+@pytest.fixture
+def observed(app):  # type: ignore[no-untyped-def]
+    """The first student's Responsibility seen as Consistently (and once late); their guardian."""
+    world = make_section(students=2, standards=2, guardians=True)
+    habit = make_habits(world)[0]
+    make_habit(world, world.students[0], habit, "4")
+    make_habit(world, world.students[0], habit, "L")
+    return world
+
+
+def _habits_part(html: str) -> str:
+    assert 'id="habits"' in html
+    return html.split('id="habits"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.parametrize("viewer", ["student", "guardian", "teacher"])
+def test_habits_are_shown_apart_from_the_skills_on_every_page_of_the_student(
+        client: FlaskClient, login_as, observed: SectionWorld, viewer: str) -> None:  # type: ignore[no-untyped-def]
+    student = observed.students[0]
+    user, urls = {
+        "student": (student, ["/portfolio"]),
+        "guardian": (observed.guardians[0], [f"/family/children/{student.id}", f"/students/{student.id}/conference"]),
+        "teacher": (observed.teacher, [f"/sections/{observed.section.id}/students/{student.id}",
+                                       f"/students/{student.id}/conference"]),
+    }[viewer]
+    login_as(user)
+    for url in urls:
+        html = client.get(url).get_data(as_text=True)
+        part = _habits_part(html)
+        assert "Responsibility" in part and "Consistently" in part and "late" in part, url
+        assert "Responsibility" not in html.replace(part, ""), url  # nowhere among the skills
+
+
+def test_the_record_file_reports_habits_in_their_own_part(client: FlaskClient, login_as,  # type: ignore[no-untyped-def]
+                                                          observed: SectionWorld) -> None:
+    student = observed.students[0]
+    login_as(observed.guardians[0])
+    html = client.get(f"/students/{student.id}/record.html").get_data(as_text=True)
+    part = _habits_part(html)
+    assert "Work habits" in part and "Consistently" in part and "1 piece of work late" in part
+
+
+def test_habits_never_join_the_reteach_groups_or_the_grid_csv(client: FlaskClient, world: SectionWorld) -> None:
+    habit = make_habits(world)[0]
+    make_habit(world, world.students[0], habit, "1")
+    csv_text = client.get(f"/sections/{world.section.id}/export.csv").get_data(as_text=True)
+    assert "HW.1" not in csv_text and "Responsibility" not in csv_text
+    reteach = client.get(f"/sections/{world.section.id}/reteach").get_data(as_text=True)
+    assert "Responsibility" not in reteach
