@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
 from gradebook.models import (
+    Competency,
     Enrollment,
+    Framework,
     GradeBridgeChange,
     GradeBridgeTable,
     Override,
@@ -117,7 +119,10 @@ def section_levels(session: Session, section_ids: Iterable[int], student_ids: It
     standards: dict[int, list[int]] = defaultdict(list)
     for section_id, competency_id in session.execute(
             select(SectionStandard.section_id, SectionStandard.competency_id)
-            .where(SectionStandard.section_id.in_(section_ids)).order_by(SectionStandard.position)):
+            .join(Competency, Competency.id == SectionStandard.competency_id)
+            .join(Framework, Framework.id == Competency.framework_id)
+            .where(SectionStandard.section_id.in_(section_ids), Framework.kind != "habits")  # achievement only
+            .order_by(SectionStandard.position)):
         standards[section_id].append(competency_id)
     students = {student_id for _, student_id in pairs}
     levels: dict[tuple[int, int, int], float | None] = {}

@@ -16,6 +16,7 @@ from gradebook.extensions import db
 from gradebook.models import LANGUAGES, GuardianLink, User
 from gradebook.proficiency.grade_bridge_text import table_sentences
 from gradebook.services import ServiceError
+from gradebook.services.habits import habit_levels_for
 from gradebook.services.term_grades import term_report as read_term_report
 from gradebook.services.term_grades import the_school
 from gradebook.web.family import bp
@@ -53,8 +54,10 @@ def term_report(student_id: int) -> str:
         except ServiceError:
             abort(404)
         table = table_sentences(report.bridge, report.label_for)
+        habits = habit_levels_for(db.session, student.id, [sg.section.id for sg in report.grades]) \
+            if report.grades else []
         html = render_template("family/term_report.html", report=report, table=table, school=the_school(db.session),
                                own=current_user.id == student.id, staff=current_user.role in ("teacher", "admin"),
-                               languages=LANGUAGES, report_language=language, habits=None)
+                               languages=LANGUAGES, report_language=language, habits=habits)
     db.session.commit()
     return html

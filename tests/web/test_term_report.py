@@ -162,3 +162,28 @@ def test_the_teachers_student_page_links_the_term_report(client: FlaskClient, lo
     login_as(world.teacher)
     page = text(client.get(f"/sections/{world.section.id}/students/{world.students[0].id}"))
     assert f'href="/students/{world.students[0].id}/term-report"' in page
+
+
+def test_habits_of_work_are_reported_beside_the_grade_and_never_change_it(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import make_habit, make_habits
+
+    world = maya_in_science()
+    maya = world.students[0]
+    url = f"/students/{maya.id}/term-report"
+    login_as(world.guardians[0])
+    before = text(client.get(url))
+    habits = make_habits(world)
+    for habit in habits:
+        make_habit(world, maya, habit, "1")
+        make_habit(world, maya, habit, "M")
+        make_habit(world, maya, habit, "L")
+    # Even a habit slipped into the section's standards is not counted in the grade.
+    db.session.add(SectionStandard(section_id=world.section.id, competency_id=habits[0].id, position=99))
+    db.session.commit()
+    after = text(client.get(url))
+    grade_row = after.split('<td class="term-grade">')[1].split("</tr>")[0]
+    assert grade_row == before.split('<td class="term-grade">')[1].split("</tr>")[0]
+    assert "B</td>" in grade_row and "all 2 skills" in grade_row
+    habits_block = after.split('id="habits"')[1].split("</section>")[0]
+    assert "Work habits" in habits_block and "Responsibility" in habits_block
+    assert "They never change a grade." in habits_block
