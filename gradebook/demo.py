@@ -20,6 +20,7 @@ from gradebook.models import (
     Assessment,
     AssessmentStandard,
     Competency,
+    District,
     Enrollment,
     Evidence,
     EvidenceRevision,
@@ -38,6 +39,7 @@ from gradebook.models import (
     ReassessmentRequest,
     ScaleLevel,
     School,
+    SchoolMember,
     Section,
     SectionStandard,
     SectionTeacher,
@@ -249,13 +251,16 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
                     default_policy={"method": "decaying_average", "weight": 0.65, "n": 2, "min_evidence": 2,
                                     "rollup": "average", "kind_weights": {}})
     session.add(school)
+    # The district's defaults: the same (a school added later follows them until it sets its own).
+    session.add(District(name="Riverside Unified", default_scale_id=scale.id, default_policy=dict(school.default_policy)))
+    session.flush()
 
     def account(email: str, name: str, role: str, grade: str | None = None) -> User:
         user = create_user(session, email=email, name=name, role=role, grade_level=grade)
         user.password_hash = password_hash
         return user
 
-    account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin")
+    account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin").district_admin = True
     teachers = [account(f"{login}@{DEMO_DOMAIN}", name, "teacher") for login, name in TEACHERS]
 
     students: list[User] = []
@@ -284,8 +289,11 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
 
     for link in session.scalars(select(GuardianLink).where(GuardianLink.student_id == students[SPANISH_FAMILY].id)):
         session.get(User, link.guardian_id).language = "es"  # type: ignore[union-attr]
-    term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18))
+    term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18), school_id=school.id)
     session.add(term)
+    session.flush()
+    for user_id in session.scalars(select(User.id).where(User.role != "admin")):  # everyone is Riverside's
+        session.add(SchoolMember(user_id=user_id, school_id=school.id))
     science = _framework(session, "Riverside Science Practices, Grade 7", "Science", SCIENCE)
     math = _framework(session, "Riverside Mathematics, Grade 7", "Math", MATH)
     session.flush()

@@ -20,6 +20,8 @@ class Framework(Base):
     publisher: Mapped[str | None] = mapped_column(String(255))
     version: Mapped[str | None] = mapped_column(String(60))
     source: Mapped[str] = mapped_column(String(20), default="authored")
+    # The school that brought it (a school admin's import), None: the district's library, every school's.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
