@@ -83,7 +83,10 @@ def _school_picker() -> dict[str, Any]:
                 return {"schools": schools, "chosen": scope.chosen, "district": False, "fixed": True}
         return {"schools": schools, "chosen": scope.chosen, "district": scope.district, "fixed": False}
 
-    return {"school_picker": school_picker}
+    def several_schools() -> bool:
+        return bool(db.session.scalar(select(func.count()).select_from(School)) > 1)
+
+    return {"school_picker": school_picker, "several_schools": several_schools}
 
 
 @bp.get("/")

@@ -16,7 +16,16 @@ from flask import Flask
 
 from gradebook.extensions import db
 from gradebook.interop import school_jobs
-from gradebook.models import Evidence, Framework, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry, School
+from gradebook.models import (
+    Evidence,
+    Framework,
+    Goal,
+    GoalStep,
+    GuardianLink,
+    ImportJob,
+    PortfolioEntry,
+    School,
+)
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
 from tests.builders import make_assessment, make_section, make_user
