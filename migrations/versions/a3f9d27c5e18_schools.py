@@ -18,6 +18,17 @@ branch_labels = None
 depends_on = None
 
 
+def _add_school_column(table):
+    """A nullable school_id referencing schools. On SQLite the reference goes in the ADD COLUMN itself: adding
+    it afterwards would rebuild the table, which its foreign keys (checked) forbid once it has rows."""
+    name = f'fk_{table}_school_id_schools'
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} ADD COLUMN school_id INTEGER CONSTRAINT {name} REFERENCES schools (id)')
+    else:
+        op.add_column(table, sa.Column('school_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, 'schools', ['school_id'], ['id'])
+
+
 def upgrade():
     op.create_table('districts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -40,24 +51,14 @@ def upgrade():
     )
     with op.batch_alter_table('school_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_school_members_school_id'), ['school_id'], unique=False)
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('district_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table('terms', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('school_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_terms_school_id'), ['school_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_terms_school_id_schools'), 'schools', ['school_id'], ['id'])
-    with op.batch_alter_table('frameworks', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('school_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_frameworks_school_id'), ['school_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_frameworks_school_id_schools'), 'schools', ['school_id'], ['id'])
-    with op.batch_alter_table('import_jobs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('school_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_import_jobs_school_id'), ['school_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_import_jobs_school_id_schools'), 'schools', ['school_id'], ['id'])
-    with op.batch_alter_table('policy_changes', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('school_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_policy_changes_school_id_schools'), 'schools', ['school_id'],
-                                    ['id'])
+    op.add_column('users', sa.Column('district_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
+    _add_school_column('terms')
+    op.create_index(op.f('ix_terms_school_id'), 'terms', ['school_id'], unique=False)
+    _add_school_column('frameworks')
+    op.create_index(op.f('ix_frameworks_school_id'), 'frameworks', ['school_id'], unique=False)
+    _add_school_column('import_jobs')
+    op.create_index(op.f('ix_import_jobs_school_id'), 'import_jobs', ['school_id'], unique=False)
+    _add_school_column('policy_changes')
 
     # The data: the district takes the existing school's defaults (the school keeps its own, identical, so
     # every level stays as it is); every section, term and user goes to the existing school; admins become
@@ -82,24 +83,29 @@ def upgrade():
                              "WHERE role <> 'admin'"), params)
     conn.execute(sa.text("UPDATE users SET district_admin = :yes WHERE role = 'admin'").bindparams(
         sa.bindparam("yes", True, sa.Boolean())))
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('district_admin', server_default=None)
+    if conn.dialect.name != 'sqlite':  # (SQLite would rebuild the table: its default stays, unused)
+        op.alter_column('users', 'district_admin', server_default=None)
 
 
 def downgrade():
+    sqlite = op.get_bind().dialect.name == 'sqlite'
     with op.batch_alter_table('policy_changes', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_policy_changes_school_id_schools'), type_='foreignkey')
+        if not sqlite:  # (on SQLite the rebuilt table leaves it out with its column)
+            batch_op.drop_constraint(batch_op.f('fk_policy_changes_school_id_schools'), type_='foreignkey')
         batch_op.drop_column('school_id')
     with op.batch_alter_table('import_jobs', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_import_jobs_school_id_schools'), type_='foreignkey')
+        if not sqlite:  # (on SQLite the rebuilt table leaves it out with its column)
+            batch_op.drop_constraint(batch_op.f('fk_import_jobs_school_id_schools'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_import_jobs_school_id'))
         batch_op.drop_column('school_id')
     with op.batch_alter_table('frameworks', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_frameworks_school_id_schools'), type_='foreignkey')
+        if not sqlite:  # (on SQLite the rebuilt table leaves it out with its column)
+            batch_op.drop_constraint(batch_op.f('fk_frameworks_school_id_schools'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_frameworks_school_id'))
         batch_op.drop_column('school_id')
     with op.batch_alter_table('terms', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_terms_school_id_schools'), type_='foreignkey')
+        if not sqlite:  # (on SQLite the rebuilt table leaves it out with its column)
+            batch_op.drop_constraint(batch_op.f('fk_terms_school_id_schools'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_terms_school_id'))
         batch_op.drop_column('school_id')
     with op.batch_alter_table('users', schema=None) as batch_op:
