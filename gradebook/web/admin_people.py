@@ -231,7 +231,10 @@ def sections() -> Any:
         .outerjoin(Enrollment, (Enrollment.section_id == Section.id) & Enrollment.active.is_(True))
         .group_by(Section.id, Term.id).order_by(Term.starts_on.desc(), Section.name))).all()
     terms = db.session.scalars(scope.terms(select(Term).order_by(Term.starts_on.desc()))).all()
-    return render_template("admin/sections.html", rows=rows, terms=terms, error=error,
+    from gradebook.services.schools import all_schools
+
+    school_names = {school.id: school.name for school in all_schools(db.session)} if scope.shown is None else {}
+    return render_template("admin/sections.html", rows=rows, terms=terms, error=error, school_names=school_names,
                            form=request.form if error else {}), 422 if error else 200
 
 
