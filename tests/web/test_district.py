@@ -197,3 +197,21 @@ def test_a_roster_puts_people_and_classes_in_their_orgs_schools(app) -> None:  #
     assert schools_of("g3") == {"south"}
     assert by_sid["admin1"].district_admin and not by_sid["site1"].district_admin  # a district's, a school's
     assert schools_of("site1") == {"north"}
+
+
+def test_create_user_makes_a_district_admin_or_a_school_admin(app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from gradebook.models import SchoolMember, User
+
+    db.session.add(School(name="North Middle", default_policy={}))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    base = ["gradebook", "create-user", "--role", "admin", "--password", "correct horse battery", "--name"]
+    assert "district admin" in runner.invoke(args=[*base, "Dana", "--email", "dana@x.org"]).output
+    assert "of North Middle" in runner.invoke(args=[*base, "Head", "--email", "head@x.org",
+                                                    "--school", "North Middle"]).output
+    assert runner.invoke(args=[*base, "Nobody", "--email", "no@x.org", "--school", "Nowhere"]).exit_code != 0
+    dana, head = (db.session.scalar(select(User).where(User.email == e)) for e in ("dana@x.org", "head@x.org"))
+    assert dana.district_admin and not head.district_admin
+    assert db.session.scalars(select(SchoolMember.user_id)).all() == [head.id]
