@@ -215,3 +215,29 @@ def test_create_user_makes_a_district_admin_or_a_school_admin(app) -> None:  # t
     dana, head = (db.session.scalar(select(User).where(User.email == e)) for e in ("dana@x.org", "head@x.org"))
     assert dana.district_admin and not head.district_admin
     assert db.session.scalars(select(SchoolMember.user_id)).all() == [head.id]
+
+
+def test_a_school_admins_import_brings_a_framework_of_their_school(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from gradebook.models import Framework, ImportJob
+    from tests.db.test_case_import import CASE_DATA
+    from tests.web.test_imports import _checked_then_imported, _upload
+
+    _north, south, north_admin, south_admin = _two_schools()
+    login_as(north_admin)
+    data = (CASE_DATA / "ccss-math-6rp-crosswalk.json").read_bytes()
+    response = _upload(client, "case", "crosswalk.json", data)
+    _checked_then_imported(client, response)
+    imported = db.session.scalars(select(Framework).where(Framework.school_id.is_not(None))).all()
+    assert imported and {f.school_id for f in imported} == {_north.section.school_id}
+    jobs = db.session.scalars(select(ImportJob)).all()
+    assert {j.school_id for j in jobs} == {_north.section.school_id}
+    refused = _upload(client, "oneroster", "roster.zip", b"PK")  # rosters are the district's
+    assert refused.status_code == 422 and "district admin" in refused.get_data(as_text=True)
+    login_as(south_admin)
+    assert client.get(f"/admin/frameworks/{imported[0].id}").status_code == 404
+    assert client.get(f"/admin/imports/{jobs[0].id}").status_code == 404
+    assert f"/admin/imports/{jobs[0].id}" not in client.get("/admin/imports").get_data(as_text=True)
+    frameworks_page = client.get("/admin/frameworks").get_data(as_text=True)
+    assert imported[0].title not in frameworks_page and south.standards[0].framework_id  # the library stays
