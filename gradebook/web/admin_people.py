@@ -272,8 +272,11 @@ def section(section_id: int) -> Any:
         try:
             if action == "standards":
                 chosen = list(dict.fromkeys(request.form.getlist("standards", type=int)))  # each once
-                valid = set(db.session.scalars(select(Competency.id).where(
-                    Competency.id.in_(chosen), Competency.framework_id.in_(scope.frameworks(select(Framework.id))))))
+                # Habits of work are never a section's standards (they are tracked apart: gradebook.section_habits);
+                # a school admin chooses among the district's library and their school's frameworks.
+                valid = set(db.session.scalars(select(Competency.id).join(Framework, Framework.id == Competency.framework_id)
+                                               .where(Competency.id.in_(chosen), Framework.kind != "habits",
+                                                      Framework.id.in_(scope.frameworks(select(Framework.id))))))
                 current = {s.competency_id: s for s in db.session.scalars(
                     select(SectionStandard).where(SectionStandard.section_id == section.id))}
                 for cid in set(current) - set(chosen):
@@ -330,7 +333,8 @@ def section(section_id: int) -> Any:
             db.session.rollback()
             error = failure.message
     chosen = set(db.session.scalars(select(SectionStandard.competency_id).where(SectionStandard.section_id == section.id)))
-    frameworks = db.session.scalars(scope.frameworks(select(Framework).order_by(Framework.title))).all()
+    frameworks = db.session.scalars(scope.frameworks(select(Framework).where(Framework.kind != "habits")
+                                                     .order_by(Framework.title))).all()
     items = db.session.scalars(select(Competency).where(Competency.framework_id.in_([f.id for f in frameworks]))
                                .order_by(Competency.framework_id, Competency.position, Competency.code)).all()
     parents = {i.parent_id for i in items if i.parent_id}

@@ -3,7 +3,7 @@ school, district and school admins). Every existing row goes to the existing sch
 district admins, so nothing changes for them.
 
 Revision ID: a3f9d27c5e18
-Revises: c4e1a9b27d10
+Revises: 9d3a6f1c2b84
 Create Date: 2026-12-01 12:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3f9d27c5e18'
-down_revision = 'c4e1a9b27d10'
+down_revision = '9d3a6f1c2b84'
 branch_labels = None
 depends_on = None
 

@@ -30,7 +30,7 @@ ROWS = [
 def test_the_existing_school_takes_every_row_and_admins_become_district_admins(empty_database_url: str) -> None:  # noqa: F811
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"), revision="c4e1a9b27d10")
+        upgrade(directory=str(ROOT / "migrations"), revision="9d3a6f1c2b84")
         with db.engine.begin() as conn:
             for statement in ROWS:
                 conn.execute(text(statement))
