@@ -113,13 +113,20 @@ def send_digests(session: Session, *, days: int = 7, until: datetime | None = No
     return report
 
 
-def email_set_password_link(session: Session, user: User, url: str, *, days: int = 14) -> str:
-    """E-mail a one-time set-password link to the account's own address; returns where it went."""
+def set_password_message(session: Session, user: User, url: str, *, days: int = 14, sender: str | None = None,
+                         base_url: str | None = None, school: str | None = None) -> EmailMessage:
+    """The set-password e-mail for one account, in the person's language (their account's, else the school's)."""
     if not user.email:
         raise ServiceError(f"{user.name} has no e-mail address: give them the link in person.")
-    school = session.scalar(select(School.name).order_by(School.id).limit(1))
+    if school is None:
+        school = session.scalar(select(School.name).order_by(School.id).limit(1))
+    with _in_language(user.language, base_url) as language:
+        return compose(to=user.email, to_name=user.name, subject=_("Set your gradebook password"),
+                       text=_render("email/set_password.txt", base_url, user=user, url=url, days=days, school=school),
+                       sender=sender or settings().sender, language=language)
+
+
+def email_set_password_link(session: Session, user: User, url: str, *, days: int = 14) -> str:
+    """E-mail a one-time set-password link to the account's own address; returns where it went."""
     mail = settings()
-    message = compose(to=user.email, to_name=user.name, subject="Set your gradebook password",
-                      text=_render("email/set_password.txt", user=user, url=url, days=days, school=school),
-                      sender=mail.sender)
-    return send(mail, [message])
+    return send(mail, [set_password_message(session, user, url, days=days, sender=mail.sender)])

@@ -199,7 +199,7 @@ def register_i18n(app: Any) -> None:
 
     _i18n.install(lambda message: get_translations().ugettext(message),
                   lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
-                  level_label=_label_words, format_date=_date_words)
+                  level_label=_label_words, format_date=_date_words, written=as_written)
     app.register_blueprint(bp)
 
     @app.before_request
