@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from gradebook.models import LANGUAGES, School, User, utcnow
 from gradebook.services import ServiceError
+from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.audit import record_disclosures
 from gradebook.services.digest import family_digest, guardians_to_write_to
 from gradebook.services.mail import MailSettings, compose, send
@@ -130,3 +131,18 @@ def email_set_password_link(session: Session, user: User, url: str, *, days: int
     """E-mail a one-time set-password link to the account's own address; returns where it went."""
     mail = settings()
     return send(mail, [set_password_message(session, user, url, days=days, sender=mail.sender)])
+
+
+def email_set_password_links(session: Session, users: list[User], *, actor: User | None = None, days: int = 14,
+                             base_url: str | None = None) -> str:
+    """A one-time set-password link by e-mail to each of these accounts (each has an address), each in the
+    person's language, over one connection (or into the outbox); returns where they went. The tokens are
+    issued in the caller's transaction: if the mail server refuses, the caller rolls them back."""
+    school = session.scalar(select(School.name).order_by(School.id).limit(1))
+    mail = settings()
+    root = _base_url(base_url)
+    messages = [set_password_message(session, user,
+                                     f"{root}/set-password/{issue_set_password_link(session, user, days=days, actor=actor)}",
+                                     days=days, sender=mail.sender, base_url=base_url, school=school or "")
+                for user in users]
+    return send(mail, messages)
