@@ -51,10 +51,14 @@ def _base_url(base_url: str | None) -> str:
 def _render(template: str, base_url: str | None = None, **context: Any) -> str:
     """Render an e-mail template; outside a request (the CLI, a job) in a request context for the app's own
     address, so templates and their context processors behave as on a page."""
-    if has_request_context():
+    if not has_request_context():
+        with current_app.test_request_context("/", base_url=_base_url(base_url)):
+            return _render(template, base_url, **context)
+    plain, g._plain_text = g.get("_plain_text"), template.endswith(".txt")  # school words without HTML marks
+    try:
         return render_template(template, **context)
-    with current_app.test_request_context("/", base_url=_base_url(base_url)):
-        return render_template(template, **context)
+    finally:
+        g._plain_text = plain
 
 
 @contextmanager

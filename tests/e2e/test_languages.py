@@ -53,7 +53,7 @@ def test_a_spanish_family_reads_the_child_and_conference_pages_in_spanish_and_ca
 def _digest_html(guardian: User, base_url: str) -> tuple[str, str]:
     """The guardian's digest e-mail (a term of news, so the demo always has some): its HTML part and its
     language."""
-    db.session.expire_all()
+    db.session.commit()  # a fresh read: the browser may have changed the account meanwhile
     guardian = db.session.get(User, guardian.id)
     built = digest_message(db.session, guardian, since=utcnow() - timedelta(days=365), until=utcnow(),
                            base_url=base_url)

@@ -199,6 +199,10 @@ def test_a_spanish_speaking_guardian_gets_the_digest_in_spanish(app: Flask, smtp
     text = body(message)
     assert "Hola" in text and "Cómo puede ayudar en casa:" in text and "How you can help" not in text
     assert 'lang="es"' in body(message, "text/html")
+    # The school's words (no Spanish entered here) as written: marked in the HTML, plain in the text.
+    assert '<span lang="en">Your lab write-up explained every step.</span>' in body(message, "text/html")
+    assert "<span" not in text and '"Your lab write-up explained every step."' in text
+    assert "o uno más en Exceeds" in text  # "one more" said as Spanish says it
 
 
 # ------------------------------------------------------------------ set-password e-mails in the person's language
