@@ -170,6 +170,9 @@ def test_a_spanish_students_pages_have_no_english_left(client, demo) -> None:
     pages.update({"focus refused": focus.get_data(as_text=True), "ready refused": ready.get_data(as_text=True),
                   "work refused": no_title.get_data(as_text=True)})
     assert "Elige la destreza" in pages["focus refused"] and "Ponle un título" in pages["work refused"]
+    # The skills to choose from (plain text in options, which the scan leaves out) are the school's Spanish.
+    assert "SCI.7.1.a Preguntas que se pueden probar" in pages["new work"]
+    assert "Testable questions" not in pages["new work"]
     assert _left(pages) == {}
 
 
