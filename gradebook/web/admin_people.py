@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -258,7 +259,7 @@ def section(section_id: int) -> Any:
                     raise ServiceError("No student account for: " + ", ".join(unknown[:10]) + ". Nothing was changed.")
                 db.session.flush()
                 recompute(db.session, [section.id])
-                message = f"{added} students enrolled."
+                message = ngettext("%(num)d student enrolled.", "%(num)d students enrolled.", added)
             elif action == "unenrol":
                 enrolment = db.session.get(Enrollment, request.form.get("enrollment_id", type=int) or 0)
                 if enrolment is None or enrolment.section_id != section.id:
