@@ -62,6 +62,7 @@ ACCESS: dict[str, str] = {
     "admin.audit_log": ADMIN,
     "admin.sections": ADMIN,
     "admin.section": ADMIN,
+    "admin.section_standards": ADMIN,
     "admin.terms": ADMIN,
     "admin.imports": ADMIN,
     "admin.import_job": ADMIN,
