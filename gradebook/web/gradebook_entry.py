@@ -375,3 +375,4 @@ def assessment_feedback(assessment_id: int, student_id: int) -> Any:
                                saved=error is None), 422 if error else 200
     flash(error or f"Feedback saved for {student.name}.", "error" if error else "success")
     return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
+from gradebook.web import comment_bank  # noqa: E402,F401  (its route joins the gradebook blueprint)

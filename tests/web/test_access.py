@@ -80,6 +80,7 @@ ACCESS: dict[str, str] = {
     "gradebook.save_cell": SECTION,
     "gradebook.fill_column": SECTION,
     "gradebook.assessment_feedback": SECTION,
+    "gradebook.save_comment_to_bank": SECTION,
     "gradebook.cell_detail": SECTION,
     "gradebook.add_observation": SECTION,
     "gradebook.edit_evidence": SECTION,
