@@ -174,6 +174,10 @@
     } else if (event.key === "Enter") {
       confirm(box); // the text as it is: the sheet's Enter then moves on, and leaving saves it
       close(box);
+      if (box.value === box.dataset.bankAtFocus && box.value !== box.defaultValue && window.htmx) {
+        // Kept back as a search before: unchanged since the box was entered, so the browser fires no change.
+        window.htmx.trigger(box, "change");
+      }
     } else if (event.key === "Escape" && shown) {
       handled();
       confirm(box);
@@ -191,6 +195,11 @@
       notice(box);
     }
   }, true);
+
+  document.addEventListener("focusin", (event) => {
+    const box = event.target;
+    if (box instanceof HTMLElement && box.matches(BOX)) box.dataset.bankAtFocus = box.value;
+  });
 
   document.addEventListener("focusout", (event) => {
     const box = event.target;
