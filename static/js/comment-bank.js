@@ -77,10 +77,30 @@
       return;
     }
     list.hidden = false;
+    place(box, list);
     box.setAttribute("aria-expanded", "true");
     box.removeAttribute("aria-activedescendant");
     liveRegion().textContent = `${shown.length} ${shown.length === 1 ? "comment" : "comments"} from your bank: ↓ to choose.`;
   }
+
+  // Fixed under (or, near the bottom of the window, over) the box: the sheet's scrolling table would clip it.
+  function place(box, list) {
+    const rect = box.getBoundingClientRect();
+    const below = window.innerHeight - rect.bottom;
+    list.style.left = `${Math.max(4, rect.left)}px`;
+    list.style.width = `${Math.max(rect.width, 256)}px`;
+    if (below < 200 && rect.top > below) {
+      list.style.top = "auto";
+      list.style.bottom = `${window.innerHeight - rect.top + 2}px`;
+    } else {
+      list.style.bottom = "auto";
+      list.style.top = `${rect.bottom + 2}px`;
+    }
+  }
+
+  window.addEventListener("scroll", () => {
+    document.querySelectorAll(`${BOX}[aria-expanded=true]`).forEach((box) => place(box, listOf(box)));
+  }, true);
 
   function activate(box, index) {
     const all = options(box);

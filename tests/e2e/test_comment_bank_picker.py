@@ -4,6 +4,7 @@ pick, Esc to close, and half-typed text left with Tab is a search, not feedback.
 from __future__ import annotations
 
 import re
+
 from sqlalchemy import select
 
 from gradebook.extensions import db
@@ -53,7 +54,7 @@ def test_typing_filters_down_moves_and_enter_picks_then_leaving_saves(page) -> N
     box.press("Enter")
     assert box.input_value() == AXES and box.get_attribute("aria-expanded") == "false"
     box.press("Tab")
-    page.locator("#feedback-%d ~ .feedback-status.saved" % first.id).wait_for()
+    page.locator(f"#feedback-{first.id} ~ .feedback-status.saved").wait_for()
     assert _feedback(first.id) == AXES
     assert not page.js_errors
 
@@ -114,4 +115,36 @@ def test_save_to_bank_offers_the_comment_at_once(page) -> None:  # type: ignore[
     db.session.rollback()
     assert db.session.scalar(select(CommentBankEntry.id).where(
         CommentBankEntry.body == "Explain why the pattern continues.")) is not None
+    assert not page.js_errors
+
+
+def test_the_open_picker_has_no_accessibility_violations(page) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.test_accessibility import violations
+
+    world = _sheet(page)
+    box = page.get_by_role("combobox", name=f"Feedback for {world.students[0].name}")
+    box.click()
+    box.press("Alt+ArrowDown")
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-expanded") == "true"
+    assert violations(page) == []
+
+
+def test_the_section_standards_picker_opens_a_framework_and_searches_with_no_violations(page) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import make_framework, make_user
+    from tests.e2e.test_accessibility import violations
+
+    world = make_section(students=1, standards=2)
+    make_framework(standards=6, code="MA")  # "MA framework …" comes first, none of it chosen
+    admin = make_user("admin")
+    log_in(page, admin.email, PASSWORD)
+    page.wait_for_url(re.compile("/admin/?$"))
+    page.goto(f"/admin/sections/{world.section.id}")
+    framework = page.locator("details.framework-pick").first
+    framework.locator("summary").click()
+    framework.get_by_role("checkbox").first.wait_for()  # loaded when opened
+    page.get_by_label("Find a standard by its code or words").fill("skill")
+    page.locator("#standards-found fieldset").wait_for()
+    screenshot(page, "section-standards-picker")
+    assert violations(page) == []
     assert not page.js_errors
