@@ -191,6 +191,9 @@
     } else if (event.key === "Enter" && shown && activeIndex(box) >= 0) {
       handled();
       pick(box, options(box)[activeIndex(box)]);
+    } else if (event.key === "Enter" && box.dataset.bankFill) {
+      handled(); // a picker that fills another box has nothing of its own to keep (nor a form to send)
+      close(box);
     } else if (event.key === "Enter") {
       confirm(box); // the text as it is: the sheet's Enter then moves on, and leaving saves it
       close(box);
@@ -243,7 +246,7 @@
     const ctx = event.detail && event.detail.ctx;
     if (!button || !ctx || !ctx.response || ctx.response.status !== 200) return;
     const box = document.getElementById(button.dataset.bankBox);
-    const source = box && document.getElementById(box.dataset.bank);
+    const source = box && document.getElementById(button.dataset.bankSource || box.dataset.bank);
     const text = box && box.value.trim();
     if (!source || !text) return;
     const root = source.content || source;

@@ -148,3 +148,19 @@ def test_the_section_standards_picker_opens_a_framework_and_searches_with_no_vio
     screenshot(page, "section-standards-picker")
     assert violations(page) == []
     assert not page.js_errors
+
+
+def test_on_the_cell_detail_a_picked_comment_fills_the_feedback(page) -> None:  # type: ignore[no-untyped-def]
+    world = _sheet(page)
+    student, standard = world.students[0], world.standards[0]
+    page.goto(f"/sections/{world.section.id}/students/{student.id}/standards/{standard.id}")
+    picker = page.get_by_role("combobox", name="From your comment bank")
+    picker.click()
+    picker.press_sequentially("units")
+    picker.press("ArrowDown")
+    picker.press("Enter")
+    add = page.locator("form[action$='/observations']")
+    assert add.get_by_label("Feedback").input_value() == UNITS
+    assert "/observations" not in page.url  # Enter picked; it did not send the form
+    screenshot(page, "comment-bank-cell-detail", full_page=False)
+    assert not page.js_errors

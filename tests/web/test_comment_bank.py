@@ -117,3 +117,18 @@ def test_the_feedback_box_is_an_aria_combobox_over_a_listbox(client: FlaskClient
     sid = world.students[0].id
     assert f'role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="bank-list-{sid}"' in page
     assert f'<ul class="bank-list" role="listbox" id="bank-list-{sid}"' in page and "<datalist" not in page
+
+
+def test_the_cell_detail_offers_the_bank_for_its_standard_and_saves_to_it(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    world = make_section(students=1, standards=2)
+    student, standard = world.students[0], world.standards[0]
+    _feedback(world, world.teacher, standard, student, "Compare the two ratios first.")
+    login_as(world.teacher)
+    page = client.get(f"/sections/{world.section.id}/students/{student.id}/standards/{standard.id}").get_data(as_text=True)
+    assert f'<template id="bank-{standard.id}"><li data-kind="bank">Compare the two ratios first.</li></template>' in page
+    assert 'role="combobox"' in page and 'data-bank-fill="feedback"' in page
+    saved = client.post(f"/sections/{world.section.id}/comment-bank?standard={standard.id}",
+                        data={"bank_field": "feedback", "feedback": "Draw a table."}, headers={"HX-Request": "true"})
+    assert saved.status_code == 200
+    assert db.session.scalar(select(CommentBankEntry.competency_id).where(CommentBankEntry.body == "Draw a table.")) \
+        == standard.id
