@@ -15,6 +15,16 @@ tested and explained on its own.
 
 from ._format import format_date, format_result, format_score, round_half_up, round_score
 from .explanation import Explanation, Step, WhatIf
+from .habits import (
+    DEFAULT_HABIT_METHOD,
+    HABIT_LEVELS,
+    HABIT_METHODS,
+    HABIT_SCALE,
+    HABIT_SCALE_NAME,
+    HabitObservation,
+    habit_level,
+    habit_score,
+)
 from .mastery_path import (
     MAX_PIECES,
     PathToMastery,
@@ -55,6 +65,14 @@ from .signals import FLAG_CODES, TRENDS, Flag, flags, trend
 
 __all__ = [
     "AA_CONTRAST",
+    "DEFAULT_HABIT_METHOD",
+    "HABIT_LEVELS",
+    "HABIT_METHODS",
+    "HABIT_SCALE",
+    "HABIT_SCALE_NAME",
+    "HabitObservation",
+    "habit_level",
+    "habit_score",
     "DEFAULT_MASTERY",
     "DEFAULT_METHOD",
     "DEFAULT_MIN_EVIDENCE",

@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradebook import proficiency as prof
-from gradebook.models import ScaleLevel
+from gradebook.models import Framework, ScaleLevel
 from gradebook.services.gradebook import level_class
+from gradebook.services.habits import habit_class
 from gradebook.services.proficiency import _MEMO
 
 NO_LEVEL_RULE = ".lv-none{background:#eef0f4;color:#4b5563}"
+NO_HABIT_RULE = ".hb-none{background:#f3f1ec;color:#4b5563}"
 
 
 def version_of(levels: Iterable[tuple[float, str]]) -> str:
@@ -51,4 +53,18 @@ def stylesheet(session: Session) -> tuple[str, set[str]]:
         ink = prof.Level(points=level.points, label=level.label, colour=level.colour,
                          is_mastery=level.is_mastery).text_colour
         rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
-    return "\n".join([*rules, NO_LEVEL_RULE]) + "\n", {version_of(levels) for levels in by_scale.values()}
+    # Habits of work have their own colours (hb-*), from the scales of the frameworks of kind `habits`
+    # (the default habit scale when a framework has none).
+    habit_levels = list(session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id.in_(
+        select(Framework.scale_id).where(Framework.kind == "habits"))).order_by(ScaleLevel.scale_id)))
+    seen_habit: set[str] = set()
+    for level in [*habit_levels, *prof.HABIT_SCALE.levels]:
+        css = habit_class(level.points)
+        if css in seen_habit:
+            continue
+        seen_habit.add(css)
+        ink = prof.Level(points=level.points, label=level.label, colour=level.colour,
+                         is_mastery=level.is_mastery).text_colour
+        rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
+    return "\n".join([*rules, NO_LEVEL_RULE, NO_HABIT_RULE]) + "\n", \
+        {version_of(levels) for levels in by_scale.values()}

@@ -28,9 +28,11 @@ MAX_CHOSEN = 5000  # standards one section may assess
 
 
 def _leaf() -> Any:
-    """Standards are the leaves of a framework's tree (evidence is recorded against them)."""
+    """Standards are the leaves of a framework's tree (evidence is recorded against them), and never habits
+    of work (tracked apart: gradebook.section_habits)."""
     child = aliased(Competency)
-    return ~exists().where(child.parent_id == Competency.id)
+    habits = select(Framework.id).where(Framework.kind == "habits")
+    return ~exists().where(child.parent_id == Competency.id) & Competency.framework_id.not_in(habits)
 
 
 def _chosen(section: Section) -> list[Competency]:
@@ -46,7 +48,8 @@ def standards_picker(section: Section, args: Mapping[str, str]) -> dict[str, Any
     counts = dict(db.session.execute(
         select(Competency.framework_id, func.count()).where(_leaf()).group_by(Competency.framework_id)).all())
     frameworks = [(f, counts.get(f.id, 0), sum(1 for c in chosen if c.framework_id == f.id))
-                  for f in db.session.scalars(select(Framework).order_by(Framework.title))]
+                  for f in db.session.scalars(select(Framework).where(Framework.kind != "habits")
+                                              .order_by(Framework.title))]
     opened = _id_arg(args, "framework")
     query = (args.get("q") or "").strip()[:SEARCH_MAX]
     return {"chosen": chosen, "frameworks": frameworks, "titles": {f.id: f.title for f, *_ in frameworks},
