@@ -42,7 +42,7 @@ def _importers() -> dict[str, Importer]:
     return {
         "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
-            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor,
+            s, data, framework_title=opts.get("framework_title") or "", actor=actor,
             filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
             s, data, actor=actor, progress=opts.get("_progress"), base_url=opts.get("base_url") or None,
@@ -141,7 +141,7 @@ def report_as_dict(report: Any) -> dict[str, Any]:
         value, label = getattr(report, f.name), f.name.replace("_", " ")
         if out["outcome"] != "imported" and f.name in ("created", "updated", "deactivated"):
             label = "would be " + label  # a forecast: nothing was written
-        if f.name in ("outcome", "emails_due", "mail_where", "title"):
+        if f.name in ("outcome", "emails_due", "mail_where", "title", "title_note"):
             continue
         if f.name == "in_person":
             out["in_person"] = [dataclasses.asdict(person) for person in value]
