@@ -42,10 +42,11 @@ def _importers() -> dict[str, Importer]:
     return {
         "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
-            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor,
+            s, data, framework_title=opts.get("framework_title") or "", actor=actor,
             filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
-            s, data, actor=actor, progress=opts.get("_progress"), **rule(opts)),
+            s, data, actor=actor, progress=opts.get("_progress"), base_url=opts.get("base_url") or None,
+            **rule(opts)),
     }
 
 
@@ -103,7 +104,7 @@ def apply_job(session: Session, app: Flask, job: ImportJob, *, actor: User, skip
     options = {**(job.options or {}), "mode": "apply", "skip_rejected": bool(skip_rejected), "checked_by": job.id}
     options.pop("followed_by", None)
     follow = ImportJob(kind=job.kind, filename=job.filename, stored_name=job.stored_name, created_by_id=actor.id,
-                       options=options)
+                       options=options, school_id=job.school_id)
     session.add(follow)
     session.flush()
     job.options = {**(job.options or {}), "followed_by": follow.id}
@@ -127,7 +128,9 @@ def report_as_dict(report: Any) -> dict[str, Any]:
     """An importer's report as JSON for the job row: a summary, facts (label, value), and lists.
 
     Counters become one fact each ("created: 3 users, 2 sections"); ``rejected`` and ``warnings`` stay
-    lists of sentences; set-password ``links`` keep their fields so the page can show them as a table.
+    lists of sentences; ``in_person`` (new accounts without e-mail, whose set-password link the admin makes
+    on their page) keep their fields so the page can show them as a table. No link is ever stored here: the
+    roster import e-mails them.
     """
     out: dict[str, Any] = {"summary": str(getattr(report, "summary", report)), "facts": [],
                            "lists": {}, "links": [], "outcome": getattr(report, "outcome", "imported"),
@@ -138,11 +141,10 @@ def report_as_dict(report: Any) -> dict[str, Any]:
         value, label = getattr(report, f.name), f.name.replace("_", " ")
         if out["outcome"] != "imported" and f.name in ("created", "updated", "deactivated"):
             label = "would be " + label  # a forecast: nothing was written
-        if f.name in ("outcome", "links_due", "title"):
+        if f.name in ("outcome", "emails_due", "mail_where", "title", "title_note"):
             continue
-        if f.name == "links":
-            out["links"] = [dataclasses.asdict(link) if dataclasses.is_dataclass(link) else {"path": str(link)}
-                            for link in value]
+        if f.name == "in_person":
+            out["in_person"] = [dataclasses.asdict(person) for person in value]
         elif f.name == "framework":
             kept = out["outcome"] == "imported"
             out["framework"] = {"id": getattr(value, "id", None) if kept else None,
@@ -173,6 +175,10 @@ def run_import(session: Session, app: Flask, job: ImportJob, progress: queue.Pro
     progress(30, "Checking every row and item")
     report = _importers()[job.kind](session, data, actor, options)  # type: ignore[arg-type]
     progress(90, "Saving")
+    framework = getattr(report, "framework", None)
+    if job.school_id is not None and options.get("mode") != "dry_run" and getattr(framework, "school_id", 0) is None \
+            and framework.created_at >= job.created_at:  # a school admin's new framework is their school's
+        framework.school_id = job.school_id
     summary = report_as_dict(report)
     return summary.get("summary", "Imported."), summary
 

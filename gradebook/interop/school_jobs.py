@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,13 +30,14 @@ def folder(app: Flask) -> Path:
     return path
 
 
-def create(session: Session, *, kind: str, actor: User, reason: str = "") -> Job:
-    """A queued job of one of these kinds (commit, then queue.enqueue)."""
+def create(session: Session, *, kind: str, actor: User, reason: str = "", school_id: int | None = None) -> Job:
+    """A queued job of one of these kinds (commit, then queue.enqueue). ``school_id``: the school it belongs to
+    (a recompute then touches only that school's sections); None: the district's."""
     if kind not in TITLES:
         raise ServiceError("That is not a job this page can start.")
     stored = secrets.token_hex(16) + ".zip" if kind in DOWNLOAD_NAMES else ""
     job = Job(kind=kind, filename=DOWNLOAD_NAMES.get(kind, TITLES[kind]), stored_name=stored,
-              created_by_id=actor.id, options={"reason": reason[:200]} if reason else {})
+              created_by_id=actor.id, options={"reason": reason[:200]} if reason else {}, school_id=school_id)
     session.add(job)
     session.flush()
     return job
@@ -44,13 +46,19 @@ def create(session: Session, *, kind: str, actor: User, reason: str = "") -> Job
 def run_recompute(session: Session, app: Flask, job: Job, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
     from gradebook.services.proficiency import RecomputeReport, compute_section, store
 
-    sections = list(session.scalars(select(Section).order_by(Section.id)))
+    query = select(Section).order_by(Section.id)
+    if job.school_id is not None:  # a school's scale or policy changed: only its sections
+        query = query.where(Section.school_id == job.school_id)
+    sections = list(session.scalars(query))
     report = RecomputeReport()
     for done, section in enumerate(sections):
         progress(5 + 90 * done // max(1, len(sections)), f"Section {done + 1} of {len(sections)}")
         store(session, section, compute_section(session, section), report=report)
-    message = (f"Recomputed {report.rows} cached results in {len(sections)} sections; "
-               f"{len(report.changed)} changed level. No evidence was touched.")
+    message = " ".join((
+        ngettext("Recomputed %(num)d cached result", "Recomputed %(num)d cached results", report.rows),
+        ngettext("in %(num)d section;", "in %(num)d sections;", len(sections)),
+        ngettext("%(num)d changed level.", "%(num)d changed level.", len(report.changed)),
+        "No evidence was touched."))
     return message, {"summary": message, "facts": [["sections", len(sections)], ["results", report.rows],
                                                    ["changed level", len(report.changed)]],
                      "lists": {}, "links": []}
@@ -62,7 +70,10 @@ def run_export(session: Session, app: Flask, job: Job, progress: queue.Progress)
 
     with write_atomically(folder(app) / job.stored_name) as output:
         counts = school_zip(session, output=output, files_folder=app.config["UPLOAD_FOLDER"], progress=progress)
-    message = f"The whole school is ready to download: {sum(counts.values())} rows from {len(counts)} tables."
+    message = " ".join((
+        ngettext("The whole school is ready to download: %(num)d row", "The whole school is ready to download: "
+                 "%(num)d rows", sum(counts.values())),
+        ngettext("from %(num)d table.", "from %(num)d tables.", len(counts))))
     return message, {"summary": message, "facts": [], "lists": {}, "links": []}
 
 

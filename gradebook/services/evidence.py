@@ -224,8 +224,12 @@ def load_cell(session: Session, actor: User, section: Section, assessment_id: in
     sib_ss, sib = aliased(SectionStandard), aliased(Competency)
     e_assessment = aliased(Assessment)
     rec, rec_up = aliased(ProficiencyRecord), aliased(ProficiencyRecord)
-    teaches: Any = true() if actor.role == "admin" else exists().where(
+    teaches: Any = true() if actor.role == "admin" and actor.district_admin else exists().where(
         SectionTeacher.section_id == section.id, SectionTeacher.teacher_id == actor.id)
+    if actor.role == "admin" and not actor.district_admin:  # a school admin: a section of their schools
+        from gradebook.models import SchoolMember
+
+        teaches = exists().where(SchoolMember.user_id == actor.id, SchoolMember.school_id == section.school_id)
     record_columns = lambda r: (r.competency_id, r.id, r.score, r.level_points, r.evidence_count,  # noqa: E731
                                 r.needed, r.method, r.trend, r.last_observed_on)
     query = (

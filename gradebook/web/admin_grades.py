@@ -9,7 +9,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import discloses, discloses_none, roles_required
+from gradebook.authz import admin_scope, discloses, discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.models import GradeBridgeChange, User
 from gradebook.proficiency.grade_bridge import (
@@ -100,7 +100,7 @@ def term_grades_csv() -> Any:
     """Every student's term grade in every active class, as CSV for the SIS."""
     from gradebook.interop.results_export import term_grades_csv as build
 
-    school = the_school(db.session)
+    school = _admins_school()
     if school is None:
         flash("Set up the school first.", "error")
         return redirect(url_for("admin.home"), 303)
@@ -108,8 +108,17 @@ def term_grades_csv() -> Any:
     return send_download(body, name="term-grades.csv", mimetype="text/csv", fallback="term-grades.csv")
 
 
+def _admins_school() -> Any:
+    """The school whose table the admin edits: the one the school picker chose, a school admin's own school,
+    else (a district admin who chose none) the first school."""
+    scope = admin_scope()
+    if scope.school_ids is not None and not scope.school_ids:
+        return None  # a school admin of no school yet
+    return the_school(db.session, scope.school_for_new)
+
+
 def _grade_bridge_page() -> Any:
-    school = the_school(db.session)
+    school = _admins_school()
     if school is None:
         flash("Set up the school first.", "error")
         return redirect(url_for("admin.home"), 303)

@@ -46,6 +46,7 @@ from gradebook.services.artifacts import Upload
 from gradebook.services.portfolio import load_story
 from gradebook.services.term_grades import term_report
 from gradebook.web.forms import IdsField
+from gradebook.web.i18n import local
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -176,7 +177,8 @@ def _my_standard_choices() -> list[tuple[int, str]]:
         select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
         .join(Enrollment, Enrollment.section_id == SectionStandard.section_id)
         .where(Enrollment.student_id == current_user.id).order_by(Competency.code).distinct()).scalars().all()
-    return [(c.id, f"{c.code} {c.short_name or c.statement}") for c in rows]
+    # In the reader's language where the school entered it (an option holds plain text: no language mark).
+    return [(c.id, f"{c.code} {local(c, 'short_name' if c.short_name else 'statement').striptags()}") for c in rows]
 
 
 FEATURE_HINT = _l("Your family sees work at the teacher meeting only when it is shared with them "

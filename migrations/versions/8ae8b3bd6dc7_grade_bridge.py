@@ -1,7 +1,7 @@
 """grade bridge: a school's published table from levels to a term grade, and its changes
 
 Revision ID: 8ae8b3bd6dc7
-Revises: 9d3a6f1c2b84
+Revises: a3f9d27c5e18
 Create Date: 2026-12-01 12:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8ae8b3bd6dc7'
-down_revision = '9d3a6f1c2b84'
+down_revision = 'a3f9d27c5e18'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ grade, its laws, its checks and its sentences."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradebook.proficiency.grade_bridge import (
@@ -192,7 +192,7 @@ def raised(draw: st.DrawFn, mode_below: bool = True) -> tuple[list[float | None]
     return before, after
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(bridges(), raised())
 def test_raising_any_level_never_lowers_the_grade_when_no_level_counts_below(
         bridge: GradeBridge, pair: tuple[list, list]) -> None:
@@ -201,7 +201,7 @@ def test_raising_any_level_never_lowers_the_grade_when_no_level_counts_below(
     assert bridge.rank(term_grade(after, bridge).grade) <= bridge.rank(term_grade(before, bridge).grade)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(bridges(), raised(mode_below=False))
 def test_raising_a_level_never_lowers_the_grade_when_no_level_is_left_out(
         bridge: GradeBridge, pair: tuple[list, list]) -> None:
@@ -210,6 +210,7 @@ def test_raising_a_level_never_lowers_the_grade_when_no_level_is_left_out(
     assert bridge.rank(term_grade(after, bridge).grade) <= bridge.rank(term_grade(before, bridge).grade)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(bridges(), levels)
 def test_the_first_rule_that_holds_decides(bridge: GradeBridge, marks: list) -> None:
     result = term_grade(marks, bridge)
@@ -223,6 +224,7 @@ def test_the_first_rule_that_holds_decides(bridge: GradeBridge, marks: list) -> 
     assert result.grade == (bridge.rules[holding[0]].grade if holding else bridge.otherwise)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(bridges(), levels)
 def test_the_explanation_names_the_counts_of_the_deciding_rule(bridge: GradeBridge, marks: list) -> None:
     result = term_grade(marks, bridge)
@@ -236,6 +238,7 @@ def test_the_explanation_names_the_counts_of_the_deciding_rule(bridge: GradeBrid
         assert f"A grade of {result.next_grade} needs" in text
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(bridges(), levels)
 def test_the_next_grade_is_the_one_just_above_and_names_only_unmet_counts(bridge: GradeBridge, marks: list) -> None:
     result = term_grade(marks, bridge)
