@@ -157,7 +157,7 @@ def test_the_record_page_in_spanish(client: FlaskClient, login_as) -> None:  # t
     db.session.commit()
     login_as(years.student)
     html = client.get(f"/students/{years.student.id}/record").get_data(as_text=True)
-    assert "Tus habilidades a lo largo de los años" in html
+    assert "Tus destrezas a lo largo de los años" in html
 
 
 # ------------------------------------------------------------------ a new teacher sees earlier mastery
