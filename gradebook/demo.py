@@ -361,8 +361,8 @@ def _last_year(session: Session, rng: random.Random, school: School, teacher: Us
     for student in roster:
         session.add(Enrollment(section_id=section.id, student_id=student.id))
     now = utcnow()
-    for when, title, kind, aligned in ((date(2026, 3, 10), "Inquiry lab", "performance_task", standards[:2]),
-                                       (date(2026, 5, 12), "Data quiz", "test", standards[1:])):
+    for when, title, kind, aligned in ((date(2026, 3, 10), "Inquiry lab", "performance_task", standards),
+                                       (date(2026, 5, 12), "Data quiz", "test", standards)):
         assessment = Assessment(section_id=section.id, title=title, kind=kind, assessed_on=when,
                                 created_by_id=teacher.id)
         session.add(assessment)
