@@ -63,6 +63,8 @@ ACCESS: dict[str, str] = {
     "admin.sections": ADMIN,
     "admin.section": ADMIN,
     "admin.terms": ADMIN,
+    "admin.rollover": ADMIN,
+    "admin.record_rule": ADMIN,
     "admin.imports": ADMIN,
     "admin.import_job": ADMIN,
     "admin.apply_import": ADMIN,
@@ -217,7 +219,7 @@ def build_world(app: Flask) -> World:
     params = {
         "section_id": a.section.id, "student_id": a.students[0].id, "assessment_id": assessment.id,
         "evidence_id": evidence.id, "competency_id": a.standards[0].id, "standard_id": a.standards[0].id,
-        "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
+        "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "term_id": a.section.term_id, "token": token, "filename": "css/app.css",
     }
     params.update(_path_params(app, a))
     return World(users, params)

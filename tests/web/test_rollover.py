@@ -108,3 +108,29 @@ def test_the_rollover_command(app: Flask, fall) -> None:  # type: ignore[no-unty
     assert db.session.get(Section, world.section.id).closed_at is not None
     missing = runner.invoke(args=["gradebook", "rollover", "--term", "Nope", "--next", "X"])
     assert missing.exit_code != 0 and "No term named" in missing.output
+
+
+def test_an_admin_ends_the_term_with_the_button(client: FlaskClient, login_as, fall) -> None:  # type: ignore[no-untyped-def]
+    world, _quiz = fall
+    login_as(make_user("admin"))
+    term_id = world.section.term_id
+    assert "End this term" in client.get("/admin/sections").get_data(as_text=True)
+    refused = client.post(f"/admin/terms/{term_id}/rollover", data={"next_name": ""}, follow_redirects=True)
+    assert "Name the next term" in refused.get_data(as_text=True)
+    assert db.session.get(Section, world.section.id).closed_at is None
+    done = client.post(f"/admin/terms/{term_id}/rollover", data={"next_name": "Spring 2027", "copy_sections": "1"},
+                       follow_redirects=True)
+    assert "Fall is closed" in done.get_data(as_text=True)
+    assert db.session.get(Section, world.section.id).closed_at is not None
+    assert db.session.query(Section).count() == 2
+
+
+def test_an_admin_sets_the_records_rule(client: FlaskClient, login_as, fall) -> None:  # type: ignore[no-untyped-def]
+    from gradebook.models import School
+
+    login_as(make_user("admin"))
+    assert "The overall level is" in client.get("/admin/policy").get_data(as_text=True)
+    client.post("/admin/record-rule", data={"rule": "highest"})
+    assert db.session.query(School).one().record_rule == "highest"
+    page = client.post("/admin/record-rule", data={"rule": "best"}, follow_redirects=True).get_data(as_text=True)
+    assert "Choose one of" in page and db.session.query(School).one().record_rule == "highest"
