@@ -139,6 +139,7 @@ def register_web(app: Flask) -> None:
         gradebook,
         gradebook_cell,
         gradebook_entry,
+        gradebook_habits,
         main,
         paths,
         paths_student,
