@@ -1,7 +1,7 @@
 """record across years: the school's record rule, closed terms and sections, exact-match groups, carried evidence
 
 Revision ID: a7e3d91c4b52
-Revises: c4e1a9b27d10
+Revises: 9d3a6f1c2b84
 Create Date: 2026-12-01 12:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7e3d91c4b52'
-down_revision = 'c4e1a9b27d10'
+down_revision = '9d3a6f1c2b84'
 branch_labels = None
 depends_on = None
 
