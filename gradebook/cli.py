@@ -108,3 +108,28 @@ def send_digests_command(days: int, base_url: str | None) -> None:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(str(report))
+
+
+@gradebook_cli.command("rollover")
+@click.option("--term", "term_name", required=True, help="The term that ends (its name or id).")
+@click.option("--next", "next_name", required=True, help="The term that begins (found by name, else created).")
+@click.option("--starts", type=click.DateTime(formats=["%Y-%m-%d"]), help="A new next term's first day.")
+@click.option("--ends", type=click.DateTime(formats=["%Y-%m-%d"]), help="A new next term's last day.")
+@click.option("--copy-sections", is_flag=True,
+              help="Carry each section into the next term with its teachers, standards and students.")
+def rollover_command(term_name: str, next_name: str, starts, ends, copy_sections: bool) -> None:  # type: ignore[no-untyped-def]
+    """End a term: its sections become read-only (every row kept, pages still readable); open the next."""
+    from gradebook.services.terms import find_term, rollover
+
+    term = find_term(db.session, term_name)
+    if term is None:
+        raise click.ClickException(f"No term named {term_name!r}. Nothing was changed.")
+    try:
+        report = rollover(db.session, None, term=term, next_name=next_name,
+                          next_starts=starts.date() if starts else None, next_ends=ends.date() if ends else None,
+                          copy_sections=copy_sections)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message + " Nothing was changed.") from error
+    db.session.commit()
+    click.echo(str(report))

@@ -80,6 +80,15 @@ SCIENCE = [
     ]),
 ]
 
+# Last year's science (grade 6, spring 2026): three standards, each an exact match of a grade 7 one.
+SCIENCE_6 = [
+    ("SCI.6.1", "Scientific inquiry", "Study the world the way scientists do.", [
+        ("SCI.6.1.a", "Testable questions", "Ask questions about nature that a test can answer."),
+        ("SCI.6.1.b", "Investigations", "Plan and do a fair test."),
+        ("SCI.6.1.c", "Data analysis", "Read data and find patterns in it."),
+    ]),
+]
+
 MATH = [
     ("MA.7.RP", "Ratios and proportional reasoning", "Use ratios to solve real problems.", [
         ("MA.7.RP.1", "Unit rates", "Find unit rates, also with fractions."),
@@ -201,9 +210,9 @@ SPANISH = {  # code: (short name, statement)
 }
 
 
-def _framework(session: Session, title: str, subject: str, tree: list) -> list[Competency]:
+def _framework(session: Session, title: str, subject: str, tree: list, key: str | None = None) -> list[Competency]:
     framework = Framework(title=title, subject=subject, publisher="Riverside Middle School", version="2026",
-                          source="authored", identifier=f"demo-{subject.lower()}")
+                          source="authored", identifier=f"demo-{key or subject.lower()}")
     session.add(framework)
     session.flush()
     standards: list[Competency] = []
@@ -225,7 +234,7 @@ def _framework(session: Session, title: str, subject: str, tree: list) -> list[C
                 _spanish(session, "level_descriptors", descriptor.id, description=SPANISH_DESCRIPTORS[points])
             standards.append(child)
     for competency in session.scalars(select(Competency).where(Competency.framework_id == framework.id)):
-        short, statement = SPANISH[competency.code]
+        short, statement = SPANISH[competency.code.replace("SCI.6.", "SCI.7.")]
         _spanish(session, "competencies", competency.id, short_name=short, statement=statement)
     return standards
 
@@ -355,13 +364,64 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     session.flush()
     from gradebook.services.proficiency import recompute
 
+    last_year = _last_year(session, random.Random(seed + 15), school, teachers[0], students[0:12], science)
     recompute(session)
     _paths(session, random.Random(seed + 13), sections, plan)
     session.flush()
     _habits(session, random.Random(seed + 14), sections, plan)
     session.flush()
+    from gradebook.services.terms import rollover
+
+    rollover(session, None, term=last_year, next_name=term.name)  # spring 2026 ends; fall 2026 is open
+    session.flush()
     _grade_table(session, admin, school)
     return _logins(session)
+
+
+def _last_year(session: Session, rng: random.Random, school: School, teacher: User, roster: list[User],
+               grade_7: list[Competency]) -> Term:
+    """Spring 2026, closed: grade 6 science for twelve of the students, a little evidence on three standards
+    that are exact matches of grade 7 ones (their record follows them; their teacher sees it in the grid)."""
+    from gradebook.models import Crosswalk
+    from gradebook.services.record import refresh_match_groups
+
+    spring = Term(name="Spring 2026", starts_on=date(2026, 1, 5), ends_on=date(2026, 6, 12), school_id=school.id)
+    session.add(spring)
+    standards = _framework(session, "Riverside Science Practices, Grade 6", "Science", SCIENCE_6, key="science-6")
+    for standard, match in zip(standards, grade_7, strict=False):
+        session.add(Crosswalk(competency_id=match.id, target_identifier=standard.identifier or "",
+                              target_competency_id=standard.id, kind="exactMatchOf"))
+    session.flush()
+    refresh_match_groups(session)
+    section = Section(term_id=spring.id, school_id=school.id, name="Science 6 · Period 1", code="SCI6-P1",
+                      subject="Science")
+    session.add(section)
+    session.flush()
+    session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
+    for position, standard in enumerate(standards):
+        session.add(SectionStandard(section_id=section.id, competency_id=standard.id, position=position))
+    for student in roster:
+        session.add(Enrollment(section_id=section.id, student_id=student.id))
+    now = utcnow()
+    for when, title, kind, aligned in ((date(2026, 3, 10), "Inquiry lab", "performance_task", standards),
+                                       (date(2026, 5, 12), "Data quiz", "test", standards)):
+        assessment = Assessment(section_id=section.id, title=title, kind=kind, assessed_on=when,
+                                created_by_id=teacher.id)
+        session.add(assessment)
+        session.flush()
+        for standard in aligned:
+            session.add(AssessmentStandard(assessment_id=assessment.id, competency_id=standard.id))
+        for i, student in enumerate(roster):
+            for standard in aligned:
+                score = 4.0 if i == 0 else float(min(4, max(1, round(rng.gauss(2.9, 0.7)))))
+                evidence = Evidence(student_id=student.id, section_id=section.id, competency_id=standard.id,
+                                    assessment_id=assessment.id, status="scored", score=score, observed_on=when,
+                                    recorded_by_id=teacher.id, recorded_at=now, updated_at=now)
+                session.add(evidence)
+                session.flush()
+                session.add(EvidenceRevision(evidence_id=evidence.id, action="create", changed_by_id=teacher.id,
+                                             changed_at=now, old=None, new=evidence.snapshot()))
+    return spring
 
 
 def _grade_table(session: Session, admin: User, school: School) -> None:

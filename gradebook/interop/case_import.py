@@ -895,6 +895,10 @@ def _write_crosswalks(session: Session, package: _Package, outcome: TreeOutcome,
             row.target_competency_id = outcome.by_key[row.target_identifier].id
             report.crosswalks_resolved += 1
     session.flush()
+    # Exact matches are one standard on a student's record and in the grid's "shown before" marks.
+    from gradebook.services.record import refresh_match_groups
+
+    refresh_match_groups(session)
 
 
 def _write_precedes(session: Session, package: _Package, outcome: TreeOutcome, report: ImportReport) -> None:

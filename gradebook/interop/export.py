@@ -174,7 +174,7 @@ def student_record(session: Session, student: User, *, own: bool = False, upload
     `words` gives the reader's language: gettext and ngettext, and the helpers that show school data in it
     (the web layer passes Flask-Babel's; without them the record is in English).
     """
-    story = load_story(session, student, viewer=student, family_only=not own)
+    story = load_story(session, student, viewer=student, family_only=not own, include_closed=True)
     images = _embedded_images(story, upload_folder)
     section_ids = [s.id for s in story.sections]
     evidence_rows = session.execute(

@@ -58,6 +58,7 @@ from gradebook.models.portfolio import (
 from gradebook.models.proficiency import Override, PolicyChange, ProficiencyRecord
 from gradebook.models.scale import ProficiencyScale, ScaleLevel
 from gradebook.models.school import (
+    RECORD_RULES,
     District,
     Enrollment,
     School,
@@ -77,7 +78,8 @@ __all__ = [
     "Framework", "GradeBridgeChange", "GradeBridgeTable", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
     "Narrative", "Override", "PasswordReset", "PolicyChange", "PortfolioEntry", "PortfolioEntryEvidence",
     "PortfolioEntryStandard", "ProficiencyRecord", "ProficiencyScale", "ReassessmentRequest", "ScaleLevel",
-    "District", "School", "SchoolMember", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",
+    "District", "RECORD_RULES", "School", "SchoolMember", "Section", "SectionStandard", "SectionTeacher", "Term", "User",
+    "utcnow",
     "ACTIVITY_BANDS", "ACTIVITY_KINDS", "ADJUSTMENT_KINDS", "CHOICE_STATUSES", "PREREQUISITE_SOURCES",
     "READY_STATUSES", "Activity", "ActivityAssignment", "ActivityChoice", "PathAdjustment", "PathFocus",
     "PathUnit", "PathUnitStandard", "Prerequisite", "ReadyToShow", "WayToShow",

@@ -28,6 +28,14 @@ class Evidence(Base):
             postgresql_where=text("deleted_at IS NULL AND assessment_id IS NOT NULL"),
         ),
         Index("ix_evidence_lookup", "section_id", "student_id", "competency_id"),
+        # Accepting a standard shown in an earlier section is done once per student, section and standard.
+        Index(
+            "uq_evidence_carried_once",
+            "student_id", "section_id", "competency_id",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL AND carried_from_section_id IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND carried_from_section_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +48,8 @@ class Evidence(Base):
     observed_on: Mapped[date]
     feedback: Mapped[str] = mapped_column(Text, default="")
     is_reassessment: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Evidence a teacher accepted from the student's record: the earlier section where the standard was shown.
+    carried_from_section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -54,6 +54,9 @@ class Competency(Base):
     statement: Mapped[str] = mapped_column(Text)
     item_type: Mapped[str | None] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The exact-match group this standard belongs to (CASE exactMatchOf, followed both ways and transitively):
+    # the lowest competency id of the group; None when it matches no other. Kept by refresh_match_groups.
+    match_id: Mapped[int | None] = mapped_column(Integer, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     framework: Mapped[Framework] = relationship(back_populates="competencies", lazy="raise")
@@ -61,6 +64,11 @@ class Competency(Base):
     descriptors: Mapped[list[LevelDescriptor]] = relationship(
         back_populates="competency", lazy="raise", order_by="LevelDescriptor.points"
     )
+
+    @property
+    def match_key(self) -> int:
+        """The same number for every standard of one exact-match group (its own id when it is alone)."""
+        return self.match_id if self.match_id is not None else self.id
 
     @property
     def label(self) -> str:

@@ -6,10 +6,14 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gradebook.models.base import Base, utcnow
+from gradebook.models.base import Base, choice, utcnow
 from gradebook.models.frameworks import Competency
 from gradebook.models.scale import ProficiencyScale
 from gradebook.models.users import User
+
+# How a student's record across sections and years gives one overall level per competency: the level in the
+# most recent section, the highest level shown in any section, or the school's method over all the evidence.
+RECORD_RULES = ("latest", "highest", "all_evidence")
 
 
 class District(Base):
@@ -34,12 +38,14 @@ class School(Base):
     a null `default_scale_id` and an empty `default_policy` follow the district."""
 
     __tablename__ = "schools"
+    __table_args__ = (choice("record_rule", RECORD_RULES, "record_rule"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     default_scale_id: Mapped[int | None] = mapped_column(ForeignKey("proficiency_scales.id"))
     default_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    record_rule: Mapped[str] = mapped_column(String(20), default="latest", server_default="latest")
     version: Mapped[int] = mapped_column(default=1)
 
     default_scale: Mapped[ProficiencyScale | None] = relationship(lazy="raise")
@@ -71,6 +77,8 @@ class Term(Base):
     ends_on: Mapped[date]
     sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by the end-of-term rollover: the term's sections are then read-only (their pages stay readable).
+    closed_at: Mapped[datetime | None]
 
 
 class Section(Base):
@@ -88,6 +96,9 @@ class Section(Base):
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Closed with its term (rollover): no new evidence, no edits; everything recorded is kept and readable.
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -98,6 +109,10 @@ class Section(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def read_only(self) -> bool:
+        return self.closed_at is not None
 
 
 class SectionTeacher(Base):

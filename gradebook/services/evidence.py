@@ -134,6 +134,18 @@ def _lock_student(session: Session, section: Section, student_id: int) -> None:
         .execution_options(populate_existing=True)).scalar_one_or_none()  # fetched: `section` re-read
 
 
+def closed_message(section: Section) -> str:
+    when = f" on {section.closed_at:%-d %b %Y}" if section.closed_at is not None else ""
+    return (f"{section.name} was closed{when} with its term: its record is read-only. Everything in it is kept "
+            "and can still be read; record new evidence in this term's section.")
+
+
+def check_open(section: Section) -> None:
+    """A closed section (its term ended, see services/terms.py) takes no new evidence and no edits."""
+    if section.closed_at is not None:
+        raise ServiceError(closed_message(section))
+
+
 def _revise(session: Session, evidence: Evidence, actor: User, action: str, old: dict | None) -> None:
     session.add(EvidenceRevision(evidence_id=evidence.id, action=action, changed_by_id=actor.id,
                                  changed_at=utcnow(), old=old, new=evidence.snapshot()))
@@ -303,6 +315,7 @@ def record_evidence(
     expected_version: int | None = None,
     evidence_id: int | None = None,
     cell: CellContext | None = None,
+    carried_from_section_id: int | None = None,
 ) -> Evidence:
     """Create or update one piece of evidence, with its revision, and refresh the student's proficiency.
 
@@ -310,7 +323,9 @@ def record_evidence(
     it. Without one (a conversation, an observation) each call adds a piece unless evidence_id names one.
     With `cell` (from `load_cell`, which checked the scope and took the lock) nothing is read again: the
     write, its revision and the refresh of the standard and its parent take three statements.
+    `carried_from_section_id`: new evidence accepted from an earlier section (services/record.py).
     """
+    check_open(section)
     if cell is None:
         _check_scope(session, actor, section, student_id, competency_id, assessment)
         _lock_student(session, section, student_id)
@@ -342,7 +357,7 @@ def record_evidence(
                            assessment_id=assessment.id if assessment else None, status=value.status,
                            score=value.score, observed_on=observed_on, feedback=(feedback or "").strip(),
                            is_reassessment=is_reassessment, recorded_by_id=actor.id, recorded_at=now,
-                           updated_at=now)
+                           updated_at=now, carried_from_section_id=carried_from_section_id)
         evidence = _insert_cell(session, created, expected_version)
     if evidence is created:
         _revise(session, evidence, actor, "create", None)
@@ -409,6 +424,9 @@ def move_assessment_date(session: Session, actor: User, assessment: Assessment, 
     """An assessment's date changed: the evidence recorded on its old date moves with it, each piece with its
     own revision (evidence a teacher had dated differently stays where it is). The caller recomputes the
     section's proficiency. Returns how many pieces moved."""
+    section = session.get(Section, assessment.section_id)
+    if section is not None:
+        check_open(section)
     new_date = check_observed_on(new_date)
     old_date = assessment.assessed_on
     if new_date == old_date:
@@ -433,6 +451,7 @@ def set_feedback(session: Session, actor: User, evidence: Evidence, feedback: st
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can give feedback here.")
+    check_open(section)
     if len(feedback) > MAX_FEEDBACK:
         raise ServiceError(f"Feedback is limited to {MAX_FEEDBACK} characters.", "feedback")
     _check_version(evidence, expected_version)
@@ -451,6 +470,7 @@ def remove_evidence(session: Session, actor: User, evidence: Evidence, expected_
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can remove evidence here.")
+    check_open(section)
     _lock_student(session, section, evidence.student_id)
     if evidence.deleted_at is not None:
         raise ServiceError("That evidence was already removed.")
@@ -468,6 +488,7 @@ def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
     assert section is not None
     if not authz.teaches_section(actor, section.id):
         raise ServiceError("Only a teacher of this section can restore evidence here.")
+    check_open(section)
     _lock_student(session, section, evidence.student_id)
     if evidence.deleted_at is None:
         raise ServiceError("That evidence is not removed.")
@@ -485,6 +506,7 @@ def restore_evidence(session: Session, actor: User, evidence: Evidence) -> None:
 def set_override(session: Session, actor: User, *, section: Section, student_id: int, competency_id: int,
                  level_points: float | None, reason: str) -> Override | None:
     """A teacher's judgement replaces the computed level (with a reason); None clears it. Never deleted."""
+    check_open(section)
     _check_scope(session, actor, section, student_id, competency_id, None)
     _lock_student(session, section, student_id)
     current = session.scalar(select(Override).where(

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, Integer, Select, String, func, literal, select, union_all
+from sqlalchemy import Date, Integer, Select, String, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -55,10 +55,16 @@ class Cell:
     trend: str | None = None
     override: Override | None = None
     missing: int = 0
+    shown_before: float | None = None  # the best level shown at mastery in an earlier section (its record)
 
     @property
     def css(self) -> str:
         return level_class(self.level.points if self.level else None)
+
+    @property
+    def shown_last_year(self) -> bool:
+        """Mastered in an earlier section but not (yet) here: the teacher may accept it as evidence."""
+        return self.shown_before is not None and not (self.level is not None and self.level.points >= self._mastery)
 
     @property
     def below_mastery(self) -> bool:
@@ -167,7 +173,8 @@ class ShownOverride:
 
 def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
                     habits: list[HabitColumn] | None = None) -> dict[tuple[int, int], Cell]:
-    """The grid's cells: the cache read as rows, then live overrides and missing-work counts in one more
+    """The grid's cells: the cache read as rows, then live overrides, missing-work counts and what each
+    student showed at mastery in earlier sections (the standard or an exact match of it) in one more
     statement (a cell's `override` is then a ShownOverride row, not the entity)."""
     return load_grid(session, section, scale, habits or [])[0]
 
@@ -195,7 +202,8 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
                      literal(None, Date)).where(
         Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
-    parts: list[Select] = [overrides, missing]
+    # What each student showed at mastery in earlier sections (their record) rides in the same statement.
+    parts: list[Select] = [overrides, missing, earlier_mastery_rows(section, mastery)]
     if habits:  # habit observations ride in the same statement, and are kept apart below
         parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
                             HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
@@ -208,12 +216,42 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
             continue
         key = (student_id, competency_id)
         cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
-        if kind == 1:
+        if kind == 4:
+            cell.shown_before = value
+        elif kind == 1:
             cell.override = ShownOverride(row_id, value, text)  # type: ignore[assignment]
             cell.level = scale.level_with_points(value)
         else:
             cell.missing = int(value)
     return cells, habit_cells(habits, habit_rows)
+
+
+def earlier_mastery_rows(section: Section, mastery: float) -> Select:
+    """(4, student, this section's standard, best level, None, None, None) for each enrolled student who showed the
+    standard, or an exact match of it, at mastery in an earlier section (a teacher's judgement there counts)."""
+    from gradebook.models import Term
+    from gradebook.services.record import earlier_sections_filter
+
+    here, there, assessed, enrolled = aliased(Competency), aliased(Competency), aliased(SectionStandard), \
+        aliased(Enrollment)
+    judged = select(Override.level_points).where(
+        Override.student_id == ProficiencyRecord.student_id, Override.section_id == ProficiencyRecord.section_id,
+        Override.competency_id == ProficiencyRecord.competency_id, Override.cleared_at.is_(None)
+    ).correlate(ProficiencyRecord).scalar_subquery()
+    points = func.coalesce(judged, ProficiencyRecord.level_points)
+    return (
+        select(literal(4).label("kind"), ProficiencyRecord.student_id, assessed.competency_id,
+               func.max(points).label("value"), literal(None, Integer), literal(None, String), literal(None, Date))
+        .select_from(assessed)
+        .join(here, here.id == assessed.competency_id)
+        .join(there, or_(there.id == here.id, and_(here.match_id.is_not(None), there.match_id == here.match_id)))
+        .join(ProficiencyRecord, ProficiencyRecord.competency_id == there.id)
+        .join(enrolled, (enrolled.section_id == section.id) & (enrolled.student_id == ProficiencyRecord.student_id)
+              & enrolled.active.is_(True))
+        .join(Section, Section.id == ProficiencyRecord.section_id)
+        .join(Term, Term.id == Section.term_id)
+        .where(assessed.section_id == section.id, points >= mastery, earlier_sections_filter(section))
+        .group_by(ProficiencyRecord.student_id, assessed.competency_id))
 
 
 def load_cells(session: Session, section: Section, scale: prof.Scale, student_ids: list[int] | None = None,

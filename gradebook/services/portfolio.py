@@ -167,11 +167,15 @@ class StudentStory:
 
 
 def load_story(session: Session, student: User, *, viewer: User, family_only: bool = False,
-               feedback_limit: int = 30) -> StudentStory:
-    """Everything a student (or their family, or teacher) sees about the student, in fixed queries."""
-    sections = list(session.scalars(
-        select(Section).join(Enrollment, Enrollment.section_id == Section.id)
-        .where(Enrollment.student_id == student.id, Enrollment.active.is_(True)).order_by(Section.name)))
+               feedback_limit: int = 30, include_closed: bool = False) -> StudentStory:
+    """Everything a student (or their family, or teacher) sees about the student, in fixed queries. The
+    sections of terms that ended (closed) are on the student's record (services/record.py), not here, unless
+    `include_closed`."""
+    query = select(Section).join(Enrollment, Enrollment.section_id == Section.id).where(
+        Enrollment.student_id == student.id, Enrollment.active.is_(True))
+    if not include_closed:
+        query = query.where(Section.closed_at.is_(None))
+    sections = list(session.scalars(query.order_by(Section.name)))
     section_ids = [s.id for s in sections]
     by_section = {s.id: s for s in sections}
     scale = scale_for(session, sections[0] if sections else None)

@@ -43,6 +43,14 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
     return render_template(template, **context), status
 
 
+def refuse_writes_to_closed(section: Any) -> None:
+    """A section closed with its term is read-only: its pages answer, every change is refused (423) with why."""
+    if section is not None and section.closed_at is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        from gradebook.services.evidence import closed_message
+
+        abort(423, closed_message(section))
+
+
 # ---------------------------------------------------------------- what a request may carry
 
 MAX_ID = INT32_MAX  # every id column is INTEGER
@@ -138,6 +146,7 @@ def register_web(app: Flask) -> None:
         paths_student,
         paths_teacher,
         portfolio,
+        record,
         section_settings,
         student_page,
         term_report,
@@ -145,7 +154,7 @@ def register_web(app: Flask) -> None:
 
     app.request_class = Request
     app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
-    for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher):
+    for module in (auth, main, gradebook, portfolio, family, admin, artifacts, paths, paths_teacher, record):
         app.register_blueprint(module.bp)
 
     from gradebook.web.i18n import register_i18n
@@ -214,6 +223,7 @@ def register_web(app: Flask) -> None:
             405: _("That action is not allowed here"),
             413: _("That file is too large"),
             422: _("Please check what you entered"),
+            423: _("This class is closed"),
             429: _("Too many attempts"),
         }
         message = error.description

@@ -191,6 +191,22 @@ def policy() -> Any:
                            own_policy=bool(school.default_policy) if school is not None else False), status
 
 
+@bp.post("/record-rule")
+@roles_required("admin")
+@discloses_none("sets how the record gives an overall level, then redirects")
+def record_rule() -> Any:
+    from gradebook.services.record import set_record_rule
+
+    try:
+        set_record_rule(db.session, current_user, request.form.get("rule") or "", admin_scope().school_for_new)
+        db.session.commit()
+        flash("The record's overall level follows the new rule.", "success")
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("admin.policy"), 303)
+
+
 def _recompute_in_background(what: str, school: School | None = None) -> Any:
     """Commit the change with a queued recompute of the sections it reaches (the school's; every section for
     the district's default), and show its progress (a job: it can outlast a request in a large school)."""

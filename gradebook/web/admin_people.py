@@ -259,6 +259,37 @@ def terms() -> Any:
     return redirect(url_for("admin.sections"), 303)
 
 
+@bp.post("/terms/<int:term_id>/rollover")
+@roles_required("admin")
+@discloses_none("closes a term and opens the next, then redirects")
+def rollover(term_id: int) -> Any:
+    """The end-of-term button: the term's sections become read-only (every row kept), the next term opens."""
+    from gradebook.services.terms import rollover as roll
+
+    scope = admin_scope()
+    term = scope.term_or_none(term_id)
+    if term is None:
+        abort(404)
+    try:
+        if term.school_id is None and not scope.district:
+            raise ServiceError(f"{term.name} is the whole district's term: a district admin ends it.")
+        dates = []
+        for name in ("starts_on", "ends_on"):
+            text = (request.form.get(name) or "").strip()
+            try:
+                dates.append(date.fromisoformat(text) if text else None)
+            except ValueError:
+                raise ServiceError("Give the next term's first and last day as dates, or leave them empty.") from None
+        report = roll(db.session, current_user, term=term, next_name=request.form.get("next_name") or "",
+                      next_starts=dates[0], next_ends=dates[1], copy_sections=request.form.get("copy_sections") == "1")
+        db.session.commit()
+        flash(str(report), "success")
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message + " Nothing was changed.", "error")
+    return redirect(url_for("admin.sections"), 303)
+
+
 @bp.route("/sections/<int:section_id>", methods=["GET", "POST"])
 @roles_required("admin")
 @discloses("section_roster", students=section_roster)

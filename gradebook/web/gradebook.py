@@ -30,7 +30,7 @@ from gradebook.models import (
 from gradebook.services import gradebook as read
 from gradebook.services.paths import ready_counts
 from gradebook.services.proficiency import load_section_with_settings, scale_for
-from gradebook.web import render_page_or_fragment
+from gradebook.web import refuse_writes_to_closed, render_page_or_fragment
 from gradebook.web.downloads import send_download
 
 bp = Blueprint("gradebook", __name__)
@@ -56,6 +56,7 @@ def _load_section() -> None:
     section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
     authz.require(section is not None and teaches)
     g.section = section
+    refuse_writes_to_closed(section)  # type: ignore[arg-type]
 
 
 def _section() -> Section:

@@ -92,7 +92,12 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
     for artifact in db.session.scalars(select(Artifact).where(
             Artifact.evidence_id.in_([e.id for e, _a, _u in rows]), Artifact.deleted_at.is_(None))):
         artifacts.setdefault(artifact.evidence_id, []).append(artifact)  # type: ignore[arg-type]
+    from gradebook.services.record import earlier_mastery
+
+    earlier = earlier_mastery(db.session, section, student.id, standard.id, scale.mastery.points)
+    carried = next((e for e, _a, _u in rows if e.carried_from_section_id is not None and e.deleted_at is None), None)
     return {"student": student, "standard": standard, "rows": rows, "explanation": explanation,
+            "earlier": earlier, "carried": carried, "section_closed": section.closed_at is not None,
             "artifacts": artifacts,
             "override": override, "form": form, "override_form": override_form, "scale": scale,
             "revision_count": len(revisions), "message": message, "requests": requests, "editing": editing,
@@ -296,6 +301,31 @@ def override(student_id: int, competency_id: int) -> Any:
             getattr(form, error.field if error.field in ("level", "reason") else "reason").errors.append(error.message)
     return render_page_or_fragment("gradebook/cell_detail.html", "gradebook/_cell_detail.html", status=422,
                                    **_detail(student, standard, override_form=form))
+
+
+@bp.post("/sections/<int:section_id>/students/<int:student_id>/standards/<int:competency_id>/accept-earlier")
+@roles_required(*TEACHING)
+@discloses("cell_detail")
+def accept_earlier(student_id: int, competency_id: int) -> Any:
+    """One click: what the student showed at mastery in an earlier section becomes evidence here (once)."""
+    from gradebook.services.record import accept_earlier_mastery
+
+    student = _enrolled_student_or_404(student_id)
+    standard = _standard_or_404(competency_id)
+    try:
+        from_section_id = request.form.get("from_section_id", type=int)
+        if from_section_id is None:
+            raise ServiceError("Choose the earlier section whose level you accept. Nothing was saved.")
+        _evidence, created = accept_earlier_mastery(db.session, current_user, section=_section(),
+                                                    student_id=student.id, competency_id=standard.id,
+                                                    from_section_id=from_section_id)
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        return _detail_error(student, standard, error.message)
+    return _after_detail_change(student, standard, "Accepted: the level shown last year is now evidence here, "
+                                "saying where it came from." if created else
+                                "This was accepted already; nothing was added.")
 
 
 # ------------------------------------------------------------------ reteach groups and reassessment

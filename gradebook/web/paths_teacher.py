@@ -26,6 +26,7 @@ from gradebook.services.artifacts import Upload
 from gradebook.services.evidence import parse_cell
 from gradebook.services.gradebook import load_cells, section_students
 from gradebook.services.proficiency import scale_for
+from gradebook.web import refuse_writes_to_closed
 from gradebook.web.paths_forms import (
     ActivityForm,
     AssignForm,
@@ -62,6 +63,7 @@ def _load_section() -> None:
     section = db.session.get(Section, g.section_id)
     authz.require(section is not None and authz.teaches_section(current_user, section.id))
     g.section = section
+    refuse_writes_to_closed(section)  # type: ignore[arg-type]
 
 
 def _section() -> Section:

@@ -86,14 +86,16 @@ def pages_for(role: str, d: Demo) -> list[str]:
                 f"/sections/{s}/students/{d.teacher_student}", f"/sections/{s}/policy", f"/sections/{s}/path",
                 f"/sections/{s}/path/pacing", f"/sections/{s}/path/queue", f"/sections/{s}/path/assign",
                 f"/sections/{s}/path/standards/{d.standard}", f"/sections/{s}/path/students/{d.student}",
-                f"/students/{d.teacher_student}/conference", f"/students/{d.teacher_student}/term-report", "/account",
+                f"/students/{d.teacher_student}/conference", f"/students/{d.teacher_student}/term-report",
+                f"/students/{d.teacher_student}/record", "/account",
                 f"/sections/{s}/habits", f"/sections/{s}/students/{d.student}/habits/{d.habit}"]
     if role == "student":
         maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
         pages = ["/portfolio", f"/students/{maya}/term-report",
                  f"/portfolio/sections/{d.student_section}/standards/{d.student_standard}",
                  f"/portfolio/sections/{d.student_section}/path", "/portfolio/entries/new", "/portfolio/goals/new",
-                 "/portfolio/profile", "/account"]
+                 "/portfolio/profile", "/account",
+                 f"/students/{db.session.scalar(select(User.id).where(User.email == STUDENT))}/record"]
         if d.entry:
             pages.append(f"/portfolio/entries/{d.entry}/edit")
         return pages
@@ -101,7 +103,7 @@ def pages_for(role: str, d: Demo) -> list[str]:
         maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
         return ["/family", f"/family/children/{maya}",
                 f"/family/children/{maya}/sections/{d.student_section}/standards/{d.student_standard}",
-                f"/students/{maya}/conference", f"/students/{maya}/term-report"]
+                f"/students/{maya}/conference", f"/students/{maya}/term-report", f"/students/{maya}/record"]
     maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
     return ["/admin/", "/admin/users", f"/admin/users/{maya}", f"/admin/users/{maya}/audit", "/admin/sections",
             f"/admin/sections/{d.admin_section}", "/admin/frameworks", f"/admin/frameworks/{d.framework}",

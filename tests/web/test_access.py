@@ -81,6 +81,8 @@ ACCESS: dict[str, str] = {
     "admin.section": ADMIN_OBJECT,
     "admin.section_standards": ADMIN_OBJECT,
     "admin.terms": ADMIN,
+    "admin.rollover": ADMIN,
+    "admin.record_rule": ADMIN,
     "admin.imports": ADMIN,
     "admin.import_job": ADMIN_OBJECT,
     "admin.apply_import": ADMIN_OBJECT,
@@ -105,6 +107,7 @@ ACCESS: dict[str, str] = {
     "gradebook.attach_artifact": SECTION,
     "gradebook.restore_evidence": SECTION,
     "gradebook.override": SECTION,
+    "gradebook.accept_earlier": SECTION,
     "gradebook.reteach": SECTION,
     "gradebook.student": SECTION,
     # habits of work (#17 part 1)
@@ -131,6 +134,7 @@ ACCESS: dict[str, str] = {
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
     "family.term_report": STUDENT_VIEWERS,
+    "record.page": STUDENT_VIEWERS,
     "admin.jobs": ADMIN,
     "admin.job": ADMIN_OBJECT,
     "admin.job_download": ADMIN_OBJECT,
@@ -251,7 +255,7 @@ def build_world(app: Flask) -> World:
     params = {
         "section_id": a.section.id, "student_id": a.students[0].id, "assessment_id": assessment.id,
         "evidence_id": evidence.id, "competency_id": a.standards[0].id, "standard_id": a.standards[0].id,
-        "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
+        "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "term_id": a.section.term_id, "token": token, "filename": "css/app.css",
     }
     params.update(_path_params(app, a))
     params["habit_id"] = make_habits(a)[0].id

@@ -76,7 +76,7 @@ def test_a_route_that_discloses_none_says_why(app: Flask) -> None:
 def test_the_pages_the_issue_names_are_declared_disclosing(app: Flask) -> None:
     named = ["gradebook.cell_detail", "gradebook.grid", "gradebook.entry", "gradebook.reteach", "gradebook.export_csv",
              "artifacts.download", "family.home", "admin.user", "gradebook.student", "family.child", "family.why",
-             "family.conference", "family.record", "admin.job_download"]
+             "family.conference", "family.record", "record.page", "admin.job_download"]
     assert [e for e in named if disclosure(app, e).what is None] == []
 
 

@@ -25,7 +25,8 @@ def family_pages(client, guardian: User) -> dict[str, str]:  # type: ignore[no-u
                               .where(GuardianLink.guardian_id == guardian.id).order_by(User.id))
     pages = {"home": "/family", "child": f"/family/children/{child.id}",
              "conference": f"/students/{child.id}/conference", "record": f"/students/{child.id}/record.html",
-             "term report": f"/students/{child.id}/term-report"}
+             "term report": f"/students/{child.id}/term-report",
+             "skills over the years": f"/students/{child.id}/record"}
     for section_id, competency_id in db.session.execute(
             select(SectionStandard.section_id, SectionStandard.competency_id)
             .join(Enrollment, Enrollment.section_id == SectionStandard.section_id)
