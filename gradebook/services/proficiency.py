@@ -138,27 +138,46 @@ def scale_for(session: Session, section: Section | None) -> prof.Scale:
     return _memo(session, ("scale", section.scale_id if section is not None else None), load)
 
 
-def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
-    """A section, whether `user` teaches it (an admin teaches every section), and the school's settings and
-    the section's scale with its levels, in one statement: a page or a save of the section then reads no
-    setting again in this transaction (they are remembered as `scale_for` and `school_policy` remember)."""
+_SECTION_QUERIES: dict[str, Any] = {}
+
+
+def _section_with_settings_query(role: str) -> Any:
+    """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters)."""
+    query = _SECTION_QUERIES.get(role)
+    if query is not None:
+        return query
     from gradebook.models import SectionTeacher
 
-    if getattr(user, "role", None) == "admin":
+    if role == "admin":
         teaches: Any = literal(True)
-    elif getattr(user, "role", None) == "teacher":
-        teaches = exists().where(SectionTeacher.section_id == Section.id, SectionTeacher.teacher_id == user.id)
+    elif role == "teacher":
+        teaches = exists().where(SectionTeacher.section_id == Section.id,
+                                 SectionTeacher.teacher_id == bindparam("user_id"))
     else:
         teaches = literal(False)
     default_scale = select(School.default_scale_id).limit(1).scalar_subquery()
     default_policy = select(School.default_policy).limit(1).scalar_subquery()
     has_school = exists().where(School.id.is_not(None))
-    rows = session.execute(
+    query = (
         select(Section, teaches.label("teaches"), has_school.label("has_school"), default_scale.label("ds"),
                default_policy.label("dp"), ProficiencyScale, ScaleLevel).select_from(Section)
         .outerjoin(ProficiencyScale, ProficiencyScale.id == func.coalesce(Section.scale_id, default_scale))
         .outerjoin(ScaleLevel, ScaleLevel.scale_id == ProficiencyScale.id)
-        .where(Section.id == section_id).order_by(ScaleLevel.id)).all()
+        .where(Section.id == bindparam("section_id")).order_by(ScaleLevel.id))
+    _SECTION_QUERIES[role] = query
+    return query
+
+
+def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
+    """A section, whether `user` teaches it (an admin teaches every section), and the school's settings and
+    the section's scale with its levels, in one statement: a page or a save of the section then reads no
+    setting again in this transaction (they are remembered as `scale_for` and `school_policy` remember)."""
+    role = getattr(user, "role", None)
+    role = role if role in ("admin", "teacher") else "other"
+    params: dict[str, Any] = {"section_id": section_id}
+    if role == "teacher":
+        params["user_id"] = user.id
+    rows = session.execute(_section_with_settings_query(role), params).all()
     if not rows:
         return None, False
     section, teaches_it, has_school_row, ds, dp, scale_row = rows[0][:6]
