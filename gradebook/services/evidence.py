@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, text, true
+from sqlalchemy import bindparam, exists, func, literal, select, text, true, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -233,6 +233,8 @@ def _load_cell_query(admin: bool) -> Any:
         SectionTeacher.section_id == section_id, SectionTeacher.teacher_id == bindparam("actor_id"))
     record_columns = lambda r: (r.competency_id, r.id, r.score, r.level_points, r.evidence_count,  # noqa: E731
                                 r.needed, r.method, r.trend, r.last_observed_on)
+    # Two parts on separate rows, not their product: part 1 rows carry the evidence, part 2 rows the siblings.
+    part = union_all(select(literal(1).label("k")), select(literal(2).label("k"))).subquery("part")
     query = (
         select(Assessment, User, Competency, Evidence, e_assessment.kind, e_assessment.counts, e_assessment.title,
                sib_ss.competency_id, sib.code, func.coalesce(sib.short_name, sib.statement),
@@ -246,11 +248,12 @@ def _load_cell_query(admin: bool) -> Any:
               & Enrollment.active.is_(True))
         .join(User, User.id == Enrollment.student_id)
         .join(Competency, Competency.id == SectionStandard.competency_id)
-        .outerjoin(Evidence, (Evidence.section_id == section_id) & (Evidence.student_id == student_id)
+        .join(part, true())
+        .outerjoin(Evidence, (part.c.k == 1) & (Evidence.section_id == section_id) & (Evidence.student_id == student_id)
                    & (Evidence.competency_id == competency_id) & Evidence.deleted_at.is_(None))
         .outerjoin(e_assessment, e_assessment.id == Evidence.assessment_id)
         # the parent's standards that the section assesses (the standard among them), their cache and overrides
-        .outerjoin(sib, sib.parent_id == Competency.parent_id)
+        .outerjoin(sib, (part.c.k == 2) & (sib.parent_id == Competency.parent_id))
         .outerjoin(sib_ss, (sib_ss.section_id == section_id) & (sib_ss.competency_id == sib.id))
         .outerjoin(rec, (rec.section_id == section_id) & (rec.student_id == student_id)
                    & (rec.competency_id == sib_ss.competency_id))
