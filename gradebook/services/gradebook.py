@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import Integer, Select, String, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -34,7 +35,7 @@ def level_class(points: float | None) -> str:
     return "lv-" + f"{points:g}".replace(".", "_")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     score: float | None = None
     level: prof.Level | None = None
@@ -82,6 +83,64 @@ class SectionGradebook:
         if not cells:
             return None
         return sum(1 for c in cells if c.level and c.level.points >= self.scale.mastery.points) / len(cells)
+
+
+class GridCell(NamedTuple):
+    """What one grid cell shows, worked out before the template (which then only writes it out): the
+    level's CSS class, the standard's id (the cell's link ends with it), the link's title, the level's
+    symbol (None without a level), the text (the score, the override's points, or "·"), whether it is the
+    teacher's judgement, and how many pieces of work are missing."""
+
+    css: str
+    competency_id: int
+    title: str
+    symbol: str | None
+    text: str
+    override: bool
+    missing: int
+
+
+def grid_rows(book: SectionGradebook, students: list[User],
+              standards: list[Competency]) -> list[tuple[User, list[GridCell]]]:
+    """The grid's rows: each student with the cells of `standards` in order, as plain tuples. Scores are shown
+    through the scale (`scale.show`), each distinct score worked out once."""
+    scale = book.scale
+    empty = Cell(_mastery=scale.mastery.points)
+    shown: dict[tuple[float, int], str] = {}
+
+    def show(score: float, places: int) -> str:
+        key = (score, places)
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = scale.show(score, places)
+        return text
+
+    cells = book.cells
+    codes = [(s.id, s.code) for s in standards]
+    rows = []
+    for student in students:
+        name, sid, row = student.name, student.id, []
+        for cid, code in codes:
+            cell = cells.get((sid, cid)) or empty
+            level, score, missing = cell.level, cell.score, cell.missing
+            override = cell.override is not None
+            if level is not None:
+                title = f"{name} · {code}: {level.label}"
+                if score is not None:
+                    title += f" ({show(score, 2)})"
+                if override:
+                    title += ", teacher judgement"
+                text = show(score, 1) if score is not None and not override else f"{level.points:g}"
+                symbol: str | None = level.symbol
+                css = level_class(level.points)
+            else:
+                title = f"{name} · {code}: " + ("not enough evidence yet" if cell.count else "no evidence yet")
+                text, symbol, css = "·", None, "lv-none"
+            if missing:
+                title += f"; {missing} missing"
+            row.append(GridCell(css, cid, title, symbol, text, override, missing))
+        rows.append((student, row))
+    return rows
 
 
 def section_students(session: Session, section_id: int) -> list[User]:
