@@ -182,7 +182,14 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> di
     statement (a cell's `override` is then a ShownOverride row, not the entity)."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
-    level_for = scale.level_for
+    levels: dict[float, prof.Level | None] = {}  # each distinct score's level, found once
+
+    def level_for(score: float) -> prof.Level | None:
+        level = levels.get(score, levels)
+        if level is levels:
+            level = levels[score] = scale.level_for(score)
+        return level  # type: ignore[return-value]
+
     for student_id, competency_id, score, count, needed, trend in session.execute(
             select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
                    ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend)
