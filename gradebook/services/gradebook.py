@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Select, String, func, literal, select, union_all
+from sqlalchemy import Integer, Select, String, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -101,7 +101,7 @@ class GridCell(NamedTuple):
 
 
 def grid_rows(book: SectionGradebook, students: list[User],
-              standards: list[Competency]) -> list[tuple[User, list[GridCell]]]:
+              standards: list[Competency]) -> list[tuple[User, list[tuple]]]:
     """The grid's rows: each student with the cells of `standards` in order, as plain tuples. Scores are shown
     through the scale (`scale.show`), each distinct score worked out once."""
     scale = book.scale
@@ -117,7 +117,7 @@ def grid_rows(book: SectionGradebook, students: list[User],
 
     cells = book.cells
     codes = [(s.id, s.code) for s in standards]
-    rows = []
+    rows: list[tuple[User, list[tuple]]] = []
     for student in students:
         name, sid, row = student.name, student.id, []
         for cid, code in codes:
@@ -138,7 +138,7 @@ def grid_rows(book: SectionGradebook, students: list[User],
                 text, symbol, css = "·", None, "lv-none"
             if missing:
                 title += f"; {missing} missing"
-            row.append(GridCell(css, cid, title, symbol, text, override, missing))
+            row.append((css, cid, title, symbol, text, override, missing))  # a GridCell's fields, as a plain tuple
         rows.append((student, row))
     return rows
 
@@ -150,13 +150,17 @@ def section_students(session: Session, section_id: int) -> list[User]:
     ))
 
 
+_GROUPS_QUERY: list[Select] = []
+
+
 def section_groups(session: Session, section_id: int) -> list[Group]:
-    parent = aliased(Competency)
-    rows = session.execute(
-        select(Competency, parent).join(SectionStandard, SectionStandard.competency_id == Competency.id)
-        .outerjoin(parent, parent.id == Competency.parent_id)
-        .where(SectionStandard.section_id == section_id).order_by(SectionStandard.position)
-    ).all()  # the standards and their parents in one statement
+    if not _GROUPS_QUERY:  # built once (an alias costs more to build than the query takes to run)
+        parent = aliased(Competency)
+        _GROUPS_QUERY.append(
+            select(Competency, parent).join(SectionStandard, SectionStandard.competency_id == Competency.id)
+            .outerjoin(parent, parent.id == Competency.parent_id)
+            .where(SectionStandard.section_id == bindparam("section_id")).order_by(SectionStandard.position))
+    rows = session.execute(_GROUPS_QUERY[0], {"section_id": section_id}).all()  # standards and parents at once
     standards = [standard for standard, _ in rows]
     parents = {p.id: p for _, p in rows if p is not None}
     groups: dict[int | None, Group] = {}
@@ -177,6 +181,11 @@ class ShownOverride:
     reason: str
 
 
+_GRID_RECORDS = select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
+                       ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend).where(
+    ProficiencyRecord.section_id == bindparam("section_id"))
+
+
 def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> dict[tuple[int, int], Cell]:
     """The grid's cells: the cache read as rows, then live overrides and missing-work counts in one more
     statement (a cell's `override` is then a ShownOverride row, not the entity)."""
@@ -190,10 +199,9 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> di
             level = levels[score] = scale.level_for(score)
         return level  # type: ignore[return-value]
 
-    for student_id, competency_id, score, count, needed, trend in session.execute(
-            select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
-                   ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend)
-            .where(ProficiencyRecord.section_id == section.id)):
+    connection = session.connection()  # plain rows through Core: no ORM result machinery for 1,400 of them
+    for student_id, competency_id, score, count, needed, trend in connection.execute(
+            _GRID_RECORDS, {"section_id": section.id}):
         level = level_for(score) if score is not None else None
         cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
                                                   needed=needed, trend=trend, _mastery=mastery)
@@ -204,7 +212,7 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> di
                      func.count().label("value"), literal(None, Integer), literal(None, String)).where(
         Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
-    for kind, student_id, competency_id, value, override_id, reason in session.execute(union_all(overrides, missing)):
+    for kind, student_id, competency_id, value, override_id, reason in connection.execute(union_all(overrides, missing)):
         key = (student_id, competency_id)
         cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
         if kind == 1:
