@@ -91,7 +91,8 @@ class Results:
             self.errors.append(message)
 
 
-def teacher_loop(port: int, plan: dict, start: threading.Barrier, clock: dict, results: Results, seed: int) -> None:
+def teacher_loop(port: int, plan: dict, start: threading.Barrier, clock: dict, results: Results, seed: int,
+                 grid_only: bool = False) -> None:
     rng = random.Random(seed)
     browser = _http.Browser(port)
     sid, aid = plan["section_id"], plan["assessment_id"]
@@ -105,7 +106,9 @@ def teacher_loop(port: int, plan: dict, start: threading.Barrier, clock: dict, r
     stop_at = clock["stop_at"]
     saves = 0
     while True:
-        if saves % 10 == 0:
+        if grid_only and time.time() >= stop_at:
+            return
+        if grid_only or saves % 10 == 0:
             t0 = time.perf_counter()
             try:
                 status, _ = browser.request("GET", f"/sections/{sid}")
@@ -117,6 +120,8 @@ def teacher_loop(port: int, plan: dict, start: threading.Barrier, clock: dict, r
                     results.error(f"grid {status}")
             except Exception as error:  # noqa: BLE001
                 results.error(f"grid: {error}")
+            if grid_only:  # readers only, back to back
+                continue
         pause = rng.uniform(0.5, 1.5)
         if time.time() + pause >= stop_at:
             return
@@ -152,7 +157,8 @@ def lost_writes(app, acknowledged: dict[tuple[int, int, int], int]) -> int:  # t
     return sum(1 for key, value in acknowledged.items() if stored.get(key) is None or float(stored[key]) != value)
 
 
-def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: int, seed: int) -> str:
+def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: int, seed: int,
+        grid_only: bool = False) -> str:
     app = _support.make_app(temp.url)
     _support.create_schema(app)
     with app.app_context():
@@ -167,7 +173,8 @@ def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: 
         clock: dict[str, float] = {}
         start = threading.Barrier(len(plans) + 1, timeout=300,
                                   action=lambda: clock.__setitem__("stop_at", time.time() + seconds))
-        threads = [threading.Thread(target=teacher_loop, args=(port, plan, start, clock, results, seed + n), daemon=True)
+        threads = [threading.Thread(target=teacher_loop, args=(port, plan, start, clock, results, seed + n, grid_only),
+                                    daemon=True)
                    for n, plan in enumerate(plans)]
         for thread in threads:
             thread.start()
@@ -181,6 +188,14 @@ def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: 
     ms = lambda values, q: _support.percentile(values, q) * 1000 if values else float("nan")  # noqa: E731
     line = lambda name, v: (f"  {name:<8} {len(v):>6} requests   p50 {ms(v, 50):7.1f} ms   p95 {ms(v, 95):7.1f} ms   "  # noqa: E731
                             f"p99 {ms(v, 99):7.1f} ms")
+    if grid_only:
+        p50, p99 = ms(results.grids, 50), ms(results.grids, 99)
+        return "\n".join([
+            f"{version}: GET-only grid load, {teachers} connections back to back for {seconds:.0f} s, gunicorn -w "
+            f"{workers}; load average {load_before:.2f} → {load_after:.2f} (1 min)",
+            line("grids", results.grids),
+            f"  p99 ÷ p50 = {p99 / p50:.2f} (target ≤ 3); errors: {len(results.errors)}",
+        ])
     return "\n".join([
         f"{version}: {teachers} teachers for {seconds:.0f} s, gunicorn -w {workers}; load average "
         f"{load_before:.2f} → {load_after:.2f} (1 min)",
@@ -200,9 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--postgres-url", default=None)
     parser.add_argument("--quick", action="store_true", help="5 teachers for 5 s: a smoke run")
+    parser.add_argument("--grid-only", action="store_true",
+                        help="readers only: --teachers connections (default 4) reloading their grid back to back")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
-    teachers = args.teachers or (5 if args.quick else 50)
+    teachers = args.teachers or (4 if args.grid_only else 5 if args.quick else 50)
     seconds = args.seconds or (5.0 if args.quick else 60.0)
     print(f"Load: {teachers} simulated teachers (grid, then saves with 0.5–1.5 s think time), {seconds:.0f} s "
           f"per database" + (" [--quick]" if args.quick else ""), flush=True)
@@ -210,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     done = 0
     if not args.no_sqlite:
         with _support.temp_sqlite() as temp:
-            print(run(temp, teachers=teachers, seconds=seconds, workers=args.workers, seed=args.seed), flush=True)
+            print(run(temp, teachers=teachers, seconds=seconds, workers=args.workers, seed=args.seed,
+                      grid_only=args.grid_only), flush=True)
         done += 1
     if not args.no_postgres:
         reason = _support.postgres_available(args.postgres_url)
@@ -218,7 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  PostgreSQL skipped: {reason}")
         else:
             with _support.temp_postgres(args.postgres_url, name=f"gradebook_bench_load_{os.getpid()}") as temp:
-                print(run(temp, teachers=teachers, seconds=seconds, workers=args.workers, seed=args.seed), flush=True)
+                print(run(temp, teachers=teachers, seconds=seconds, workers=args.workers, seed=args.seed,
+                      grid_only=args.grid_only), flush=True)
             done += 1
     print(f"Machine at the end: {_support.machine()}")
     return 0 if done else 1
