@@ -319,6 +319,8 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     recompute(session)
     _paths(session, random.Random(seed + 13), sections, plan)
     session.flush()
+    _habits(session, random.Random(seed + 14), sections, plan)
+    session.flush()
     return _logins(session)
 
 
@@ -475,6 +477,79 @@ def _logins(session: Session) -> list[tuple[str, str, str]]:
         rows.append(("guardian", spanish.email, f"{spanish.name}, parent of {child.name if child else 'a student'}; "
                                                 "reads the pages in Spanish"))
     return rows
+
+
+# ------------------------------------------------------------------ habits of work (#17)
+#
+# Every section tracks three habits of work, recorded on the habits scale beside the evidence: responsibility
+# on every counted assessment (missing work there is a "missing" mark of responsibility, some work comes in
+# late), persistence and collaboration on projects, performance tasks and conversations. They never touch
+# the achievement levels computed above.
+
+HABITS = [
+    ("HW.1", "Responsibility", "Hands in work on time and comes ready to learn."),
+    ("HW.2", "Persistence", "Keeps going when the work is hard, and tries again."),
+    ("HW.3", "Collaboration", "Works well with others: listens, shares, and helps."),
+]
+SPANISH_HABITS = {
+    "HW.1": ("Responsabilidad", "Entrega el trabajo a tiempo y llega listo para aprender."),
+    "HW.2": ("Constancia", "Sigue adelante cuando el trabajo es difícil, y lo vuelve a intentar."),
+    "HW.3": ("Colaboración", "Trabaja bien con otros: escucha, comparte y ayuda."),
+}
+SPANISH_HABIT_LEVELS = {  # English label: (label, description)
+    "Consistently": ("Siempre", "Lo hace siempre, sin que se lo pidan."),
+    "Usually": ("Casi siempre", "Lo hace casi todo el tiempo."),
+    "Sometimes": ("A veces", "Lo hace de vez en cuando, a menudo con un recordatorio."),
+    "Rarely": ("Pocas veces", "Todavía lo hace pocas veces."),
+}
+HABIT_KINDS = ("project", "performance_task", "conversation")
+
+
+def _habits(session: Session, rng: random.Random, sections: list[Section], plan: list) -> None:
+    from gradebook.models import HabitEvidence, HabitRevision, ScaleLevel, SectionHabit
+    from gradebook.services.habits import create_habit_framework
+
+    framework = create_habit_framework(session, "Riverside Habits of Work", HABITS, method="mode",
+                                       identifier="riverside-habits-of-work")
+    habits = list(session.scalars(select(Competency).where(Competency.framework_id == framework.id)
+                                  .order_by(Competency.position)))
+    for habit in habits:
+        short, statement = SPANISH_HABITS[habit.code]
+        _spanish(session, "competencies", habit.id, short_name=short, statement=statement)
+    for level in session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == framework.scale_id)):
+        label, description = SPANISH_HABIT_LEVELS[level.label]
+        _spanish(session, "scale_levels", level.id, label=label, description=description)
+    now = utcnow()
+    for section, (_name, _code, _subject, teacher, roster, _standards, _head) in zip(sections, plan, strict=True):
+        for position, habit in enumerate(habits):
+            session.add(SectionHabit(section_id=section.id, competency_id=habit.id, position=position))
+        trait = {(s.id, h.id): rng.gauss(3.0, 0.7) for s in roster for h in habits}
+        missing = {(a, s) for a, s in session.execute(
+            select(Evidence.assessment_id, Evidence.student_id).where(
+                Evidence.section_id == section.id, Evidence.status == "missing"))}
+        assessments = list(session.scalars(select(Assessment).where(
+            Assessment.section_id == section.id, Assessment.counts.is_(True)).order_by(Assessment.assessed_on)))
+        added: list[HabitEvidence] = []
+        for assessment in assessments:
+            for student in roster:
+                for habit in habits:
+                    if habit.code != "HW.1" and assessment.kind not in HABIT_KINDS:
+                        continue
+                    status, score = "scored", None
+                    if habit.code == "HW.1" and (assessment.id, student.id) in missing:
+                        status = "missing"
+                    elif habit.code == "HW.1" and rng.random() < 0.06:
+                        status = "late"
+                    else:
+                        score = float(min(4, max(1, round(trait[(student.id, habit.id)] + rng.gauss(0, 0.5)))))
+                    added.append(HabitEvidence(
+                        student_id=student.id, section_id=section.id, competency_id=habit.id,
+                        assessment_id=assessment.id, status=status, score=score, observed_on=assessment.assessed_on,
+                        recorded_by_id=teacher.id, recorded_at=now, updated_at=now))
+        session.add_all(added)
+        session.flush()
+        session.add_all([HabitRevision(habit_evidence_id=e.id, action="create", changed_by_id=e.recorded_by_id,
+                                       changed_at=now, old=None, new=e.snapshot()) for e in added])
 
 
 # ------------------------------------------------------------------ learning paths (#12)

@@ -164,3 +164,31 @@ def make_busy_student(standards: int, pieces: int) -> SectionWorld:
                                   visibility="family", featured=True))
     db.session.commit()
     return world
+
+
+def make_habits(world: SectionWorld, names: tuple[str, ...] = ("Responsibility", "Persistence", "Collaboration"),
+                method: str = "mode") -> list[Competency]:
+    """A habits framework (on the habits scale) whose habits the world's section tracks; returns them."""
+    from gradebook.services.habits import create_habit_framework, set_section_habits
+
+    framework = create_habit_framework(
+        db.session, f"Habits of work {next(_seq)}",
+        [(f"HW.{i + 1}", name) for i, name in enumerate(names)], method=method)
+    habits = list(db.session.scalars(db.select(Competency).where(Competency.framework_id == framework.id)
+                                     .order_by(Competency.position)))
+    set_section_habits(db.session, world.teacher, world.section, [h.id for h in habits])
+    db.session.commit()
+    return habits
+
+
+def make_habit(world: SectionWorld, student: User, habit: Competency, value: str, on: date = date(2026, 10, 5),
+               assessment: Assessment | None = None):  # type: ignore[no-untyped-def]
+    """One habit observation recorded by the section's teacher through the service ('3', 'M', 'L' …)."""
+    from gradebook.proficiency import HABIT_SCALE
+    from gradebook.services.habits import parse_habit, record_habit
+
+    evidence = record_habit(db.session, world.teacher, section=world.section, student_id=student.id,
+                            competency_id=habit.id, value=parse_habit(value, HABIT_SCALE), observed_on=on,
+                            assessment=assessment)
+    db.session.commit()
+    return evidence

@@ -154,6 +154,7 @@ def _plain_helpers() -> dict[str, Any]:
     return {"gettext": lambda message: message,
             "ngettext": lambda singular, plural, n: singular if n == 1 else plural,
             "local": lambda obj, field: as_is(getattr(obj, field)),
+            "school_text": lambda _table, _row_id, _field, original: as_is(original),
             "level_text": lambda level, field="label": as_is(getattr(level, field)),
             "as_written": as_is, "next_step_text": lambda descriptor: as_is(descriptor.description),
             "format_date": lambda d, _format=None: d.isoformat(), "language": "en"}

@@ -13,7 +13,15 @@ from gradebook.models.evidence import (
     FeedbackReply,
     ReassessmentRequest,
 )
-from gradebook.models.frameworks import Competency, Crosswalk, Framework, LevelDescriptor
+from gradebook.models.frameworks import (
+    FRAMEWORK_KINDS,
+    HABIT_METHODS,
+    Competency,
+    Crosswalk,
+    Framework,
+    LevelDescriptor,
+)
+from gradebook.models.habits import HABIT_STATUSES, HabitEvidence, HabitRevision, SectionHabit
 from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob, Job
 from gradebook.models.paths import (
     ACTIVITY_BANDS,
@@ -63,4 +71,5 @@ __all__ = [
     "ACTIVITY_BANDS", "ACTIVITY_KINDS", "ADJUSTMENT_KINDS", "CHOICE_STATUSES", "PREREQUISITE_SOURCES",
     "READY_STATUSES", "Activity", "ActivityAssignment", "ActivityChoice", "PathAdjustment", "PathFocus",
     "PathUnit", "PathUnitStandard", "Prerequisite", "ReadyToShow", "WayToShow",
+    "FRAMEWORK_KINDS", "HABIT_METHODS", "HABIT_STATUSES", "HabitEvidence", "HabitRevision", "SectionHabit",
 ]

@@ -5,13 +5,21 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gradebook.models.base import Base, utcnow
+from gradebook.models.base import Base, choice, utcnow
+
+FRAMEWORK_KINDS = ("standards", "habits")
+HABIT_METHODS = ("mode", "most_recent", "average")  # gradebook.proficiency.HABIT_METHODS
 
 
 class Framework(Base):
-    """A published set of competencies (CASE CFDocument), imported or authored."""
+    """A published set of competencies (CASE CFDocument), imported or authored.
+
+    A framework of kind `habits` holds habits of work (responsibility, persistence …): recorded on its own
+    scale (`scale_id`) and computed by its own method (`habit_method`), never mixed into achievement."""
 
     __tablename__ = "frameworks"
+    __table_args__ = (choice("kind", FRAMEWORK_KINDS, "kind"),
+                      choice("habit_method", HABIT_METHODS, "habit_method"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -20,6 +28,9 @@ class Framework(Base):
     publisher: Mapped[str | None] = mapped_column(String(255))
     version: Mapped[str | None] = mapped_column(String(60))
     source: Mapped[str] = mapped_column(String(20), default="authored")
+    kind: Mapped[str] = mapped_column(String(20), default="standards", server_default="standards")
+    scale_id: Mapped[int | None] = mapped_column(ForeignKey("proficiency_scales.id"))
+    habit_method: Mapped[str] = mapped_column(String(20), default="mode", server_default="mode")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -15,6 +15,16 @@ tested and explained on its own.
 
 from ._format import format_date, format_result, format_score, round_half_up, round_score
 from .explanation import Explanation, Step, WhatIf
+from .habits import (
+    DEFAULT_HABIT_METHOD,
+    HABIT_LEVELS,
+    HABIT_METHODS,
+    HABIT_SCALE,
+    HABIT_SCALE_NAME,
+    HabitObservation,
+    habit_level,
+    habit_score,
+)
 from .mastery_path import (
     MAX_PIECES,
     PathToMastery,
@@ -45,6 +55,14 @@ from .scale import DEFAULT_LEVELS, DEFAULT_SCALE, DEFAULT_SCALE_NAME, Level, Sca
 from .signals import FLAG_CODES, TRENDS, Flag, flags, trend
 
 __all__ = [
+    "DEFAULT_HABIT_METHOD",
+    "HABIT_LEVELS",
+    "HABIT_METHODS",
+    "HABIT_SCALE",
+    "HABIT_SCALE_NAME",
+    "HabitObservation",
+    "habit_level",
+    "habit_score",
     "DEFAULT_MASTERY",
     "DEFAULT_METHOD",
     "DEFAULT_MIN_EVIDENCE",

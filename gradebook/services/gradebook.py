@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Select, String, bindparam, func, literal, select, union_all
+from sqlalchemy import Date, Integer, Select, String, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -17,13 +17,24 @@ from gradebook.models import (
     Competency,
     Enrollment,
     Evidence,
+    Framework,
+    HabitEvidence,
     LevelDescriptor,
     Override,
     ProficiencyRecord,
     ReassessmentRequest,
+    ScaleLevel,
     Section,
+    SectionHabit,
     SectionStandard,
     User,
+)
+from gradebook.services.habits import (
+    HabitCell,
+    HabitColumn,
+    habit_cells,
+    habit_columns_from_rows,
+    section_habits,
 )
 from gradebook.services.proficiency import scale_for
 
@@ -70,6 +81,10 @@ class SectionGradebook:
     students: list[User]
     groups: list[Group]
     cells: dict[tuple[int, int], Cell]
+    # Habits of work, apart: their own columns and cells, never among `cells` (so nothing that reads
+    # achievement from the book, such as reteach groups, the share at mastery or the CSV, can meet them).
+    habits: list[HabitColumn] = field(default_factory=list)
+    habit_cells: dict[tuple[int, int], HabitCell] = field(default_factory=dict)
 
     @property
     def standards(self) -> list[Competency]:
@@ -77,6 +92,9 @@ class SectionGradebook:
 
     def cell(self, student_id: int, competency_id: int) -> Cell:
         return self.cells.get((student_id, competency_id)) or Cell(_mastery=self.scale.mastery.points)
+
+    def habit_cell(self, student_id: int, habit_id: int) -> HabitCell:
+        return self.habit_cells.get((student_id, habit_id)) or HabitCell()
 
     def share_at_mastery(self) -> float | None:
         cells = [self.cell(s.id, c.id) for s in self.students for c in self.standards]
@@ -172,6 +190,35 @@ def section_groups(session: Session, section_id: int) -> list[Group]:
     return list(groups.values())
 
 
+def section_columns(session: Session, section_id: int) -> tuple[list[Group], list[HabitColumn]]:
+    """The grid's columns in one statement: the standards (grouped under their parents) and, apart, the
+    habits of work the section tracks, each with its framework's method and scale levels."""
+    parent = aliased(Competency)
+    placed = union_all(
+        select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
+               literal(0).label("habit")).where(SectionStandard.section_id == section_id),
+        select(SectionHabit.competency_id, SectionHabit.position, literal(1))
+        .where(SectionHabit.section_id == section_id)).subquery()
+    rows = session.execute(
+        select(Competency, parent, placed.c.habit, Framework.habit_method, ScaleLevel)
+        .join(placed, placed.c.cid == Competency.id)
+        .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
+        .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
+        .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
+        .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc())
+    ).all()
+    groups: dict[int | None, Group] = {}
+    for standard, parent_row, habit, _method, _level in rows:
+        if habit:
+            continue
+        key = standard.parent_id
+        if key not in groups:
+            groups[key] = Group(parent_row if key else None)
+        groups[key].standards.append(standard)
+    habits = habit_columns_from_rows([(c, method, level) for c, _p, habit, method, level in rows if habit])
+    return list(groups.values()), habits
+
+
 @dataclass(frozen=True)
 class ShownOverride:
     """A live override as the grid reads it (a row, not the entity)."""
@@ -186,9 +233,17 @@ _GRID_RECORDS = select(ProficiencyRecord.student_id, ProficiencyRecord.competenc
     ProficiencyRecord.section_id == bindparam("section_id"))
 
 
-def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> dict[tuple[int, int], Cell]:
+def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
+                    habits: list[HabitColumn] | None = None) -> dict[tuple[int, int], Cell]:
     """The grid's cells: the cache read as rows, then live overrides and missing-work counts in one more
     statement (a cell's `override` is then a ShownOverride row, not the entity)."""
+    return load_grid(session, section, scale, habits or [])[0]
+
+
+def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
+              ) -> tuple[dict[tuple[int, int], Cell], dict[tuple[int, int], HabitCell]]:
+    """The achievement cells and, apart, the habit cells, in two statements: the habit observations ride
+    in the overrides' and missing counts' union, and are sorted out of it before any achievement cell."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
     levels: dict[float, prof.Level | None] = {}  # each distinct score's level, found once
@@ -206,21 +261,33 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale) -> di
         cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
                                                   needed=needed, trend=trend, _mastery=mastery)
     overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
-                       Override.level_points.label("value"), Override.id, Override.reason).where(
+                       Override.level_points.label("value"), Override.id, Override.reason,
+                       literal(None, Date).label("observed_on")).where(
         Override.section_id == section.id, Override.cleared_at.is_(None))
     missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
-                     func.count().label("value"), literal(None, Integer), literal(None, String)).where(
+                     func.count().label("value"), literal(None, Integer), literal(None, String),
+                     literal(None, Date)).where(
         Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
-    for kind, student_id, competency_id, value, override_id, reason in connection.execute(union_all(overrides, missing)):
+    parts: list[Select] = [overrides, missing]
+    if habits:  # habit observations ride in the same statement, and are kept apart below
+        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
+                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
+                     .where(HabitEvidence.section_id == section.id, HabitEvidence.deleted_at.is_(None),
+                            HabitEvidence.competency_id.in_([h.id for h in habits])))
+    habit_rows = []
+    for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(union_all(*parts)):
+        if kind == 3:
+            habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
+            continue
         key = (student_id, competency_id)
         cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
         if kind == 1:
-            cell.override = ShownOverride(override_id, value, reason)  # type: ignore[assignment]
+            cell.override = ShownOverride(row_id, value, text)  # type: ignore[assignment]
             cell.level = scale.level_with_points(value)
         else:
             cell.missing = int(value)
-    return cells
+    return cells, habit_cells(habits, habit_rows)
 
 
 def load_cells(session: Session, section: Section, scale: prof.Scale, student_ids: list[int] | None = None,
@@ -258,8 +325,9 @@ def load_cells(session: Session, section: Section, scale: prof.Scale, student_id
 def load_gradebook(session: Session, section: Section) -> SectionGradebook:
     scale = scale_for(session, section)
     students = section_students(session, section.id)
-    groups = section_groups(session, section.id)
-    return SectionGradebook(section, scale, students, groups, load_grid_cells(session, section, scale))
+    groups, habits = section_columns(session, section.id)
+    cells, habit_cells_ = load_grid(session, section, scale, habits)
+    return SectionGradebook(section, scale, students, groups, cells, habits, habit_cells_)
 
 
 @dataclass
@@ -273,9 +341,16 @@ class EntrySheet:
     standards: list[Competency]
     evidence: dict[tuple[int, int], Evidence]
     cells: dict[tuple[int, int], Cell]
+    # Habits of work, apart: the section's habits, this assessment's live habit observations, their levels.
+    habits: list[HabitColumn] = field(default_factory=list)
+    habit_evidence: dict[tuple[int, int], HabitEvidence] = field(default_factory=dict)
+    habit_cells: dict[tuple[int, int], HabitCell] = field(default_factory=dict)
 
     def cell(self, student_id: int, competency_id: int) -> Cell:
         return self.cells.get((student_id, competency_id)) or Cell(_mastery=self.scale.mastery.points)
+
+    def habit_cell(self, student_id: int, habit_id: int) -> HabitCell:
+        return self.habit_cells.get((student_id, habit_id)) or HabitCell()
 
 
 def assessment_standards(session: Session, assessment_id: int) -> list[Competency]:
@@ -297,7 +372,20 @@ def load_entry_sheet(session: Session, section: Section, assessment: Assessment,
     evidence = {(e.student_id, e.competency_id): e for e in session.scalars(evidence_query)}
     cells = load_cells(session, section, scale, student_ids=[student.id] if student is not None else None,
                        competency_ids=[s.id for s in standards])
-    return EntrySheet(section, assessment, scale, students, standards, evidence, cells)
+    habits = section_habits(session, section.id)
+    habit_evidence: dict[tuple[int, int], HabitEvidence] = {}
+    habit_cells_: dict[tuple[int, int], HabitCell] = {}
+    if habits:
+        habit_query = select(HabitEvidence).where(HabitEvidence.section_id == section.id,
+                                                  HabitEvidence.deleted_at.is_(None))
+        if student is not None:
+            habit_query = habit_query.where(HabitEvidence.student_id == student.id)
+        observed = list(session.scalars(habit_query))
+        habit_evidence = {(e.student_id, e.competency_id): e for e in observed if e.assessment_id == assessment.id}
+        habit_cells_ = habit_cells(habits, [(e.student_id, e.competency_id, e.id, e.status, e.score, e.observed_on)
+                                            for e in observed])
+    return EntrySheet(section, assessment, scale, students, standards, evidence, cells, habits, habit_evidence,
+                      habit_cells_)
 
 
 def next_step(session: Session, competency_id: int, level: prof.Level | None, scale: prof.Scale) -> str | None:

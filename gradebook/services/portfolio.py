@@ -35,6 +35,7 @@ from gradebook.models import (
     SectionStandard,
     User,
 )
+from gradebook.services.habits import HabitLevel, habit_levels_for
 from gradebook.services.proficiency import observation_of, policy_for, scale_for
 
 
@@ -109,6 +110,8 @@ class StudentStory:
     goal_comments: dict[int, list[tuple[Comment, User]]] = field(default_factory=dict)
     entry_comments: dict[int, list[tuple[Comment, User]]] = field(default_factory=dict)
     removed_entries: list[PortfolioEntry] = field(default_factory=list)
+    # Habits of work, shown apart from the skills (never part of a level): one row per habit and section.
+    habits: list[HabitLevel] = field(default_factory=list)
 
     @property
     def standards(self) -> list[StandardView]:
@@ -325,5 +328,7 @@ def load_story(session: Session, student: User, *, viewer: User, family_only: bo
     removed = list(session.scalars(select(PortfolioEntry).where(
         PortfolioEntry.student_id == student.id, PortfolioEntry.deleted_at.is_not(None))
         .order_by(PortfolioEntry.deleted_at.desc()))) if viewer.id == student.id else []
+    habits = habit_levels_for(session, student.id, section_ids) if section_ids else []
     return StudentStory(student, scale, sections, list(groups.values()), feedback, profile, goals, entries,
-                        narratives, dict(entry_artifacts), dict(goal_comments), dict(entry_comments), removed)
+                        narratives, dict(entry_artifacts), dict(goal_comments), dict(entry_comments), removed,
+                        habits)

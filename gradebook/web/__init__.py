@@ -131,6 +131,7 @@ def register_web(app: Flask) -> None:
         gradebook,
         gradebook_cell,
         gradebook_entry,
+        gradebook_habits,
         main,
         paths,
         paths_student,

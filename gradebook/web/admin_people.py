@@ -220,7 +220,9 @@ def section(section_id: int) -> Any:
         try:
             if action == "standards":
                 chosen = list(dict.fromkeys(request.form.getlist("standards", type=int)))  # each once
-                valid = set(db.session.scalars(select(Competency.id).where(Competency.id.in_(chosen))))
+                # Habits of work are never a section's standards (they are tracked apart: gradebook.section_habits).
+                valid = set(db.session.scalars(select(Competency.id).join(Framework, Framework.id == Competency.framework_id)
+                                               .where(Competency.id.in_(chosen), Framework.kind != "habits")))
                 current = {s.competency_id: s for s in db.session.scalars(
                     select(SectionStandard).where(SectionStandard.section_id == section.id))}
                 for cid in set(current) - set(chosen):
@@ -276,7 +278,7 @@ def section(section_id: int) -> Any:
             db.session.rollback()
             error = failure.message
     chosen = set(db.session.scalars(select(SectionStandard.competency_id).where(SectionStandard.section_id == section.id)))
-    frameworks = db.session.scalars(select(Framework).order_by(Framework.title)).all()
+    frameworks = db.session.scalars(select(Framework).where(Framework.kind != "habits").order_by(Framework.title)).all()
     items = db.session.scalars(select(Competency).order_by(Competency.framework_id, Competency.position,
                                                            Competency.code)).all()
     parents = {i.parent_id for i in items if i.parent_id}

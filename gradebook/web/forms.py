@@ -69,6 +69,14 @@ class ObservationForm(FlaskForm):
     is_reassessment = BooleanField("This is a reassessment")
 
 
+class HabitObservationForm(FlaskForm):
+    """One observation of a habit of work, from the grid's panel (choices: the habit's levels, M, L, E)."""
+
+    value = SelectField("Level or mark", coerce=str, validators=[DataRequired("Choose a level or a mark.")])
+    observed_on = DateField("Observed on", validators=[DataRequired("Give a valid date.")])
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+
+
 class OverrideForm(FlaskForm):
     level = SelectField("Level", coerce=str)
     reason = TextAreaField("Reason (families see it)", validators=[Optional(), Length(max=1000)])

@@ -34,6 +34,7 @@ from gradebook.web.gradebook import (
     _standard_or_404,
     bp,
 )
+from gradebook.web.gradebook_habits import habit_display, save_habit_text
 
 # ------------------------------------------------------------------ assessments
 
@@ -170,6 +171,21 @@ def entry(assessment_id: int) -> Any:
                                             request.form.get(f"v-{student.id}-{standard.id}", type=int))
                 except ServiceError as error:
                     errors[key] = error.message
+            for habit in sheet.habits:
+                hkey = ("h", student.id, habit.id)
+                name = f"habit-{student.id}-{habit.id}"
+                if name not in request.form:
+                    continue
+                text = request.form.get(name, "")
+                if text.strip() == habit_display(sheet.habit_evidence.get((student.id, habit.id))):
+                    continue
+                typed[hkey] = text  # type: ignore[index]
+                try:
+                    with db.session.begin_nested():
+                        saved += save_habit_text(assessment, student.id, habit.id, text,
+                                                 request.form.get(f"hv-{student.id}-{habit.id}", type=int))
+                except ServiceError as error:
+                    errors[hkey] = error.message  # type: ignore[index]
         if not errors:
             db.session.commit()
             flash(f"Saved {saved} {'score' if saved == 1 else 'scores'}.", "success")

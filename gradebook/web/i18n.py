@@ -189,6 +189,7 @@ def record_words() -> dict[str, Any]:
     """What the student record file needs to speak the reader's language (gradebook.interop.export)."""
     translations = get_translations()
     return {"gettext": translations.ugettext, "ngettext": translations.ungettext, "local": local,
+            "school_text": school_text,
             "level_text": level_text, "as_written": as_written, "next_step_text": next_step_text,
             "format_date": format_date, "language": current_language()}
 

@@ -39,7 +39,24 @@ def scale_css() -> Response:
         seen.add(css)
         ink = Level(points=level.points, label=level.label, colour=level.colour, is_mastery=level.is_mastery).text_colour
         rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
-    response = make_response("\n".join(rules) + "\n.lv-none{background:#eef0f4;color:#4b5563}\n")
+    # Habits of work have their own colours (hb-*), from the scales of the frameworks of kind `habits`
+    # (the default habit scale when a framework has none).
+    from gradebook.models import Framework
+    from gradebook.proficiency import HABIT_SCALE
+    from gradebook.services.habits import habit_class
+
+    habit_levels = list(db.session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id.in_(
+        select(Framework.scale_id).where(Framework.kind == "habits"))).order_by(ScaleLevel.scale_id)))
+    seen_habit: set[str] = set()
+    for level in [*habit_levels, *HABIT_SCALE.levels]:
+        css = habit_class(level.points)
+        if css in seen_habit:
+            continue
+        seen_habit.add(css)
+        ink = Level(points=level.points, label=level.label, colour=level.colour, is_mastery=level.is_mastery).text_colour
+        rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
+    response = make_response("\n".join(rules) + "\n.lv-none{background:#eef0f4;color:#4b5563}\n"
+                             ".hb-none{background:#f3f1ec;color:#4b5563}\n")
     response.mimetype = "text/css"
     response.cache_control.max_age = 60
     return response

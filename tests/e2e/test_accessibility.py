@@ -46,6 +46,7 @@ class Demo:
     student_section: int
     student_standard: int
     admin_section: int
+    habit: int = 0
 
 
 def demo() -> Demo:
@@ -67,8 +68,13 @@ def demo() -> Demo:
                                                               PortfolioEntry.deleted_at.is_(None)))
     assert db.session.scalar(select(Enrollment.id).where(Enrollment.student_id == maya.id))
     assert db.session.scalar(select(Framework.id).where(Framework.id == framework))
+    from gradebook.models import SectionHabit
+
+    habit = db.session.scalar(select(SectionHabit.competency_id).where(SectionHabit.section_id == section.id)
+                              .order_by(SectionHabit.position))
+    assert habit is not None  # the demo tracks habits of work
     return Demo(section.id, assessment, cell.student_id, cell.competency_id, framework, entry, cell.student_id,
-                maya_cell.section_id, maya_cell.competency_id, section.id)
+                maya_cell.section_id, maya_cell.competency_id, section.id, habit)
 
 
 def pages_for(role: str, d: Demo) -> list[str]:
@@ -80,7 +86,8 @@ def pages_for(role: str, d: Demo) -> list[str]:
                 f"/sections/{s}/students/{d.teacher_student}", f"/sections/{s}/policy", f"/sections/{s}/path",
                 f"/sections/{s}/path/pacing", f"/sections/{s}/path/queue", f"/sections/{s}/path/assign",
                 f"/sections/{s}/path/standards/{d.standard}", f"/sections/{s}/path/students/{d.student}",
-                f"/students/{d.teacher_student}/conference", "/account"]
+                f"/students/{d.teacher_student}/conference", "/account",
+                f"/sections/{s}/habits", f"/sections/{s}/students/{d.student}/habits/{d.habit}"]
     if role == "student":
         pages = ["/portfolio", f"/portfolio/sections/{d.student_section}/standards/{d.student_standard}",
                  f"/portfolio/sections/{d.student_section}/path", "/portfolio/entries/new", "/portfolio/goals/new",

@@ -19,7 +19,7 @@ from gradebook.interop import school_jobs
 from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
-from tests.builders import make_assessment, make_section, make_user
+from tests.builders import make_assessment, make_habits, make_section, make_user
 from tests.conftest import login
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -88,6 +88,11 @@ ACCESS: dict[str, str] = {
     "gradebook.override": SECTION,
     "gradebook.reteach": SECTION,
     "gradebook.student": SECTION,
+    # habits of work (#17 part 1)
+    "gradebook.section_habits": SECTION,
+    "gradebook.habit_detail": SECTION,
+    "gradebook.add_habit_observation": SECTION,
+    "gradebook.save_habit_cell": SECTION,
     "portfolio.home": STUDENTS,
     "portfolio.why": STUDENT_IN_SECTION,
     "portfolio.reply": STUDENT_OWN,
@@ -218,6 +223,7 @@ def build_world(app: Flask) -> World:
         "framework_id": a.standards[0].framework_id, "job_id": job.id, "user_id": a.students[0].id, "entry_id": entry.id, "artifact_id": artifact.id, "step_id": step.id, "goal_id": goal.id, "token": token, "filename": "css/app.css",
     }
     params.update(_path_params(app, a))
+    params["habit_id"] = make_habits(a)[0].id
     return World(users, params)
 
 

@@ -22,7 +22,7 @@ from gradebook.models import (
 )
 from gradebook.services.evidence import CellValue, record_evidence, remove_evidence, set_override
 from gradebook.services.proficiency import scale_row_for
-from tests.builders import SectionWorld, make_assessment, make_section, make_user
+from tests.builders import SectionWorld, make_assessment, make_habit, make_habits, make_section, make_user
 
 HTMX = {"HX-Request": "true"}
 ON = date(2026, 10, 5)
@@ -489,6 +489,10 @@ def _section_with_evidence(students: int, teacher: User) -> tuple[SectionWorld, 
     set_override(db.session, teacher, section=world.section, student_id=world.students[-1].id,
                  competency_id=world.standards[0].id, level_points=3, reason="Showed it in class.")
     db.session.commit()
+    habits = make_habits(world)  # habits of work ride in the grid's statements: the budgets include them
+    for i, student in enumerate(world.students):
+        make_habit(world, student, habits[0], "3", assessment=assessment)
+        make_habit(world, student, habits[1], "L" if i % 2 else "2")
     return world, assessment
 
 
