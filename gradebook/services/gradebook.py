@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Integer, Select, String, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -190,23 +190,27 @@ def section_groups(session: Session, section_id: int) -> list[Group]:
     return list(groups.values())
 
 
+_COLUMNS_QUERY: list[Select] = []
+
+
 def section_columns(session: Session, section_id: int) -> tuple[list[Group], list[HabitColumn]]:
     """The grid's columns in one statement: the standards (grouped under their parents) and, apart, the
     habits of work the section tracks, each with its framework's method and scale levels."""
-    parent = aliased(Competency)
-    placed = union_all(
-        select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
-               literal(0).label("habit")).where(SectionStandard.section_id == section_id),
-        select(SectionHabit.competency_id, SectionHabit.position, literal(1))
-        .where(SectionHabit.section_id == section_id)).subquery()
-    rows = session.execute(
-        select(Competency, parent, placed.c.habit, Framework.habit_method, ScaleLevel)
-        .join(placed, placed.c.cid == Competency.id)
-        .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
-        .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
-        .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
-        .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc())
-    ).all()
+    if not _COLUMNS_QUERY:  # built once, the section a bound parameter (building it costs more than running it)
+        parent = aliased(Competency)
+        placed = union_all(
+            select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
+                   literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
+            select(SectionHabit.competency_id, SectionHabit.position, literal(1))
+            .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
+        _COLUMNS_QUERY.append(
+            select(Competency, parent, placed.c.habit, Framework.habit_method, ScaleLevel)
+            .join(placed, placed.c.cid == Competency.id)
+            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
+            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
+            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
+            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+    rows = session.execute(_COLUMNS_QUERY[0], {"section_id": section_id}).all()
     groups: dict[int | None, Group] = {}
     for standard, parent_row, habit, _method, _level in rows:
         if habit:
@@ -240,6 +244,35 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
     return load_grid(session, section, scale, habits or [])[0]
 
 
+_GRID_MARKS: dict[bool, Any] = {}
+
+
+def _grid_marks_query(with_habits: bool) -> Any:
+    """Live overrides, missing-work counts and (with habits) the habit observations as one union, built once
+    (the section and the habits' ids are bound parameters)."""
+    query = _GRID_MARKS.get(with_habits)
+    if query is not None:
+        return query
+    section_id = bindparam("section_id")
+    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
+                       Override.level_points.label("value"), Override.id, Override.reason,
+                       literal(None, Date).label("observed_on")).where(
+        Override.section_id == section_id, Override.cleared_at.is_(None))
+    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
+                     func.count().label("value"), literal(None, Integer), literal(None, String),
+                     literal(None, Date)).where(
+        Evidence.section_id == section_id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
+    ).group_by(Evidence.student_id, Evidence.competency_id)
+    parts: list[Select] = [overrides, missing]
+    if with_habits:  # habit observations ride in the same statement, and are kept apart below
+        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
+                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
+                     .where(HabitEvidence.section_id == section_id, HabitEvidence.deleted_at.is_(None),
+                            HabitEvidence.competency_id.in_(bindparam("habit_ids", expanding=True))))
+    query = _GRID_MARKS[with_habits] = union_all(*parts)
+    return query
+
+
 def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
               ) -> tuple[dict[tuple[int, int], Cell], dict[tuple[int, int], HabitCell]]:
     """The achievement cells and, apart, the habit cells, in two statements: the habit observations ride
@@ -260,23 +293,12 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
         level = level_for(score) if score is not None else None
         cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
                                                   needed=needed, trend=trend, _mastery=mastery)
-    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
-                       Override.level_points.label("value"), Override.id, Override.reason,
-                       literal(None, Date).label("observed_on")).where(
-        Override.section_id == section.id, Override.cleared_at.is_(None))
-    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
-                     func.count().label("value"), literal(None, Integer), literal(None, String),
-                     literal(None, Date)).where(
-        Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
-    ).group_by(Evidence.student_id, Evidence.competency_id)
-    parts: list[Select] = [overrides, missing]
-    if habits:  # habit observations ride in the same statement, and are kept apart below
-        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
-                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
-                     .where(HabitEvidence.section_id == section.id, HabitEvidence.deleted_at.is_(None),
-                            HabitEvidence.competency_id.in_([h.id for h in habits])))
+    params: dict[str, Any] = {"section_id": section.id}
+    if habits:
+        params["habit_ids"] = [h.id for h in habits]
     habit_rows = []
-    for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(union_all(*parts)):
+    for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(
+            _grid_marks_query(bool(habits)), params):
         if kind == 3:
             habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
             continue
