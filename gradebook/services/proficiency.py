@@ -409,20 +409,32 @@ class RecomputeReport:
         return self.created + len(self.changed) + self.removed
 
 
+_STORED = (ProficiencyRecord.id, ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
+           ProficiencyRecord.level_points, ProficiencyRecord.evidence_count, ProficiencyRecord.needed,
+           ProficiencyRecord.method, ProficiencyRecord.trend, ProficiencyRecord.last_observed_on)
+
+
 def store(session: Session, section: Section, computed: dict[tuple[int, int], Computed],
           student_ids: Iterable[int] | None = None, report: RecomputeReport | None = None) -> RecomputeReport:
-    """Write computed results to the cache, reporting every row that differed."""
+    """Write computed results to the cache, reporting every row that differed.
+
+    The cache is read as plain rows and compared in Python; only the rows that changed are written (one
+    executemany UPDATE, computed_at set to now), new rows in one multi-row INSERT, rows no longer wanted in one
+    DELETE. Cache rows this session had loaded as objects are expired afterwards, so they read what was written."""
     report = report or RecomputeReport()
-    query = select(ProficiencyRecord).where(ProficiencyRecord.section_id == section.id)
+    query = select(*_STORED).where(ProficiencyRecord.section_id == section.id)
     if student_ids is not None:
         query = query.where(ProficiencyRecord.student_id.in_(list(student_ids)))
-    existing = {(r.student_id, r.competency_id): r for r in session.scalars(query)}
+    existing = {(row[1], row[2]): row for row in session.execute(query)}
     new_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     now = utcnow()
     for key, value in computed.items():
         report.rows += 1
-        record = existing.pop(key, None)
-        if record is None:
+        row = existing.pop(key, None)
+        wanted = (value.score, value.level_points, value.evidence_count, value.needed, value.method, value.trend,
+                  value.last_observed_on)
+        if row is None:
             new_rows.append({"student_id": key[0], "competency_id": key[1], "section_id": section.id,
                              "score": value.score, "level_points": value.level_points,
                              "evidence_count": value.evidence_count, "needed": value.needed,
@@ -430,17 +442,27 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
                              "last_observed_on": value.last_observed_on, "computed_at": now})
             report.created += 1
             continue
-        if not _same(record, value):
+        if tuple(row[3:]) != wanted:
             report.changed.append(
                 f"section {section.id} student {key[0]} competency {key[1]}: "
-                f"{record.score} ({record.level_points}) -> {value.score} ({value.level_points})"
+                f"{row[3]} ({row[4]}) -> {value.score} ({value.level_points})"
             )
-        _apply(record, value)
-    for record in existing.values():  # a standard no longer assessed, or a student no longer enrolled
-        session.delete(record)
-        report.removed += 1
+            updates.append({"record_id": row[0], "score": value.score, "level_points": value.level_points,
+                            "evidence_count": value.evidence_count, "needed": value.needed, "method": value.method,
+                            "trend": value.trend, "last_observed_on": value.last_observed_on, "computed_at": now})
+    table = ProficiencyRecord.__table__
+    removed = [row[0] for row in existing.values()]  # a standard no longer assessed, or a student no longer enrolled
+    for start in range(0, len(removed), 500):
+        session.execute(table.delete().where(table.c.id.in_(removed[start:start + 500])))
+    report.removed += len(removed)
+    if updates:  # one executemany: only the rows whose values changed
+        session.execute(table.update().where(table.c.id == bindparam("record_id")), updates)
     if new_rows:  # one multi-row INSERT rather than an ORM object per row (a first recompute creates them all)
         session.execute(insert(ProficiencyRecord), new_rows)
+    if updates or removed:
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, ProficiencyRecord):  # (reading its section would load it: expire them all)
+                session.expire(obj)
     return report
 
 
