@@ -342,7 +342,7 @@ def compute_section(session: Session, section: Section, student_ids: Iterable[in
     if student_ids is None:
         student_ids = session.scalars(select(Enrollment.student_id).where(Enrollment.section_id == section.id)).all()
     student_ids = list(student_ids)
-    evidence_rows = session.execute(
+    evidence_rows = session.connection().execute(  # plain Core rows: a district reads millions
         select(*_EVIDENCE_COLUMNS)
         .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
         .where(Evidence.section_id == section.id, Evidence.student_id.in_(student_ids),
@@ -457,8 +457,8 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
     report.removed += len(removed)
     if updates:  # one executemany: only the rows whose values changed
         session.execute(table.update().where(table.c.id == bindparam("record_id")), updates)
-    if new_rows:  # one multi-row INSERT rather than an ORM object per row (a first recompute creates them all)
-        session.execute(insert(ProficiencyRecord), new_rows)
+    if new_rows:  # one executemany INSERT through Core, no ORM object per row (a first recompute creates them all)
+        session.execute(insert(table), new_rows)
     if updates or removed:
         for obj in list(session.identity_map.values()):
             if isinstance(obj, ProficiencyRecord):  # (reading its section would load it: expire them all)
