@@ -1,7 +1,8 @@
 """The one place that decides who may see or change what.
 
 Rules:
-- an admin sees and changes everything;
+- a district admin sees and changes everything; a school admin only the people, sections, terms, frameworks,
+  imports and jobs of their schools (`admin_scope`: another school's objects answer 404, lists are filtered);
 - a teacher sees the sections they teach and the students enrolled in them;
 - a student sees only their own records;
 - a guardian sees only the records of their linked children.
@@ -60,7 +61,7 @@ def check_request(view: Callable[..., Any] | None, endpoint: str | None) -> Any:
 
 def teaches_section(user: User, section_id: int) -> bool:
     if user.role == "admin":
-        return True
+        return admin_scope(user).has_section(section_id)
     if user.role != "teacher":
         return False
     return bool(
@@ -75,7 +76,7 @@ def teaches_section(user: User, section_id: int) -> bool:
 def teaches_student(user: User, student_id: int) -> bool:
     """A teacher may see a student enrolled (now or before) in one of their sections."""
     if user.role == "admin":
-        return True
+        return admin_scope(user).has_user(student_id)
     if user.role != "teacher":
         return False
     return bool(
@@ -132,6 +133,160 @@ def student_or_404(student_id: int) -> User:
     if student is None or student.role != "student" or not can_view_student(current_user, student_id):
         abort(404)
     return student
+
+
+# ------------------------------------------------------------------ schools: what an admin's pages reach
+
+ADMIN_SCHOOL_KEY = "admin_school"  # the session's school picker choice (a school id, or absent: all)
+
+
+@dataclass(frozen=True)
+class AdminScope:
+    """The schools an admin's pages reach. ``school_ids`` None: every school (a district admin); ``chosen``:
+    the school the picker narrows the lists to (None: all the admin's schools).
+
+    Every admin view asks this: `*_or_404` loads one object of the admin's schools (another school's answers
+    404, so ids cannot be probed); `users`, `sections`, `terms`, `frameworks`, `jobs` filter a list query."""
+
+    user_id: int
+    school_ids: frozenset[int] | None
+    chosen: int | None = None
+
+    @property
+    def district(self) -> bool:
+        return self.school_ids is None
+
+    @property
+    def shown(self) -> frozenset[int] | None:
+        """The schools the lists show: the one chosen, else all the admin's (None: every school)."""
+        return frozenset({self.chosen}) if self.chosen is not None else self.school_ids
+
+    @property
+    def school_for_new(self) -> int | None:
+        """The school a new section, term, user or job goes to: the one chosen, or a school admin's (first)
+        school; None for a district admin who chose none (a district-wide term or job)."""
+        if self.chosen is not None:
+            return self.chosen
+        if self.school_ids:  # a school admin of several schools: the first, unless one is picked
+            return min(self.school_ids)
+        return None
+
+    def sees_school(self, school_id: int | None) -> bool:
+        return self.school_ids is None or school_id in self.school_ids
+
+    # -- list filters (the picker narrows a district admin's lists too)
+    def users(self, query: Any) -> Any:
+        from gradebook.models import SchoolMember
+
+        if self.shown is None:
+            return query
+        return query.where(User.id.in_(select(SchoolMember.user_id).where(SchoolMember.school_id.in_(self.shown))))
+
+    def sections(self, query: Any) -> Any:
+        from gradebook.models import Section
+
+        return query if self.shown is None else query.where(Section.school_id.in_(self.shown))
+
+    def terms(self, query: Any) -> Any:
+        from gradebook.models import Term
+
+        return query if self.shown is None else query.where(Term.school_id.in_(self.shown) | Term.school_id.is_(None))
+
+    def frameworks(self, query: Any) -> Any:
+        from gradebook.models import Framework
+
+        if self.shown is None:
+            return query
+        return query.where(Framework.school_id.in_(self.shown) | Framework.school_id.is_(None))
+
+    def jobs(self, query: Any) -> Any:
+        from gradebook.models import Job
+
+        if self.shown is None:
+            return query
+        if self.school_ids is None:  # a district admin narrowed to one school still sees the district's jobs
+            return query.where(Job.school_id.in_(self.shown) | Job.school_id.is_(None))
+        return query.where(Job.school_id.in_(self.shown))
+
+    # -- one object, or 404
+    def has_user(self, user_id: int) -> bool:
+        from gradebook.models import SchoolMember
+
+        if self.school_ids is None or user_id == self.user_id:
+            return True
+        return bool(db.session.scalar(select(exists().where(
+            SchoolMember.user_id == user_id, SchoolMember.school_id.in_(self.school_ids)))))
+
+    def has_section(self, section_id: int) -> bool:
+        from gradebook.models import Section
+
+        if self.school_ids is None:
+            return True
+        return bool(db.session.scalar(select(exists().where(
+            Section.id == section_id, Section.school_id.in_(self.school_ids)))))
+
+    def user_or_404(self, user_id: int) -> User:
+        person = db.session.get(User, user_id)
+        require(person is not None and self.has_user(user_id))
+        return person  # type: ignore[return-value]
+
+    def section_or_404(self, section_id: int) -> Any:
+        from gradebook.models import Section
+
+        section = db.session.get(Section, section_id)
+        require(section is not None and self.sees_school(section.school_id))
+        return section
+
+    def term_or_none(self, term_id: int) -> Any:
+        """A term the admin may put a section in: one of their schools', or a district-wide one."""
+        from gradebook.models import Term
+
+        term = db.session.get(Term, term_id)
+        if term is None or (term.school_id is not None and not self.sees_school(term.school_id)):
+            return None
+        return term
+
+    def framework_or_404(self, framework_id: int) -> Any:
+        from gradebook.models import Framework
+
+        framework = db.session.get(Framework, framework_id)
+        require(framework is not None and (framework.school_id is None or self.sees_school(framework.school_id)))
+        return framework
+
+    def may_change_framework(self, framework: Any) -> bool:
+        """A district framework is changed by a district admin; a school's by its admins."""
+        return self.school_ids is None or framework.school_id in self.school_ids
+
+    def job_or_404(self, job_id: int) -> Any:
+        from gradebook.models import Job
+
+        job = db.session.get(Job, job_id)
+        require(job is not None and (self.school_ids is None or job.school_id in self.school_ids))
+        return job
+
+
+def admin_scope(user: Any = None) -> AdminScope:
+    """The current admin's schools (remembered for the request), with the school picker's choice."""
+    from flask import has_request_context, session
+
+    from gradebook.models import SchoolMember
+
+    user = user if user is not None else current_user
+    cached = g.get("_admin_scope") if has_request_context() else None
+    if cached is not None and cached.user_id == user.id:
+        return cached
+    if user.role != "admin":
+        scope = AdminScope(user.id, frozenset())
+    else:
+        ids = None if user.district_admin else frozenset(db.session.scalars(
+            select(SchoolMember.school_id).where(SchoolMember.user_id == user.id)))
+        chosen = session.get(ADMIN_SCHOOL_KEY) if has_request_context() else None
+        if not isinstance(chosen, int) or (ids is not None and chosen not in ids):
+            chosen = None
+        scope = AdminScope(user.id, ids, chosen)
+    if has_request_context():
+        g._admin_scope = scope
+    return scope
 
 
 # ------------------------------------------------------------------ disclosure of student records (FERPA)
@@ -280,3 +435,8 @@ def user_page_students(user_id: int, **_: Any) -> list[int]:
 def every_student(**_: Any) -> list[int]:
     """The whole school (the school export)."""
     return list(db.session.scalars(select(User.id).where(User.role == "student")))
+
+
+def admins_students(**_: Any) -> list[int]:
+    """Every student of the admin's schools (what a school admin's export holds)."""
+    return list(db.session.scalars(admin_scope().users(select(User.id).where(User.role == "student"))))

@@ -20,10 +20,22 @@ gradebook_cli = AppGroup("gradebook", help="Gradebook administration commands.")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", help="Prompted for when not given.")
-def create_user_command(email: str, name: str, role: str, password: str | None) -> None:
+@click.option("--school", "school_name", help="The school (its name or id) the person belongs to; an admin given "
+              "one is that school's admin, without one a district admin (every school).")
+def create_user_command(email: str, name: str, role: str, password: str | None, school_name: str | None) -> None:
     """Create an account."""
-    from gradebook.services.accounts import create_user
+    from sqlalchemy import or_, select
 
+    from gradebook.models import School
+    from gradebook.services.accounts import create_user
+    from gradebook.services.schools import add_members
+
+    school = None
+    if school_name:
+        school = db.session.scalar(select(School).where(or_(
+            School.name == school_name, School.id == (int(school_name) if school_name.isdigit() else -1))))
+        if school is None:
+            raise click.ClickException(f"No school is called {school_name}.")
     if password is None:
         password = getpass.getpass("Password (at least 10 characters): ")
     try:
@@ -31,8 +43,11 @@ def create_user_command(email: str, name: str, role: str, password: str | None) 
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
+    user.district_admin = role == "admin" and school is None
+    add_members(db.session, user.id, [school.id if school else None])
     db.session.commit()
-    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    kind = " (district admin)" if user.district_admin else f" of {school.name}" if school else ""
+    click.echo(f"Created {user.role}{kind} {user.email} (id {user.id}).")
 
 
 @gradebook_cli.command("seed-demo")

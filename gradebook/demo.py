@@ -20,6 +20,7 @@ from gradebook.models import (
     Assessment,
     AssessmentStandard,
     Competency,
+    District,
     Enrollment,
     Evidence,
     EvidenceRevision,
@@ -38,6 +39,7 @@ from gradebook.models import (
     ReassessmentRequest,
     ScaleLevel,
     School,
+    SchoolMember,
     Section,
     SectionStandard,
     SectionTeacher,
@@ -249,13 +251,16 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
                     default_policy={"method": "decaying_average", "weight": 0.65, "n": 2, "min_evidence": 2,
                                     "rollup": "average", "kind_weights": {}})
     session.add(school)
+    # The district's defaults: the same (a school added later follows them until it sets its own).
+    session.add(District(name="Riverside Unified", default_scale_id=scale.id, default_policy=dict(school.default_policy)))
+    session.flush()
 
     def account(email: str, name: str, role: str, grade: str | None = None) -> User:
         user = create_user(session, email=email, name=name, role=role, grade_level=grade)
         user.password_hash = password_hash
         return user
 
-    account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin")
+    account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin").district_admin = True
     teachers = [account(f"{login}@{DEMO_DOMAIN}", name, "teacher") for login, name in TEACHERS]
 
     students: list[User] = []
@@ -284,8 +289,11 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
 
     for link in session.scalars(select(GuardianLink).where(GuardianLink.student_id == students[SPANISH_FAMILY].id)):
         session.get(User, link.guardian_id).language = "es"  # type: ignore[union-attr]
-    term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18))
+    term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18), school_id=school.id)
     session.add(term)
+    session.flush()
+    for user_id in session.scalars(select(User.id).where(User.role != "admin")):  # everyone is Riverside's
+        session.add(SchoolMember(user_id=user_id, school_id=school.id))
     science = _framework(session, "Riverside Science Practices, Grade 7", "Science", SCIENCE)
     math = _framework(session, "Riverside Mathematics, Grade 7", "Math", MATH)
     session.flush()
@@ -297,9 +305,39 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
         ("Math 7 · Period 2", "MA7-P2", "Math", teachers[1], students[50:90], math, 0.0),
         ("Math 7 · Period 4", "MA7-P4", "Math", teachers[2], students[0:40], math, 0.0),
     ]
+    # A second, small school, so the district view shows something: Hillside Elementary (its own admin, a
+    # teacher and one class of 12; it follows the district's scale and policy). Riverside is as before.
+    hillside = School(name="Hillside Elementary", default_policy={})
+    session.add(hillside)
+    session.flush()
+    account(f"hillside.admin@{DEMO_DOMAIN}", "Casey Moreno", "admin")
+    hillside_teacher = account(f"m.ellis@{DEMO_DOMAIN}", "Morgan Ellis", "teacher")
+    hillside_students = [account(f"{FIRST[(i * 5 + 3) % 30].lower()}.{LAST[(i * 11 + 4) % 30].lower()}"
+                                 f"@hillside.{DEMO_DOMAIN}",
+                                 f"{FIRST[(i * 5 + 3) % 30]} {LAST[(i * 11 + 4) % 30]}", "student", "6")
+                         for i in range(12)]
+    for i, student in enumerate(hillside_students):
+        first = GUARDIAN_FIRST[(i * 3 + 1) % len(GUARDIAN_FIRST)]
+        last = student.name.split(" ")[1]
+        guardian = account(f"{first.lower()}.{last.lower()}{i}@family.hillside.{DEMO_DOMAIN}", f"{first} {last}",
+                           "guardian")
+        session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id, relationship_label="parent"))
+    hillside_term = Term(name="Fall 2026", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18),
+                         school_id=hillside.id)
+    session.add(hillside_term)
+    session.flush()
+    for user_id in session.scalars(select(User.id).where(User.email.like(f"%hillside.{DEMO_DOMAIN}")
+                                                         | User.email.in_([f"hillside.admin@{DEMO_DOMAIN}",
+                                                                           f"m.ellis@{DEMO_DOMAIN}"]))):
+        session.add(SchoolMember(user_id=user_id, school_id=hillside.id))
+    plan.append(("Science 6 · Hillside", "HS-SCI6", "Science", hillside_teacher, hillside_students, science, 0.1))
+    home = {"Science 6 · Hillside": (hillside, hillside_term)}
+
     sections = []
     for name, code, subject, teacher, roster, standards, head_start in plan:
-        section = Section(term_id=term.id, school_id=school.id, name=name, code=code, subject=subject)
+        section_school, section_term = home.get(name, (school, term))
+        section = Section(term_id=section_term.id, school_id=section_school.id, name=name, code=code,
+                          subject=subject)
         session.add(section)
         session.flush()
         session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
@@ -464,7 +502,10 @@ def _logins(session: Session) -> list[tuple[str, str, str]]:
     )
     rows: list[tuple[str, str, str]] = []
     if admin:
-        rows.append(("admin", admin.email, admin.name))
+        rows.append(("admin", admin.email, f"{admin.name}, district admin (every school)"))
+    school_admin = session.scalar(select(User).where(User.email == f"hillside.admin@{DEMO_DOMAIN}"))
+    if school_admin:
+        rows.append(("admin", school_admin.email, f"{school_admin.name}, admin of Hillside Elementary only"))
     rows += [("teacher", t.email, t.name) for t in teachers]
     if student:
         rows.append(("student", student.email, student.name))

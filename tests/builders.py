@@ -21,6 +21,7 @@ from gradebook.models import (
     LevelDescriptor,
     PortfolioEntry,
     School,
+    SchoolMember,
     Section,
     SectionStandard,
     SectionTeacher,
@@ -35,10 +36,16 @@ PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
 
-def make_user(role: str = "teacher", name: str | None = None, **kwargs) -> User:  # type: ignore[no-untyped-def]
+def make_user(role: str = "teacher", name: str | None = None, school: School | None = None,  # type: ignore[no-untyped-def]
+              **kwargs) -> User:
+    """An account; an admin is a district admin unless ``school`` makes them that school's admin; anyone else
+    joins ``school`` when given (make_section adds its teacher and students to the section's school)."""
     n = next(_seq)
     user = create_user(db.session, email=f"{role}{n}@example.org", name=name or f"{role.title()} {n}", role=role,
                        password=PASSWORD, **kwargs)
+    user.district_admin = role == "admin" and school is None
+    if school is not None:
+        db.session.add(SchoolMember(user_id=user.id, school_id=school.id))
     db.session.commit()
     return user
 
@@ -91,8 +98,10 @@ class SectionWorld:
 
 
 def make_section(students: int = 3, standards: int = 4, teacher: User | None = None, guardians: bool = False,
-                 name: str | None = None) -> SectionWorld:
-    school = make_school()
+                 name: str | None = None, school: School | None = None) -> SectionWorld:
+    """A section of ``school`` (default: the first school) with its teacher, students (and guardians) its
+    school's members."""
+    school = school or make_school()
     term = db.session.query(Term).first()
     if term is None:
         term = Term(name="Fall", starts_on=date(2026, 8, 31), ends_on=date(2026, 12, 18))
@@ -104,15 +113,19 @@ def make_section(students: int = 3, standards: int = 4, teacher: User | None = N
     db.session.add(section)
     db.session.flush()
     db.session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
+    from gradebook.services.schools import add_members
+
+    add_members(db.session, teacher.id, [school.id])
     for position, leaf in enumerate(leaves):
         db.session.add(SectionStandard(section_id=section.id, competency_id=leaf.id, position=position))
     roster = [make_user("student", name=f"Student {i + 1:02d}") for i in range(students)]
     for student in roster:
         db.session.add(Enrollment(section_id=section.id, student_id=student.id))
+        db.session.add(SchoolMember(user_id=student.id, school_id=school.id))
     family: list[User] = []
     if guardians:
         for student in roster:
-            guardian = make_user("guardian")
+            guardian = make_user("guardian", school=school)
             db.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id))
             family.append(guardian)
     db.session.commit()

@@ -103,7 +103,7 @@ def apply_job(session: Session, app: Flask, job: ImportJob, *, actor: User, skip
     options = {**(job.options or {}), "mode": "apply", "skip_rejected": bool(skip_rejected), "checked_by": job.id}
     options.pop("followed_by", None)
     follow = ImportJob(kind=job.kind, filename=job.filename, stored_name=job.stored_name, created_by_id=actor.id,
-                       options=options)
+                       options=options, school_id=job.school_id)
     session.add(follow)
     session.flush()
     job.options = {**(job.options or {}), "followed_by": follow.id}
@@ -173,6 +173,10 @@ def run_import(session: Session, app: Flask, job: ImportJob, progress: queue.Pro
     progress(30, "Checking every row and item")
     report = _importers()[job.kind](session, data, actor, options)  # type: ignore[arg-type]
     progress(90, "Saving")
+    framework = getattr(report, "framework", None)
+    if job.school_id is not None and options.get("mode") != "dry_run" and getattr(framework, "school_id", 0) is None \
+            and framework.created_at >= job.created_at:  # a school admin's new framework is their school's
+        framework.school_id = job.school_id
     summary = report_as_dict(report)
     return summary.get("summary", "Imported."), summary
 

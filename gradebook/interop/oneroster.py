@@ -401,6 +401,11 @@ class _Importer:
         self.courses: dict[str, dict[str, Any]] = {}
         self.new_users: list[User] = []
         self.links_seen: set[tuple[int, int]] = set()
+        from gradebook.models import SchoolMember
+
+        self.members: dict[int, set[int]] = {}  # user id → their schools' ids
+        for user_id, school_id in session.execute(select(SchoolMember.user_id, SchoolMember.school_id)):
+            self.members.setdefault(user_id, set()).add(school_id)
 
     # -- helpers
     def reject(self, file: _File, record: dict[str, Any], message: str) -> None:
@@ -729,6 +734,8 @@ class _Importer:
             self.upsert_user(file, record, user)
         self.session.flush()
         for record in file.rows:
+            self.join_schools(record)
+        for record in file.rows:
             self.link_guardians(file, record)
 
     def upsert_user(self, file: _File, record: dict[str, Any], user: User | None) -> None:
@@ -827,6 +834,33 @@ class _Importer:
         changed = self.set(user, active=enabled) or changed
         self.count("users", False, changed)
 
+    def join_schools(self, record: dict[str, Any]) -> None:
+        """The account joins the schools its orgs are (users.csv orgSourcedIds; 1.2: roles.csv orgSourcedId; a
+        department's school above it). An administrator of a district org, or a district or system
+        administrator, is a district admin; another administrator is the admin of their schools."""
+        sid = record["sourcedId"]
+        user = self.users.get(sid)
+        if user is None or sid in self.rejected_users or record["status"].lower() in ("tobedeleted", "inactive"):
+            return
+        roles = self.user_roles.get(sid, [])
+        org_sids = _split(record.get("orgSourcedIds", "")) + [r.get("orgSourcedId", "") for r in roles]
+        schools = [school for org in org_sids if org and (school := self.school_for(org)) is not None]
+        for school in schools:
+            self.join(user.id, school.id)
+        if user.role == "admin":
+            source_roles = {record.get("role", "").strip().lower()} | {r["role"].strip().lower() for r in roles}
+            district_org = any(self.other_orgs.get(org, {}).get("type", "").lower() in ("district", "state", "national")
+                               for org in org_sids)
+            if source_roles & {"districtadministrator", "systemadministrator"} or district_org or not schools:
+                user.district_admin = True  # never made a school admin by a roster: a district admin stays one
+
+    def join(self, user_id: int, school_id: int | None) -> None:
+        from gradebook.models import SchoolMember
+
+        if school_id is not None and school_id not in self.members.get(user_id, set()):
+            self.members.setdefault(user_id, set()).add(school_id)
+            self.session.add(SchoolMember(user_id=user_id, school_id=school_id))
+
     def link_guardians(self, file: _File, record: dict[str, Any]) -> None:
         sid = record["sourcedId"]
         user = self.users.get(sid)
@@ -862,6 +896,8 @@ class _Importer:
                 self.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id,
                                               relationship_label=label[:40]))
                 self.session.flush()
+            for school_id in sorted(self.members.get(student.id, ())):  # a guardian: their children's schools
+                self.join(guardian.id, school_id)
             self.count("guardian_links", exists is None, False)
 
     # -- enrollments
@@ -898,6 +934,7 @@ class _Importer:
                     self.reject(file, record, f"{user.name} is a {user.role} account; only teachers and admins can "
                                               "teach a class.")
                     continue
+                self.join(user.id, section.school_id)
                 exists = self.session.get(SectionTeacher, (section.id, user.id))
                 if exists is None:
                     self.session.add(SectionTeacher(section_id=section.id, teacher_id=user.id))
@@ -916,6 +953,7 @@ class _Importer:
                 self.reject(file, record, f"{user.name} is already enrolled in {section.name} on row {pairs[pair]}.")
                 continue
             pairs[pair] = record["_row"]
+            self.join(user.id, section.school_id)
             self.enroll(sid, section, user)
         self.session.flush()
 

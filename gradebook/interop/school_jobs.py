@@ -29,13 +29,14 @@ def folder(app: Flask) -> Path:
     return path
 
 
-def create(session: Session, *, kind: str, actor: User, reason: str = "") -> Job:
-    """A queued job of one of these kinds (commit, then queue.enqueue)."""
+def create(session: Session, *, kind: str, actor: User, reason: str = "", school_id: int | None = None) -> Job:
+    """A queued job of one of these kinds (commit, then queue.enqueue). ``school_id``: the school it belongs to
+    (a recompute then touches only that school's sections); None: the district's."""
     if kind not in TITLES:
         raise ServiceError("That is not a job this page can start.")
     stored = secrets.token_hex(16) + ".zip" if kind in DOWNLOAD_NAMES else ""
     job = Job(kind=kind, filename=DOWNLOAD_NAMES.get(kind, TITLES[kind]), stored_name=stored,
-              created_by_id=actor.id, options={"reason": reason[:200]} if reason else {})
+              created_by_id=actor.id, options={"reason": reason[:200]} if reason else {}, school_id=school_id)
     session.add(job)
     session.flush()
     return job
@@ -44,7 +45,10 @@ def create(session: Session, *, kind: str, actor: User, reason: str = "") -> Job
 def run_recompute(session: Session, app: Flask, job: Job, progress: queue.Progress) -> tuple[str, dict[str, Any]]:
     from gradebook.services.proficiency import RecomputeReport, compute_section, store
 
-    sections = list(session.scalars(select(Section).order_by(Section.id)))
+    query = select(Section).order_by(Section.id)
+    if job.school_id is not None:  # a school's scale or policy changed: only its sections
+        query = query.where(Section.school_id == job.school_id)
+    sections = list(session.scalars(query))
     report = RecomputeReport()
     for done, section in enumerate(sections):
         progress(5 + 90 * done // max(1, len(sections)), f"Section {done + 1} of {len(sections)}")

@@ -56,7 +56,16 @@ from gradebook.models.portfolio import (
 )
 from gradebook.models.proficiency import Override, PolicyChange, ProficiencyRecord
 from gradebook.models.scale import ProficiencyScale, ScaleLevel
-from gradebook.models.school import Enrollment, School, Section, SectionStandard, SectionTeacher, Term
+from gradebook.models.school import (
+    District,
+    Enrollment,
+    School,
+    SchoolMember,
+    Section,
+    SectionStandard,
+    SectionTeacher,
+    Term,
+)
 from gradebook.models.translations import TRANSLATABLE, TextTranslation
 from gradebook.models.users import LANGUAGE_NAMES, LANGUAGES, ROLES, GuardianLink, PasswordReset, User
 
@@ -67,7 +76,7 @@ __all__ = [
     "Framework", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
     "Narrative", "Override", "PasswordReset", "PolicyChange", "PortfolioEntry", "PortfolioEntryEvidence",
     "PortfolioEntryStandard", "ProficiencyRecord", "ProficiencyScale", "ReassessmentRequest", "ScaleLevel",
-    "School", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",
+    "District", "School", "SchoolMember", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",
     "ACTIVITY_BANDS", "ACTIVITY_KINDS", "ADJUSTMENT_KINDS", "CHOICE_STATUSES", "PREREQUISITE_SOURCES",
     "READY_STATUSES", "Activity", "ActivityAssignment", "ActivityChoice", "PathAdjustment", "PathFocus",
     "PathUnit", "PathUnitStandard", "Prerequisite", "ReadyToShow", "WayToShow",

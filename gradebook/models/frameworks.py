@@ -28,6 +28,8 @@ class Framework(Base):
     publisher: Mapped[str | None] = mapped_column(String(255))
     version: Mapped[str | None] = mapped_column(String(60))
     source: Mapped[str] = mapped_column(String(20), default="authored")
+    # The school that brought it (a school admin's import), None: the district's library, every school's.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="standards", server_default="standards")
     scale_id: Mapped[int | None] = mapped_column(ForeignKey("proficiency_scales.id"))
     habit_method: Mapped[str] = mapped_column(String(20), default="mode", server_default="mode")

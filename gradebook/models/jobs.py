@@ -38,6 +38,8 @@ class ImportJob(Base):
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     stored_name: Mapped[str] = mapped_column(String(80))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The school the job belongs to (a school admin's), None: the district's (a district admin's).
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)

@@ -65,6 +65,8 @@ class PolicyChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
+    # A school's default changed (section_id null); both null: the district's default.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -12,8 +12,26 @@ from gradebook.models.scale import ProficiencyScale
 from gradebook.models.users import User
 
 
+class District(Base):
+    """The installation (one district): the defaults every school follows unless it has its own.
+
+    One row at most. A school's own `default_scale_id` (when set) and `default_policy` (field by field) win
+    over these; a section's own scale and policy win over its school's."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_scale_id: Mapped[int | None] = mapped_column(ForeignKey("proficiency_scales.id"))
+    default_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 class School(Base):
-    """The one school this installation serves, with its defaults (scale and calculation policy)."""
+    """A school of the installation, with its own defaults (scale and calculation policy) or the district's:
+    a null `default_scale_id` and an empty `default_policy` follow the district."""
 
     __tablename__ = "schools"
 
@@ -29,10 +47,25 @@ class School(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class SchoolMember(Base):
+    """Who belongs to which school (a person may belong to several: a teacher teaching in two, a guardian
+    with children in two). A school admin sees and changes the people of their schools."""
+
+    __tablename__ = "school_members"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+
+
 class Term(Base):
+    """A term of one school; `school_id` null: a district-wide term (a roster's academic session), which
+    every school's sections may use."""
+
     __tablename__ = "terms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     starts_on: Mapped[date]
     ends_on: Mapped[date]

@@ -27,6 +27,8 @@ class User(UserMixin, Base):
     username: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16), index=True)
+    # An admin is a district admin (every school) or a school admin (the schools of their school_members rows).
+    district_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)

@@ -213,13 +213,13 @@ class CellContext:
         return next((e for e in self.evidence if e.assessment_id == self.assessment.id), None)
 
 
-_LOAD_CELL_QUERIES: dict[bool, Any] = {}
+_LOAD_CELL_QUERIES: dict[str, Any] = {}
 
 
-def _load_cell_query(admin: bool) -> Any:
+def _load_cell_query(kind: str) -> Any:
     """load_cell's statement, built once per kind of actor with bound parameters: building this select
     (five aliases, a dozen joins) costs more than running it, so a save only binds the ids."""
-    query = _LOAD_CELL_QUERIES.get(admin)
+    query = _LOAD_CELL_QUERIES.get(kind)
     if query is not None:
         return query
     from gradebook.models import Competency, ProficiencyRecord, SectionTeacher
@@ -229,8 +229,16 @@ def _load_cell_query(admin: bool) -> Any:
     sib_ss, sib = aliased(SectionStandard), aliased(Competency)
     e_assessment = aliased(Assessment)
     rec, rec_up = aliased(ProficiencyRecord), aliased(ProficiencyRecord)
-    teaches: Any = true() if admin else exists().where(
-        SectionTeacher.section_id == section_id, SectionTeacher.teacher_id == bindparam("actor_id"))
+    if kind == "district_admin":
+        teaches: Any = true()
+    elif kind == "school_admin":  # a school admin: a section of their schools
+        from gradebook.models import SchoolMember
+
+        teaches = exists().where(SchoolMember.user_id == bindparam("actor_id"),
+                                 SchoolMember.school_id == bindparam("school_id"))
+    else:
+        teaches = exists().where(SectionTeacher.section_id == section_id,
+                                 SectionTeacher.teacher_id == bindparam("actor_id"))
     record_columns = lambda r: (r.competency_id, r.id, r.score, r.level_points, r.evidence_count,  # noqa: E731
                                 r.needed, r.method, r.trend, r.last_observed_on)
     # Two parts on separate rows, not their product: part 1 rows carry the evidence, part 2 rows the siblings.
@@ -265,7 +273,7 @@ def _load_cell_query(admin: bool) -> Any:
         .where(Assessment.id == assessment_id, Assessment.section_id == section_id, Assessment.deleted_at.is_(None),
                teaches)
         .order_by(sib_ss.position, Evidence.id))
-    _LOAD_CELL_QUERIES[admin] = query
+    _LOAD_CELL_QUERIES[kind] = query
     return query
 
 
@@ -275,12 +283,14 @@ def load_cell(session: Session, actor: User, section: Section, assessment_id: in
     On PostgreSQL the student's lock (`_lock_student`) is taken first, so what is read is what was committed
     before it."""
     _lock_student(session, section, student_id)
-    admin = actor.role == "admin"
+    kind = ("district_admin" if actor.district_admin else "school_admin") if actor.role == "admin" else "teacher"
     params = {"section_id": section.id, "student_id": student_id, "competency_id": competency_id,
-              "assessment_id": assessment_id}
-    if not admin:
-        params["actor_id"] = actor.id
-    query = _load_cell_query(admin)
+              "assessment_id": assessment_id, "actor_id": actor.id, "school_id": section.school_id}
+    if kind == "district_admin":
+        del params["actor_id"], params["school_id"]
+    elif kind == "teacher":
+        del params["school_id"]
+    query = _load_cell_query(kind)
     rows = session.execute(query, params).all()
     if not rows:
         return None

@@ -540,7 +540,9 @@ def other_sections_with_playlists(session: Session, actor: User, section: Sectio
     query = (select(Section, func.count(Activity.id)).join(Activity, Activity.section_id == Section.id)
              .where(Section.id != section.id, Activity.deleted_at.is_(None), Activity.competency_id.in_(ids))
              .group_by(Section.id).order_by(Section.name))
-    if actor.role != "admin":
+    if actor.role == "admin" and not actor.district_admin:  # a school admin: this section's school
+        query = query.where(Section.school_id == section.school_id)
+    elif actor.role != "admin":
         query = query.join(SectionTeacher, SectionTeacher.section_id == Section.id).where(
             SectionTeacher.teacher_id == actor.id)
     return [(s, n) for s, n in session.execute(query).all()]

@@ -47,7 +47,7 @@ def preview_section_policy(session: Session, section: Section, new_policy: dict[
     """How many cached levels the new policy would move, without changing anything: the section is not
     modified (not even for a moment: a flush would write it and bump its version, and the page would then
     carry a version that no longer matches the stored one, so applying the preview would be refused)."""
-    proposed = prof.Policy.from_dict(validate_policy({**school_policy(session), **new_policy}))
+    proposed = prof.Policy.from_dict(validate_policy({**school_policy(session, section.school_id), **new_policy}))
     computed = compute_section(session, section, policy=proposed)
     current = {
         (r.student_id, r.competency_id): r.level_points
@@ -84,7 +84,7 @@ def change_section_policy(session: Session, actor: User, section: Section, new_p
         raise ServiceError(STALE_POLICY)
     preview = preview_section_policy(session, section, new_policy or {})
     old = section.policy
-    normal = validate_policy({**school_policy(session), **new_policy}) if new_policy else None
+    normal = validate_policy({**school_policy(session, section.school_id), **new_policy}) if new_policy else None
     change = PolicyChange(section_id=section.id, changed_by_id=actor.id, old=old, new=normal,
                           summary=preview.summary)
     try:
@@ -102,29 +102,47 @@ def change_section_policy(session: Session, actor: User, section: Section, new_p
 STALE_SCHOOL_POLICY = "Someone else changed the school's policy since you opened it. Reload and try again."
 
 
-def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any],
-                         expected_version: int | None = None, *, recompute_cache: bool = True) -> int:
-    """Apply a new school default and recompute every section; returns how many cached rows changed.
-    expected_version is the school version the form showed: a change saved since is refused.
+def change_school_policy(session: Session, actor: User, new_policy: dict[str, Any] | None,
+                         expected_version: int | None = None, *, recompute_cache: bool = True,
+                         school: School | None = None, district: bool = False) -> int:
+    """Apply a new default policy to one school (``school``; the first school when neither is given), or to
+    the district (``district=True``: every school that has no policy of its own follows it); recompute the
+    sections it reaches; returns how many cached rows changed. ``new_policy`` None (for a school): follow the
+    district's again. expected_version is the version the form showed: a change saved since is refused.
 
-    With ``recompute_cache=False`` the caller queues the school-wide recompute as a job (the admin page
-    does: a large school's recompute outlasts a request) and 0 is returned."""
-    school = session.scalar(select(School).limit(1))
-    if school is None:
+    With ``recompute_cache=False`` the caller queues the recompute as a job (the admin page does: a large
+    school's recompute outlasts a request) and 0 is returned."""
+    from gradebook.models import District
+
+    target: Any
+    if district:
+        target = session.scalar(select(District).order_by(District.id).limit(1))
+        if target is None:
+            first = session.scalar(select(School).order_by(School.id).limit(1))
+            target = District(name=first.name if first else "District", default_policy={},
+                              default_scale_id=first.default_scale_id if first else None)
+            session.add(target)
+            session.flush()
+    else:
+        target = school if school is not None else session.scalar(select(School).order_by(School.id).limit(1))
+    if target is None:
         raise ServiceError("Set up the school first.")
-    if expected_version is not None and expected_version != school.version:
+    if expected_version is not None and expected_version != target.version:
         raise ServiceError(STALE_SCHOOL_POLICY)
-    normal = validate_policy(new_policy)
-    change = PolicyChange(section_id=None, changed_by_id=actor.id, old=school.default_policy, new=normal)
-    old = school.default_policy
+    normal = validate_policy(new_policy) if new_policy is not None else {}
+    change = PolicyChange(section_id=None, school_id=None if district else target.id, changed_by_id=actor.id,
+                          old=target.default_policy, new=normal)
+    old = target.default_policy
     try:
-        school.default_policy = normal
+        target.default_policy = normal
         session.add(change)
         session.flush()
     except StaleDataError:
         raise ServiceError(STALE_SCHOOL_POLICY) from None
-    changed = len(recompute(session).changed) if recompute_cache else 0
+    reached = None if district else list(session.scalars(select(Section.id).where(Section.school_id == target.id)))
+    changed = len(recompute(session, reached).changed) if recompute_cache else 0
     detail: dict[str, Any] = {"policy_change_id": change.id, "old": old, "new": normal}
     detail.update({"levels_changed": changed} if recompute_cache else {"recompute": "queued as a job"})
-    record_change(session, actor, "policy.school", target_type="school", target_id=school.id, detail=detail)
+    record_change(session, actor, "policy.district" if district else "policy.school",
+                  target_type="district" if district else "school", target_id=target.id, detail=detail)
     return changed

@@ -65,7 +65,10 @@ def scale_from_levels(levels: Iterable[ScaleLevel]) -> prof.Scale:
 # touches a school, a scale, its levels or a section (so a preview of a change computes with the change).
 
 _MEMO = "gradebook_settings_memo"
-_SETTINGS_TYPES = (School, ProficiencyScale, ScaleLevel, Section)
+def _settings_types() -> tuple[type, ...]:
+    from gradebook.models import District
+
+    return (District, School, ProficiencyScale, ScaleLevel, Section)
 
 
 def _memo(session: Session, key: tuple[Any, ...], load: Any) -> Any:
@@ -80,7 +83,7 @@ def _forget(session: Session, *_args: Any) -> None:
 
 
 def _forget_if_settings_change(session: Session, *_args: Any) -> None:
-    if any(isinstance(obj, _SETTINGS_TYPES) for obj in (*session.new, *session.dirty, *session.deleted)):
+    if any(isinstance(obj, _settings_types()) for obj in (*session.new, *session.dirty, *session.deleted)):
         _forget(session)
 
 
@@ -89,25 +92,56 @@ for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
 event.listen(Session, "before_flush", _forget_if_settings_change)
 
 
-def _school_settings(session: Session) -> tuple[int | None, dict[str, Any]]:
-    def load() -> tuple[int | None, dict[str, Any]]:
-        school = session.scalar(select(School).limit(1))
-        return (school.default_scale_id, dict(school.default_policy or {})) if school else (None, {})
+def _settings_columns(school_id: Any) -> tuple[Any, ...]:
+    """The district's and a school's defaults as scalar subqueries, to read in any statement: the school's
+    own scale, else the district's; the district's policy, then the school's field by field. ``school_id``
+    None (a section of no school, a page of no section): the first school, as with one school."""
+    from gradebook.models import District
 
-    default_scale_id, policy = _memo(session, ("school",), load)
+    school = select(School.id).order_by(School.id).limit(1).scalar_subquery() if school_id is None else school_id
+    return (
+        exists().where(School.id.is_not(None)).label("has_school"),
+        select(School.default_scale_id).where(School.id == school).scalar_subquery().label("school_scale"),
+        select(School.default_policy).where(School.id == school).scalar_subquery().label("school_policy"),
+        select(District.default_scale_id).order_by(District.id).limit(1).scalar_subquery().label("district_scale"),
+        select(District.default_policy).order_by(District.id).limit(1).scalar_subquery().label("district_policy"),
+    )
+
+
+def _merge_settings(has_school: Any, school_scale: Any, school_policy_: Any, district_scale: Any,
+                    district_policy: Any) -> tuple[int | None, dict[str, Any]]:
+    if not has_school:
+        return district_scale, dict(district_policy or {})
+    return (school_scale if school_scale is not None else district_scale,
+            {**(district_policy or {}), **(school_policy_ or {})})
+
+
+def _school_settings(session: Session, school_id: int | None = None) -> tuple[int | None, dict[str, Any]]:
+    def load() -> tuple[int | None, dict[str, Any]]:
+        return _merge_settings(*session.execute(select(*_settings_columns(school_id))).one())
+
+    default_scale_id, policy = _memo(session, ("school", school_id), load)
     return default_scale_id, dict(policy)
 
 
-def scale_row_for(session: Session, section: Section | None) -> ProficiencyScale:
-    """The section's own scale, else the school's default scale."""
-    return _memo(session, ("scale_row", section.scale_id if section is not None else None),
-                 lambda: _load_scale_row(session, section))
+def _scale_key(section: Section | None) -> tuple[int | None, int | None]:
+    """What decides a section's scale: its own, else its school's (else the district's)."""
+    if section is None:
+        return (None, None)
+    return (section.scale_id, None if section.scale_id is not None else section.school_id)
 
 
-def _load_scale_row(session: Session, section: Section | None) -> ProficiencyScale:
-    scale_id = section.scale_id if section is not None else None
+def scale_row_for(session: Session, section: Section | None, *, school_id: int | None = None) -> ProficiencyScale:
+    """The section's own scale, else its school's default scale, else the district's. Without a section:
+    the scale of ``school_id`` (the first school when None)."""
+    key = _scale_key(section) if section is not None else (None, school_id)
+    return _memo(session, ("scale_row", *key), lambda: _load_scale_row(session, key))
+
+
+def _load_scale_row(session: Session, key: tuple[int | None, int | None]) -> ProficiencyScale:
+    scale_id, school_id = key
     if scale_id is None:
-        scale_id = _school_settings(session)[0]
+        scale_id = _school_settings(session, school_id)[0]
     if scale_id is not None:
         row = session.get(ProficiencyScale, scale_id)  # from the identity map when already loaded
     else:
@@ -135,67 +169,81 @@ def scale_for(session: Session, section: Section | None) -> prof.Scale:
         row = scale_row_for(session, section)
         return scale_from_levels(session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id == row.id)).all())
 
-    return _memo(session, ("scale", section.scale_id if section is not None else None), load)
+    return _memo(session, ("scale", *_scale_key(section)), load)
 
 
 _SECTION_QUERIES: dict[str, Any] = {}
 
 
-def _section_with_settings_query(role: str) -> Any:
+def _section_kind(user: Any) -> str:
+    role = getattr(user, "role", None)
+    if role == "admin":
+        return "district_admin" if getattr(user, "district_admin", False) else "school_admin"
+    return "teacher" if role == "teacher" else "other"
+
+
+def _section_with_settings_query(kind: str) -> Any:
     """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters)."""
-    query = _SECTION_QUERIES.get(role)
+    query = _SECTION_QUERIES.get(kind)
     if query is not None:
         return query
     from gradebook.models import SectionTeacher
 
-    if role == "admin":
+    if kind == "district_admin":
         teaches: Any = literal(True)
-    elif role == "teacher":
+    elif kind == "school_admin":  # a school admin: the sections of their schools
+        from gradebook.models import SchoolMember
+
+        teaches = Section.school_id.in_(select(SchoolMember.school_id).where(
+            SchoolMember.user_id == bindparam("user_id")))
+    elif kind == "teacher":
         teaches = exists().where(SectionTeacher.section_id == Section.id,
                                  SectionTeacher.teacher_id == bindparam("user_id"))
     else:
         teaches = literal(False)
-    default_scale = select(School.default_scale_id).limit(1).scalar_subquery()
-    default_policy = select(School.default_policy).limit(1).scalar_subquery()
-    has_school = exists().where(School.id.is_not(None))
+    settings = _settings_columns(func.coalesce(Section.school_id,
+                                               select(School.id).order_by(School.id).limit(1).scalar_subquery()))
+    default_scale = func.coalesce(settings[1], settings[3])
     query = (
-        select(Section, teaches.label("teaches"), has_school.label("has_school"), default_scale.label("ds"),
-               default_policy.label("dp"), ProficiencyScale, ScaleLevel).select_from(Section)
+        select(Section, teaches.label("teaches"), ProficiencyScale, ScaleLevel, *settings).select_from(Section)
         .outerjoin(ProficiencyScale, ProficiencyScale.id == func.coalesce(Section.scale_id, default_scale))
         .outerjoin(ScaleLevel, ScaleLevel.scale_id == ProficiencyScale.id)
         .where(Section.id == bindparam("section_id")).order_by(ScaleLevel.id))
-    _SECTION_QUERIES[role] = query
+    _SECTION_QUERIES[kind] = query
     return query
 
 
 def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
-    """A section, whether `user` teaches it (an admin teaches every section), and the school's settings and
-    the section's scale with its levels, in one statement: a page or a save of the section then reads no
-    setting again in this transaction (they are remembered as `scale_for` and `school_policy` remember)."""
-    role = getattr(user, "role", None)
-    role = role if role in ("admin", "teacher") else "other"
+    """A section, whether `user` teaches it (a district admin teaches every section, a school admin those of
+    their schools), and the school's settings and the section's scale with its levels, in one statement: a
+    page or a save of the section then reads no setting again in this transaction (they are remembered as
+    `scale_for` and `school_policy` remember). The statement is built once per kind of user."""
+    kind = _section_kind(user)
     params: dict[str, Any] = {"section_id": section_id}
-    if role == "teacher":
+    if kind in ("school_admin", "teacher"):
         params["user_id"] = user.id
-    rows = session.execute(_section_with_settings_query(role), params).all()
+    rows = session.execute(_section_with_settings_query(kind), params).all()
     if not rows:
         return None, False
-    section, teaches_it, has_school_row, ds, dp, scale_row = rows[0][:6]
+    section, teaches_it, scale_row = rows[0][:3]
     memo = session.info.setdefault(_MEMO, {})
-    memo.setdefault(("school",), (ds, dict(dp or {})) if has_school_row else (None, {}))
+    memo.setdefault(("school", section.school_id), _merge_settings(*rows[0][4:]))
     if scale_row is not None:
-        memo.setdefault(("scale_row", section.scale_id), scale_row)
-        memo.setdefault(("scale", section.scale_id), scale_from_levels([r[6] for r in rows if r[6] is not None]))
+        key = _scale_key(section)
+        memo.setdefault(("scale_row", *key), scale_row)
+        memo.setdefault(("scale", *key), scale_from_levels([r[3] for r in rows if r[3] is not None]))
     return section, bool(teaches_it)
 
 
-def school_policy(session: Session) -> dict[str, Any]:
-    return {**DEFAULT_POLICY, **_school_settings(session)[1]}
+def school_policy(session: Session, school_id: int | None = None) -> dict[str, Any]:
+    """The policy a school's sections follow by default: the district's, overridden field by field by the
+    school's own (``school_id`` None: the first school)."""
+    return {**DEFAULT_POLICY, **_school_settings(session, school_id)[1]}
 
 
 def policy_for(session: Session, section: Section) -> prof.Policy:
-    """The school's default policy, overridden field by field by the section's own."""
-    merged = {**school_policy(session), **(section.policy or {})}
+    """The section's school's default policy, overridden field by field by the section's own."""
+    merged = {**school_policy(session, section.school_id), **(section.policy or {})}
     return prof.Policy.from_dict(merged)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template
 from sqlalchemy import select
 
-from gradebook.authz import discloses, roles_required, user_page_students
+from gradebook.authz import admin_scope, discloses, roles_required, user_page_students
 from gradebook.extensions import db
 from gradebook.models import User
 from gradebook.services.audit import log_for_student
@@ -34,7 +34,7 @@ WHAT = {
 @roles_required("admin")
 @discloses("audit_log", students=user_page_students)
 def audit_log(user_id: int) -> str:
-    student = db.get_or_404(User, user_id)
+    student = admin_scope().user_or_404(user_id)
     if student.role != "student":
         abort(404)
     events = log_for_student(db.session, student.id, limit=LIMIT)

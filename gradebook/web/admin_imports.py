@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import discloses_none, roles_required
+from gradebook.authz import admin_scope, discloses_none, roles_required
 from gradebook.extensions import db
 from gradebook.interop import jobs
 from gradebook.models import ImportJob
@@ -34,10 +34,14 @@ def imports() -> Any:
         try:
             if file is None or not file.filename:
                 raise ServiceError("Choose a file to import.")
+            scope = admin_scope()
+            if request.form.get("kind") == "oneroster" and not scope.district:
+                raise ServiceError("A roster brings every school's people and classes: a district admin imports it.")
             job = jobs.create_job(db.session, current_app._get_current_object(),  # type: ignore[attr-defined]
                                   kind=request.form.get("kind", ""), filename=file.filename,
                                   data=file.read(jobs.MAX_IMPORT_BYTES + 1), actor=current_user,
                                   options={"framework_title": (request.form.get("framework_title") or "").strip()[:200]})
+            job.school_id = scope.school_for_new if not scope.district else scope.chosen
             job_id = job.id  # read before the commit: reading it after would open a snapshot older than the job
             db.session.commit()
             jobs.start(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
@@ -45,8 +49,8 @@ def imports() -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    recent = db.session.scalars(select(ImportJob).where(ImportJob.kind.in_(KINDS))
-                                .order_by(ImportJob.created_at.desc()).limit(20)).all()
+    recent = db.session.scalars(admin_scope().jobs(select(ImportJob).where(ImportJob.kind.in_(KINDS))
+                                .order_by(ImportJob.created_at.desc()).limit(20))).all()
     if error is None and any([jobs.give_up_if_stale(db.session, job) for job in recent]):
         db.session.commit()
     jobs.forget_old_checks(current_app._get_current_object(), list(recent))  # type: ignore[attr-defined]
@@ -58,7 +62,7 @@ def imports() -> Any:
 @roles_required("admin")
 @discloses_none("an import's report: the file's rows and the accounts made (directory information)")
 def import_job(job_id: int) -> Any:
-    job = db.get_or_404(ImportJob, job_id)
+    job = admin_scope().job_or_404(job_id)
     if job.kind not in KINDS:  # a recompute, export or backup has its own page
         return redirect(url_for("admin.job", job_id=job.id), 303)
     if jobs.give_up_if_stale(db.session, job):
@@ -77,7 +81,7 @@ def import_job(job_id: int) -> Any:
 @discloses_none("starts an import job and redirects")
 def apply_import(job_id: int) -> Any:
     """After the dry run's report: import the file (or its valid rows, skipping the rejected ones)."""
-    job = db.get_or_404(ImportJob, job_id)
+    job = admin_scope().job_or_404(job_id)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         follow = jobs.apply_job(db.session, app, job, actor=current_user,

@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import discloses, discloses_none, every_student, roles_required
+from gradebook.authz import admin_scope, discloses, discloses_none, every_student, roles_required
 from gradebook.extensions import db
 from gradebook.interop import queue, school_jobs
 from gradebook.models import Job
@@ -39,6 +39,8 @@ def jobs() -> Any:
         try:
             if kind not in STARTABLE:
                 raise ServiceError("Choose an export or a backup to make.")
+            if not admin_scope().district:
+                raise ServiceError("The whole export and the backup hold every school: a district admin makes them.")
             job = school_jobs.create(db.session, kind=kind, actor=current_user)
             job_id = job.id
             db.session.commit()
@@ -47,9 +49,10 @@ def jobs() -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    recent = db.session.scalars(select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(30)).all()
+    listed = admin_scope().jobs(select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(30))
+    recent = db.session.scalars(listed).all()
     if error is None and any([queue.check(db.session, _app(), job) for job in recent]):
-        recent = db.session.scalars(select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(30)).all()
+        recent = db.session.scalars(listed).all()
     return render_template("admin/jobs.html", recent=recent, kinds=KINDS, error=error), 422 if error else 200
 
 
@@ -57,7 +60,7 @@ def jobs() -> Any:
 @roles_required("admin")
 @discloses_none("a job's progress and report: counts, file names, accounts made (directory information)")
 def job(job_id: int) -> Any:
-    job = db.get_or_404(Job, job_id)
+    job = admin_scope().job_or_404(job_id)
     queue.check(db.session, _app(), job)
     percent, stage = queue.progress_of(_app(), job)
     return render_page_or_fragment("admin/job.html", "admin/_job.html", job=job, percent=percent, stage=stage,
@@ -68,7 +71,7 @@ def job(job_id: int) -> Any:
 @roles_required("admin")
 @discloses("school_export", students=every_student)
 def job_download(job_id: int) -> Any:
-    job = db.get_or_404(Job, job_id)
+    job = admin_scope().job_or_404(job_id)
     path = school_jobs.output_path(_app(), job)
     if path is None:
         flash("That job has no file to download (it has not finished, or it made none).", "info")

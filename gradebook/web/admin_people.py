@@ -12,7 +12,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from gradebook.authz import discloses, discloses_none, roles_required, section_roster, user_page_students
+from gradebook.authz import (
+    admin_scope,
+    discloses,
+    discloses_none,
+    roles_required,
+    section_roster,
+    user_page_students,
+)
 from gradebook.extensions import db
 from gradebook.interop.mail_out import email_set_password_link
 from gradebook.models import (
@@ -34,6 +41,7 @@ from gradebook.services import ServiceError
 from gradebook.services.accounts import create_user, find_user_by_email, issue_set_password_link
 from gradebook.services.audit import record_change
 from gradebook.services.proficiency import recompute
+from gradebook.services.schools import add_members
 from gradebook.web.admin import bp
 
 PAGE = 50
@@ -57,8 +65,16 @@ def users() -> Any:
     error = None
     if request.method == "POST":
         try:
+            scope, role = admin_scope(), request.form.get("role", "")
+            school_id = scope.school_for_new
+            if school_id is None and role != "admin":
+                school_id = _the_only_school()
             user = create_user(db.session, email=request.form.get("email", ""), name=request.form.get("name", ""),
-                               role=request.form.get("role", ""), actor=current_user)
+                               role=role, actor=current_user)
+            # An admin made with a school chosen is that school's admin; with none (a district admin's
+            # "all schools"), a district admin.
+            user.district_admin = role == "admin" and scope.school_for_new is None
+            add_members(db.session, user.id, [school_id])
             token = issue_set_password_link(db.session, user, actor=current_user)
             flash(f"Account created for {user.name}. " + _hand_over_link(user, token), "success")
             db.session.commit()
@@ -69,7 +85,7 @@ def users() -> Any:
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     q = (request.args.get("q") or "").strip()[:100]
     page = max(request.args.get("page", 1, type=int), 1)
-    query = select(User).order_by(User.name)
+    query = admin_scope().users(select(User).order_by(User.name))
     if role:
         query = query.where(User.role == role)
     if q:
@@ -84,7 +100,8 @@ def users() -> Any:
 @roles_required("admin")
 @discloses("user_page", students=user_page_students)
 def user(user_id: int) -> Any:
-    person = db.get_or_404(User, user_id)
+    scope = admin_scope()
+    person = scope.user_or_404(user_id)
     error = None
     if request.method == "POST":
         action = request.form.get("action")
@@ -98,6 +115,8 @@ def user(user_id: int) -> Any:
                 message = f"{person.name} is {'active' if person.active else 'switched off'}."
             elif action == "link":
                 other = find_user_by_email(db.session, request.form.get("email", ""))
+                if other is not None and not scope.has_user(other.id):
+                    other = None  # another school's person is not found from here
                 guardian, student = (person, other) if person.role == "guardian" else (other, person)
                 if other is None:
                     raise ServiceError("No account has that email.")
@@ -107,6 +126,7 @@ def user(user_id: int) -> Any:
                                                                    GuardianLink.student_id == student.id)):
                     raise ServiceError(f"{guardian.name} is already linked to {student.name}.")
                 db.session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id))
+                _join_schools_of(guardian.id, student.id)  # a guardian belongs to their children's schools
                 record_change(db.session, current_user, "guardian.link", student_id=student.id, target_type="user",
                               target_id=guardian.id, ip=request.remote_addr)
                 message = f"{guardian.name} is now linked to {student.name}."
@@ -146,8 +166,28 @@ def user(user_id: int) -> Any:
         select(SectionTeacher.section_id).where(SectionTeacher.teacher_id == person.id))
     sections = db.session.scalars(
         select(Section).where(Section.id.in_(section_ids)).order_by(Section.name)).all()
-    return render_template("admin/user.html", person=person, links=links, sections=sections, error=error), \
-        422 if error else 200
+    from gradebook.services.schools import schools_of
+
+    return render_template("admin/user.html", person=person, links=links, sections=sections, error=error,
+                           schools=schools_of(db.session, person.id)), 422 if error else 200
+
+
+def _the_only_school() -> int | None:
+    """With one school (or none yet), the school new people and sections join; with several, the admin
+    chooses one with the school picker first."""
+    from gradebook.models import School
+
+    ids = db.session.scalars(select(School.id).order_by(School.id).limit(2)).all()
+    if len(ids) > 1:
+        raise ServiceError("Choose the school first (the school picker above).")
+    return ids[0] if ids else None
+
+
+def _join_schools_of(guardian_id: int, student_id: int) -> None:
+    from gradebook.models import SchoolMember
+
+    add_members(db.session, guardian_id, db.session.scalars(
+        select(SchoolMember.school_id).where(SchoolMember.user_id == student_id)))
 
 
 @bp.route("/sections", methods=["GET", "POST"])
@@ -160,17 +200,23 @@ def sections() -> Any:
             name = (request.form.get("name") or "").strip()
             if not name or len(name) > 160:
                 raise ServiceError("Give the section a name of 1 to 160 characters.")
-            term = db.session.get(Term, request.form.get("term_id", type=int) or 0)
+            scope = admin_scope()
+            term = scope.term_or_none(request.form.get("term_id", type=int) or 0)
             if term is None:
                 raise ServiceError("Choose a term (create one first if the list is empty).")
+            school_id = term.school_id if term.school_id is not None else scope.school_for_new
+            if school_id is None:
+                school_id = _the_only_school()
             teacher = find_user_by_email(db.session, request.form.get("teacher_email", ""))
-            if teacher is None or teacher.role != "teacher":
+            if teacher is None or teacher.role != "teacher" or not scope.has_user(teacher.id):
                 raise ServiceError("Give the email of a teacher's account.")
-            section = Section(name=name, term_id=term.id, code=(request.form.get("code") or "").strip()[:60] or None,
+            section = Section(name=name, term_id=term.id, school_id=school_id,
+                              code=(request.form.get("code") or "").strip()[:60] or None,
                               subject=(request.form.get("subject") or "").strip()[:120] or None)
             db.session.add(section)
             db.session.flush()
             db.session.add(SectionTeacher(section_id=section.id, teacher_id=teacher.id))
+            add_members(db.session, teacher.id, [school_id])
             record_change(db.session, current_user, "section.teacher", target_type="section", target_id=section.id,
                           detail={"teacher_id": teacher.id}, ip=request.remote_addr)
             db.session.commit()
@@ -179,12 +225,16 @@ def sections() -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    rows = db.session.execute(
+    scope = admin_scope()
+    rows = db.session.execute(scope.sections(
         select(Section, Term, func.count(Enrollment.id)).join(Term, Term.id == Section.term_id)
         .outerjoin(Enrollment, (Enrollment.section_id == Section.id) & Enrollment.active.is_(True))
-        .group_by(Section.id, Term.id).order_by(Term.starts_on.desc(), Section.name)).all()
-    terms = db.session.scalars(select(Term).order_by(Term.starts_on.desc())).all()
-    return render_template("admin/sections.html", rows=rows, terms=terms, error=error,
+        .group_by(Section.id, Term.id).order_by(Term.starts_on.desc(), Section.name))).all()
+    terms = db.session.scalars(scope.terms(select(Term).order_by(Term.starts_on.desc()))).all()
+    from gradebook.services.schools import all_schools
+
+    school_names = {school.id: school.name for school in all_schools(db.session)} if scope.shown is None else {}
+    return render_template("admin/sections.html", rows=rows, terms=terms, error=error, school_names=school_names,
                            form=request.form if error else {}), 422 if error else 200
 
 
@@ -203,7 +253,8 @@ def terms() -> Any:
     elif ends < starts:
         flash("A term cannot end before it starts.", "error")
     else:
-        db.session.add(Term(name=name, starts_on=starts, ends_on=ends))
+        # The chosen school's term (a school admin's school); a district admin with "all schools": district-wide.
+        db.session.add(Term(name=name, starts_on=starts, ends_on=ends, school_id=admin_scope().school_for_new))
         db.session.commit()
         flash(f"Term {name} created.", "success")
     return redirect(url_for("admin.sections"), 303)
@@ -213,16 +264,19 @@ def terms() -> Any:
 @roles_required("admin")
 @discloses("section_roster", students=section_roster)
 def section(section_id: int) -> Any:
-    section = db.get_or_404(Section, section_id)
+    scope = admin_scope()
+    section = scope.section_or_404(section_id)
     error = None
     if request.method == "POST":
         action = request.form.get("action")
         try:
             if action == "standards":
                 chosen = list(dict.fromkeys(request.form.getlist("standards", type=int)))  # each once
-                # Habits of work are never a section's standards (they are tracked apart: gradebook.section_habits).
+                # Habits of work are never a section's standards (they are tracked apart: gradebook.section_habits);
+                # a school admin chooses among the district's library and their school's frameworks.
                 valid = set(db.session.scalars(select(Competency.id).join(Framework, Framework.id == Competency.framework_id)
-                                               .where(Competency.id.in_(chosen), Framework.kind != "habits")))
+                                               .where(Competency.id.in_(chosen), Framework.kind != "habits",
+                                                      Framework.id.in_(scope.frameworks(select(Framework.id))))))
                 current = {s.competency_id: s for s in db.session.scalars(
                     select(SectionStandard).where(SectionStandard.section_id == section.id))}
                 for cid in set(current) - set(chosen):
@@ -242,9 +296,10 @@ def section(section_id: int) -> Any:
                 added, unknown = 0, []
                 for email in emails[:500]:
                     student = find_user_by_email(db.session, email)
-                    if student is None or student.role != "student":
+                    if student is None or student.role != "student" or not scope.has_user(student.id):
                         unknown.append(email)
                         continue
+                    add_members(db.session, student.id, [section.school_id])  # a student joins the class's school
                     enrolment = db.session.scalar(select(Enrollment).where(
                         Enrollment.section_id == section.id, Enrollment.student_id == student.id))
                     if enrolment is None or not enrolment.active:
@@ -278,9 +333,10 @@ def section(section_id: int) -> Any:
             db.session.rollback()
             error = failure.message
     chosen = set(db.session.scalars(select(SectionStandard.competency_id).where(SectionStandard.section_id == section.id)))
-    frameworks = db.session.scalars(select(Framework).where(Framework.kind != "habits").order_by(Framework.title)).all()
-    items = db.session.scalars(select(Competency).order_by(Competency.framework_id, Competency.position,
-                                                           Competency.code)).all()
+    frameworks = db.session.scalars(scope.frameworks(select(Framework).where(Framework.kind != "habits")
+                                                     .order_by(Framework.title))).all()
+    items = db.session.scalars(select(Competency).where(Competency.framework_id.in_([f.id for f in frameworks]))
+                               .order_by(Competency.framework_id, Competency.position, Competency.code)).all()
     parents = {i.parent_id for i in items if i.parent_id}
     leaves = [i for i in items if i.id not in parents]
     roster = db.session.execute(select(Enrollment, User).join(User, User.id == Enrollment.student_id)

@@ -104,6 +104,8 @@ def my_sections() -> str:
     query = select(Section).where(Section.active.is_(True)).order_by(Section.name)
     if current_user.role == "teacher":
         query = query.join(SectionTeacher).where(SectionTeacher.teacher_id == current_user.id)
+    else:  # an admin: the sections of their schools (the school picker narrows a district admin's)
+        query = authz.admin_scope().sections(query)
     sections = list(db.session.scalars(query))
     ids = [s.id for s in sections]
     counts = dict(db.session.execute(

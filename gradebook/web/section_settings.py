@@ -24,7 +24,7 @@ from gradebook.web.gradebook import TEACHING, bp
 @discloses_none("the section's calculation policy; its preview is counts")
 def section_policy() -> Any:
     section = g.section
-    school = school_policy(db.session)
+    school = school_policy(db.session, section.school_id)
     current = {**school, **(section.policy or {})}
     preview, error, proposed = None, None, None
     if request.method == "POST":

@@ -16,7 +16,16 @@ from flask import Flask
 
 from gradebook.extensions import db
 from gradebook.interop import school_jobs
-from gradebook.models import Evidence, Goal, GoalStep, GuardianLink, ImportJob, PortfolioEntry
+from gradebook.models import (
+    Evidence,
+    Framework,
+    Goal,
+    GoalStep,
+    GuardianLink,
+    ImportJob,
+    PortfolioEntry,
+    School,
+)
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.artifacts import Upload, store_upload
 from tests.builders import make_assessment, make_habits, make_section, make_user
@@ -24,12 +33,17 @@ from tests.conftest import login
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-ROLES = ["anonymous", "student", "other_student", "guardian", "other_guardian", "teacher", "other_teacher", "admin"]
+ROLES = ["anonymous", "student", "other_student", "guardian", "other_guardian", "teacher", "other_teacher", "admin",
+         "school_admin", "other_school_admin"]
+# "admin" is a district admin (every school); "school_admin" the admin of section A's school, where every
+# object of the world lives; "other_school_admin" the admin of section B's school: 404 on this school's objects.
+SCHOOL_ADMINS = {"school_admin", "other_school_admin"}
 
 # Who may reach a route (the view runs); everyone else gets the status of their kind of refusal.
 PUBLIC = "public"              # anyone, logged in or not
 ANY_USER = "any_user"          # any logged-in user
-ADMIN = "admin"                # admins only (others: 403)
+ADMIN = "admin"                # admins only, a page of their own schools' (others: 403)
+ADMIN_OBJECT = "admin_object"  # an admin page of one of this school's objects: another school's admin 404
 TEACHERS = "teachers"          # teachers and admins (others: 403)
 SECTION = "section"            # a teacher of the section, or an admin; another teacher: 404; others 403
 STUDENTS = "students"          # students only, each sees their own (others: 403)
@@ -55,17 +69,17 @@ ACCESS: dict[str, str] = {
     "admin.policy": ADMIN,
     "admin.scale": ADMIN,
     "admin.frameworks": ADMIN,
-    "admin.framework": ADMIN,
-    "admin.competency": ADMIN,
+    "admin.framework": ADMIN_OBJECT,
+    "admin.competency": ADMIN_OBJECT,
     "admin.users": ADMIN,
-    "admin.user": ADMIN,
-    "admin.audit_log": ADMIN,
+    "admin.user": ADMIN_OBJECT,
+    "admin.audit_log": ADMIN_OBJECT,
     "admin.sections": ADMIN,
-    "admin.section": ADMIN,
+    "admin.section": ADMIN_OBJECT,
     "admin.terms": ADMIN,
     "admin.imports": ADMIN,
-    "admin.import_job": ADMIN,
-    "admin.apply_import": ADMIN,
+    "admin.import_job": ADMIN_OBJECT,
+    "admin.apply_import": ADMIN_OBJECT,
     "gradebook.section_policy": SECTION,
     "gradebook.my_sections": TEACHERS,
     "gradebook.grid": SECTION,
@@ -112,8 +126,8 @@ ACCESS: dict[str, str] = {
     "family.comment_goal": CHILD,
     "family.record": STUDENT_VIEWERS,
     "admin.jobs": ADMIN,
-    "admin.job": ADMIN,
-    "admin.job_download": ADMIN,
+    "admin.job": ADMIN_OBJECT,
+    "admin.job_download": ADMIN_OBJECT,
     "paths.student_path": STUDENT_IN_SECTION,
     "paths.student_focus": STUDENT_IN_SECTION,
     "paths.student_activity": STUDENT_IN_SECTION,
@@ -150,24 +164,26 @@ ACCESS: dict[str, str] = {
 ALLOWED: dict[str, set[str]] = {
     PUBLIC: set(ROLES),
     ANY_USER: set(ROLES) - {"anonymous"},
-    ADMIN: {"admin"},
-    TEACHERS: {"teacher", "other_teacher", "admin"},
-    SECTION: {"teacher", "admin"},
+    ADMIN: {"admin"} | SCHOOL_ADMINS,
+    ADMIN_OBJECT: {"admin", "school_admin"},
+    TEACHERS: {"teacher", "other_teacher", "admin"} | SCHOOL_ADMINS,
+    SECTION: {"teacher", "admin", "school_admin"},
     STUDENTS: {"student", "other_student"},
     GUARDIANS: {"guardian", "other_guardian"},
     CHILD: {"guardian"},
-    CHILD_VIEWERS: {"guardian", "teacher", "admin"},
-    STUDENT_VIEWERS: {"student", "guardian", "teacher", "admin"},
+    CHILD_VIEWERS: {"guardian", "teacher", "admin", "school_admin"},
+    STUDENT_VIEWERS: {"student", "guardian", "teacher", "admin", "school_admin"},
     STUDENT_IN_SECTION: {"student"},
     STUDENT_OWN: {"student"},
 }
 
 # A refused user who has the right role but not this object gets 404, so ids cannot be probed.
 NOT_FOUND_FOR: dict[str, set[str]] = {
-    SECTION: {"other_teacher"},
+    ADMIN_OBJECT: {"other_school_admin"},
+    SECTION: {"other_teacher", "other_school_admin"},
     CHILD: {"other_guardian"},
-    CHILD_VIEWERS: {"other_guardian", "other_teacher"},
-    STUDENT_VIEWERS: {"other_student", "other_guardian", "other_teacher"},
+    CHILD_VIEWERS: {"other_guardian", "other_teacher", "other_school_admin"},
+    STUDENT_VIEWERS: {"other_student", "other_guardian", "other_teacher", "other_school_admin"},
     STUDENT_IN_SECTION: {"other_student"},
     STUDENT_OWN: {"other_student"},
 }
@@ -185,10 +201,17 @@ def world(app: Flask) -> World:
 
 
 def build_world(app: Flask) -> World:
-    """Two sections (A, B) of one student and guardian each, an admin, and one of everything in section A."""
+    """Two sections (A, B) of one student and guardian each, in two schools; a district admin and each school's
+    admin; one of everything in section A (its school's)."""
     a = make_section(students=1, standards=2, guardians=True, name="Section A")
-    b = make_section(students=1, standards=2, guardians=True, name="Section B")
+    south = School(name="South School", default_policy={})
+    db.session.add(south)
+    db.session.commit()
+    b = make_section(students=1, standards=2, guardians=True, name="Section B", school=south)
     admin = make_user("admin")
+    school_admin = make_user("admin", school=db.session.get(School, a.section.school_id))
+    other_school_admin = make_user("admin", school=south)
+    db.session.get(Framework, a.standards[0].framework_id).school_id = a.section.school_id
     assessment = make_assessment(a)
     evidence = Evidence(student_id=a.students[0].id, section_id=a.section.id, competency_id=a.standards[0].id,
                         assessment_id=assessment.id, status="scored", score=3, observed_on=date(2026, 10, 5),
@@ -204,7 +227,8 @@ def build_world(app: Flask) -> World:
     # A finished whole-school export (its file ready), so the job pages and the download all answer; an
     # import's page sends it to the job page.
     job = ImportJob(kind="export", filename="gradebook-school-export.zip", stored_name="world-export.zip",
-                    created_by_id=admin.id, status="done", progress=100, stage="Finished")
+                    created_by_id=admin.id, status="done", progress=100, stage="Finished",
+                    school_id=a.section.school_id)
     db.session.add(job)
     with zipfile.ZipFile(school_jobs.folder(app) / job.stored_name, "w") as archive:
         archive.writestr("manifest.json", "{}")
@@ -216,6 +240,7 @@ def build_world(app: Flask) -> World:
         "student": a.students[0], "other_student": b.students[0],
         "guardian": a.guardians[0], "other_guardian": b.guardians[0],
         "teacher": a.teacher, "other_teacher": b.teacher, "admin": admin,
+        "school_admin": school_admin, "other_school_admin": other_school_admin,
     }
     params = {
         "section_id": a.section.id, "student_id": a.students[0].id, "assessment_id": assessment.id,
