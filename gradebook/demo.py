@@ -260,7 +260,8 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
         user.password_hash = password_hash
         return user
 
-    account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin").district_admin = True
+    admin = account(f"admin@{DEMO_DOMAIN}", "Jordan Blake", "admin")
+    admin.district_admin = True
     teachers = [account(f"{login}@{DEMO_DOMAIN}", name, "teacher") for login, name in TEACHERS]
 
     students: list[User] = []
@@ -359,7 +360,18 @@ def seed_demo(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str
     session.flush()
     _habits(session, random.Random(seed + 14), sections, plan)
     session.flush()
+    _grade_table(session, admin, school)
     return _logins(session)
+
+
+def _grade_table(session: Session, admin: User, school: School) -> None:
+    """The school publishes the default grade table mid-term, with the skills not taught yet left out of the
+    count (at the end of the term it would count them as not reached)."""
+    from gradebook.proficiency.grade_bridge import DEFAULT_BRIDGE, GradeBridge
+    from gradebook.services.term_grades import save_bridge
+
+    save_bridge(session, admin, school, GradeBridge(DEFAULT_BRIDGE.rules, DEFAULT_BRIDGE.otherwise, "left_out"),
+                expected_version=0, summary="Published for the fall term.")
 
 
 def _is_guardian_of(session: Session, guardian: User, student: User) -> bool:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -95,6 +96,7 @@ class ImportReport:
     rejected: list[Rejection] = field(default_factory=list)
     outcome: str = IMPORTED
     title: str = ""  # the framework's title, kept apart from the row (a dry run rolls the row back)
+    title_note: str = ""  # how the title was chosen when none was given (said first in the summary)
 
     @property
     def no_change(self) -> bool:
@@ -108,9 +110,11 @@ class ImportReport:
         head = outcome_sentence(self.outcome, len(self.rejected))
         read_as = f" Read as {self.layout}." if self.layout and self.layout != OUR_LAYOUT else ""
         if self.no_change and not self.rejected:
-            text = (f"No change: “{title}” is already up to date ({self.unchanged} competencies"
-                    + (f", {self.crosswalks} crosswalks" if self.crosswalks else "") + ")." + read_as)
-            return f"{head} {text}".strip() if self.outcome == DRY_RUN else text
+            text = (f"No change: “{title}” is already up to date ("
+                    + ngettext("%(num)d competency", "%(num)d competencies", self.unchanged)
+                    + (", " + ngettext("%(num)d crosswalk", "%(num)d crosswalks", self.crosswalks)
+                       if self.crosswalks else "") + ")." + read_as)
+            return " ".join(part for part in (head if self.outcome == DRY_RUN else "", self.title_note, text) if part)
         if self.outcome == IMPORTED:
             verb = "Imported" if self.framework_created else "Updated"
             text = f"{verb} “{title}”: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
@@ -118,19 +122,20 @@ class ImportReport:
             verb = "Create" if self.framework_created else "Update"
             text = f"{verb} “{title}”: {self.created} new, {self.updated} changed, {self.unchanged} unchanged"
         if self.crosswalks:
-            text += f"; {self.crosswalks} crosswalks"
+            text += "; " + ngettext("%(num)d crosswalk", "%(num)d crosswalks", self.crosswalks)
         if self.prerequisites:
-            text += f"; {self.prerequisites} prerequisites"
+            text += "; " + ngettext("%(num)d prerequisite", "%(num)d prerequisites", self.prerequisites)
         if self.related:
-            text += f"; {self.related} related-standard links"
+            text += "; " + ngettext("%(num)d related-standard link", "%(num)d related-standard links", self.related)
         if self.kept_not_in_file:
-            text += f"; {self.kept_not_in_file} competencies not in this file were kept"
+            text += "; " + ngettext("%(num)d competency not in this file was kept",
+                                    "%(num)d competencies not in this file were kept", self.kept_not_in_file)
         text += "."
         if self.changed_codes:
             shown = ", ".join(self.changed_codes[:20])
             more = len(self.changed_codes) - 20
             text += f" Changed: {shown}" + (f" and {more} more." if more > 0 else ".")
-        return f"{head} {text}{read_as}".strip()
+        return " ".join(part for part in (head, self.title_note, text + read_as) if part)
 
 
 @dataclass

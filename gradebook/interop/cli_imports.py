@@ -105,20 +105,17 @@ def register(group: click.Group) -> None:
 
     @group.command("import-oneroster")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--base-url", default="", help="Prefix for the set-password links, e.g. https://school.example.")
+    @click.option("--base-url", default="",
+                  help="Where the e-mailed set-password links point, e.g. https://school.example (else BASE_URL).")
     @_rule_options
     def import_oneroster_command(file: str, base_url: str, dry_run: bool, skip_rejected: bool) -> None:
-        """Import people, classes and enrollments from a OneRoster 1.1 or 1.2 CSV zip (bulk or delta)."""
+        """Import people, classes and enrollments from a OneRoster 1.1 or 1.2 CSV zip (bulk or delta); new
+        accounts get their set-password link by e-mail."""
         from gradebook.extensions import db
         from gradebook.interop.oneroster import MAX_ROSTER_BYTES, import_oneroster
 
         data = _read(file, MAX_ROSTER_BYTES, "a OneRoster zip")
         report = _run(lambda: import_oneroster(db.session, data, actor=None, dry_run=dry_run,
-                                               skip_rejected=skip_rejected))
+                                               skip_rejected=skip_rejected, base_url=base_url or None))
         _echo_report(report)
-        if report.links:
-            click.echo("One-time set-password links (give each person their own; each works once):")
-            for link in report.links:
-                who = link.email or f"username {link.username}"
-                click.echo(f"  {link.role:<8} {who:<40} {base_url.rstrip('/')}{link.path}")
         _end(report)

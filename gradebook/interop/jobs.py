@@ -42,10 +42,11 @@ def _importers() -> dict[str, Importer]:
     return {
         "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
-            s, data, framework_title=opts.get("framework_title") or "Imported standards", actor=actor,
+            s, data, framework_title=opts.get("framework_title") or "", actor=actor,
             filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
-            s, data, actor=actor, progress=opts.get("_progress"), **rule(opts)),
+            s, data, actor=actor, progress=opts.get("_progress"), base_url=opts.get("base_url") or None,
+            **rule(opts)),
     }
 
 
@@ -127,7 +128,9 @@ def report_as_dict(report: Any) -> dict[str, Any]:
     """An importer's report as JSON for the job row: a summary, facts (label, value), and lists.
 
     Counters become one fact each ("created: 3 users, 2 sections"); ``rejected`` and ``warnings`` stay
-    lists of sentences; set-password ``links`` keep their fields so the page can show them as a table.
+    lists of sentences; ``in_person`` (new accounts without e-mail, whose set-password link the admin makes
+    on their page) keep their fields so the page can show them as a table. No link is ever stored here: the
+    roster import e-mails them.
     """
     out: dict[str, Any] = {"summary": str(getattr(report, "summary", report)), "facts": [],
                            "lists": {}, "links": [], "outcome": getattr(report, "outcome", "imported"),
@@ -138,11 +141,10 @@ def report_as_dict(report: Any) -> dict[str, Any]:
         value, label = getattr(report, f.name), f.name.replace("_", " ")
         if out["outcome"] != "imported" and f.name in ("created", "updated", "deactivated"):
             label = "would be " + label  # a forecast: nothing was written
-        if f.name in ("outcome", "links_due", "title"):
+        if f.name in ("outcome", "emails_due", "mail_where", "title", "title_note"):
             continue
-        if f.name == "links":
-            out["links"] = [dataclasses.asdict(link) if dataclasses.is_dataclass(link) else {"path": str(link)}
-                            for link in value]
+        if f.name == "in_person":
+            out["in_person"] = [dataclasses.asdict(person) for person in value]
         elif f.name == "framework":
             kept = out["outcome"] == "imported"
             out["framework"] = {"id": getattr(value, "id", None) if kept else None,

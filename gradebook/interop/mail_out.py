@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from gradebook.models import LANGUAGES, School, User, utcnow
 from gradebook.services import ServiceError
+from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.audit import record_disclosures
 from gradebook.services.digest import family_digest, guardians_to_write_to
 from gradebook.services.mail import MailSettings, compose, send
@@ -50,10 +51,14 @@ def _base_url(base_url: str | None) -> str:
 def _render(template: str, base_url: str | None = None, **context: Any) -> str:
     """Render an e-mail template; outside a request (the CLI, a job) in a request context for the app's own
     address, so templates and their context processors behave as on a page."""
-    if has_request_context():
+    if not has_request_context():
+        with current_app.test_request_context("/", base_url=_base_url(base_url)):
+            return _render(template, base_url, **context)
+    plain, g._plain_text = g.get("_plain_text"), template.endswith(".txt")  # school words without HTML marks
+    try:
         return render_template(template, **context)
-    with current_app.test_request_context("/", base_url=_base_url(base_url)):
-        return render_template(template, **context)
+    finally:
+        g._plain_text = plain
 
 
 @contextmanager
@@ -113,13 +118,35 @@ def send_digests(session: Session, *, days: int = 7, until: datetime | None = No
     return report
 
 
-def email_set_password_link(session: Session, user: User, url: str, *, days: int = 14) -> str:
-    """E-mail a one-time set-password link to the account's own address; returns where it went."""
+def set_password_message(session: Session, user: User, url: str, *, days: int = 14, sender: str | None = None,
+                         base_url: str | None = None, school: str | None = None) -> EmailMessage:
+    """The set-password e-mail for one account, in the person's language (their account's, else the school's)."""
     if not user.email:
         raise ServiceError(f"{user.name} has no e-mail address: give them the link in person.")
+    if school is None:
+        school = session.scalar(select(School.name).order_by(School.id).limit(1))
+    with _in_language(user.language, base_url) as language:
+        return compose(to=user.email, to_name=user.name, subject=_("Set your gradebook password"),
+                       text=_render("email/set_password.txt", base_url, user=user, url=url, days=days, school=school),
+                       sender=sender or settings().sender, language=language)
+
+
+def email_set_password_link(session: Session, user: User, url: str, *, days: int = 14) -> str:
+    """E-mail a one-time set-password link to the account's own address; returns where it went."""
+    mail = settings()
+    return send(mail, [set_password_message(session, user, url, days=days, sender=mail.sender)])
+
+
+def email_set_password_links(session: Session, users: list[User], *, actor: User | None = None, days: int = 14,
+                             base_url: str | None = None) -> str:
+    """A one-time set-password link by e-mail to each of these accounts (each has an address), each in the
+    person's language, over one connection (or into the outbox); returns where they went. The tokens are
+    issued in the caller's transaction: if the mail server refuses, the caller rolls them back."""
     school = session.scalar(select(School.name).order_by(School.id).limit(1))
     mail = settings()
-    message = compose(to=user.email, to_name=user.name, subject="Set your gradebook password",
-                      text=_render("email/set_password.txt", user=user, url=url, days=days, school=school),
-                      sender=mail.sender)
-    return send(mail, [message])
+    root = _base_url(base_url)
+    messages = [set_password_message(session, user,
+                                     f"{root}/set-password/{issue_set_password_link(session, user, days=days, actor=actor)}",
+                                     days=days, sender=mail.sender, base_url=base_url, school=school or "")
+                for user in users]
+    return send(mail, messages)

@@ -23,7 +23,10 @@ Rules:
   are both rejected (an exact repeat is read once, with a note). A file that cannot be read (not a zip, no
   manifest, a missing column, too big …) imports nothing and says why; a header-only file missing a column
   is only a note.
-- New accounts have no password; the report carries a one-time set-password link for each.
+- New accounts have no password. Each one with an e-mail address is sent a one-time set-password link by
+  e-mail, in the person's language (services.mail: SMTP, or the outbox); the report says how many went, and
+  never holds a link. An account without an address is listed: the admin makes its link on the person's page
+  and gives it in person.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from gradebook.models import (
     User,
 )
 from gradebook.services import ServiceError
-from gradebook.services.accounts import EMAIL_RE, USERNAME_MAX, create_user, issue_set_password_link
+from gradebook.services.accounts import EMAIL_RE, USERNAME_MAX, create_user
 from gradebook.services.proficiency import default_scale_row
 
 MAX_ROSTER_BYTES = 100 * 1024 * 1024
@@ -129,12 +132,13 @@ NOUNS = {"schools": ("school", "schools"), "terms": ("term", "terms"), "sections
 # ---------------------------------------------------------------- report
 
 @dataclass(frozen=True)
-class SetPasswordLink:
+class InPerson:
+    """A new account without an e-mail address: it signs in with its username; the admin makes its
+    set-password link on the person's page and hands it over."""
+
     user_id: int
-    email: str  # "" for an account without e-mail: it signs in with its username
     name: str
     role: str
-    path: str  # /set-password/<token>; the token is shown once and only its hash is stored
     username: str = ""
 
 
@@ -147,13 +151,15 @@ class RosterReport:
     deactivated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)
-    links: list[SetPasswordLink] = field(default_factory=list)
+    emailed: int = 0  # set-password e-mails sent to the new accounts
+    mail_where: str = ""  # where they went ("sent through host:port", "written to instance/outbox")
+    in_person: list[InPerson] = field(default_factory=list)  # new accounts without e-mail: link made by hand
     without_email: list[str] = field(default_factory=list)  # new accounts that sign in with a username
     warnings: list[str] = field(default_factory=list)
     modes: dict[str, str] = field(default_factory=dict)
     version: str = "1.1"
     outcome: str = IMPORTED
-    links_due: int = 0  # set-password links the import makes (a dry run shows the count, not the links)
+    emails_due: int = 0  # set-password e-mails the import sends (a dry run shows the count)
 
     @property
     def changed(self) -> bool:
@@ -172,16 +178,17 @@ class RosterReport:
         if self.outcome == IMPORTED:
             text = (f"Created {part(self.created)}; updated {part(self.updated)}; "
                     f"deactivated {part(self.deactivated)}.")
-            if self.links:
-                text += f" {len(self.links)} new account(s) need a set-password link."
+            if self.emailed:
+                text += (f" {self.emailed} new account(s) got a set-password link by e-mail"
+                         f"{f' ({self.mail_where})' if self.mail_where else ''}.")
         else:
             text = (f"Create {part(self.created)}; update {part(self.updated)}; "
                     f"deactivate {part(self.deactivated)}.")
-            if self.links_due:
-                text += f" {self.links_due} new account(s) would get a set-password link."
+            if self.emails_due:
+                text += f" {self.emails_due} new account(s) would get a set-password link by e-mail."
         if self.without_email:
             text += (f" {len(self.without_email)} new account(s) have no e-mail address and sign in with their "
-                     "username.")
+                     "username: make each one's set-password link on their page and give it in person.")
         return f"{head} {text}".strip()
 
 
@@ -1057,7 +1064,7 @@ class _Importer:
                 progress(30 + 55 * done // len(present), f"Importing {name}.csv")
             steps[name](self.files[name])
         if progress is not None:
-            progress(85, "Deactivating what the roster left out and making set-password links")
+            progress(85, "Deactivating what the roster left out")
         self.complete_bulk()
         if self.gone_sessions:
             rows = ", ".join(str(r) for r in self.gone_sessions)
@@ -1068,30 +1075,47 @@ class _Importer:
             self.report.warnings.append(f"enrollments.csv row{'s' if len(self.in_deleted_class) > 1 else ''} {rows}: "
                                         "in a class classes.csv marks tobedeleted and that was never imported; "
                                         "nothing to do.")
-        for user in self.new_users:
-            if user.active:
-                token = issue_set_password_link(self.session, user, actor=self.actor)
-                self.report.links.append(SetPasswordLink(user.id, user.email or "", user.name, user.role,
-                                                         f"/set-password/{token}", user.username or ""))
+        self.report.emails_due = sum(1 for user in self.new_users if user.active and user.email)
+        self.report.in_person = [InPerson(user.id, user.name, user.role, user.username or "")
+                                 for user in self.new_users if user.active and not user.email]
         self.session.flush()
+
+    def welcome(self, base_url: str | None, progress: Progress | None) -> None:
+        """Once the import is kept: a set-password link by e-mail to each new account with an address, each
+        in the person's language, over one connection (or into the outbox). Sent before the caller commits: a
+        mail server that refuses fails the import, so no account is left with a link nobody received."""
+        from gradebook.interop.mail_out import email_set_password_links
+
+        people = [user for user in self.new_users if user.active and user.email]
+        if not people:
+            return
+        if progress is not None:
+            progress(88, f"E-mailing {len(people)} set-password link(s)")
+        self.report.mail_where = email_set_password_links(self.session, people, actor=self.actor,
+                                                          base_url=base_url)
+        self.report.emailed = len(people)
 
 
 def import_oneroster(session: Session, data: bytes, *, actor: User | None, progress: Progress | None = None,
-                     dry_run: bool = False, skip_rejected: bool = False) -> RosterReport:
+                     dry_run: bool = False, skip_rejected: bool = False, base_url: str | None = None) -> RosterReport:
     """Import a OneRoster 1.1 or 1.2 CSV zip (bulk or delta); see the module docstring for the rules.
 
     Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a zip with a
     rejected row imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
     ``progress(percent, stage)``, if given, is told as each file is imported (for the admin's progress bar).
+    New accounts are e-mailed their set-password link once the import is kept; ``base_url`` (else the app's
+    BASE_URL) starts the link.
     """
     files, warnings, version = parse_roster(data)
     report = RosterReport(warnings=warnings, modes={name: f.mode for name, f in files.items()}, version=version)
 
+    importers: list[_Importer] = []
+
     def write() -> RosterReport:
-        _Importer(session, files, actor, report, version).run(progress)
+        importers.append(_Importer(session, files, actor, report, version))
+        importers[-1].run(progress)
         order = {f"{name}.csv": index for index, name in enumerate(FILE_ORDER)}
         report.rejected.sort(key=lambda r: (order.get(r.file, len(order)), r.row or 0))
-        report.links_due = len(report.links)
         if report.changed:
             session.add(AuditEvent(
                 actor_id=actor.id if actor else None, action="roster.import", target_type="roster",
@@ -1101,6 +1125,8 @@ def import_oneroster(session: Session, data: bytes, *, actor: User | None, progr
         return report
 
     under_rule(session, write, dry_run=dry_run, skip_rejected=skip_rejected, what="The roster")
-    if report.outcome != IMPORTED:
-        report.links = []  # their tokens were rolled back with everything else
+    if report.outcome == IMPORTED and importers:
+        importers[-1].welcome(base_url, progress)
+    else:
+        report.in_person = []  # the accounts were rolled back with everything else
     return report

@@ -7,6 +7,10 @@ Two formats:
   and `results.csv` (one result per student and standard that has a level: the level's points as `score`,
   its label as `textScore`). Columns are the OneRoster 1.2 CSV lists, in their order; every required field
   is filled. Records without a SIS `sourcedId` of their own get a stable one made from our ids.
+  The section's **term grade** by the school's published grade bridge rides along: a second category
+  (`Term grade`), one line item for the section, one result per student with the grade as `textScore`, its
+  place on the table as `score` (0 for the lowest grade, one more for each above it) and the explanation as
+  `comment`. `read_oneroster_term_grades` reads them back.
 - **CASE-aligned JSON**: the same levels, each standard named by its CASE identifier (from the CASE import)
   and its human coding scheme, so another system can match them to its own copy of the framework.
 
@@ -30,6 +34,7 @@ from gradebook.interop import csv_safe
 from gradebook.models import Framework, School, Section, Term
 from gradebook.services import ServiceError
 from gradebook.services import gradebook as read
+from gradebook.services.term_grades import preview_bridge, section_term_grades, stored_bridge
 
 # OneRoster 1.2 CSV: the columns of each Gradebook file, in order, and which of them are required.
 CATEGORIES_COLUMNS = ("sourcedId", "status", "dateLastModified", "title", "weight")
@@ -49,6 +54,8 @@ MANIFEST_FILES = ("academicSessions", "categories", "classes", "classResources",
                   "demographics", "enrollments", "lineItemLearningObjectiveIds", "lineItems", "lineItemScoreScales",
                   "orgs", "resources", "resultLearningObjectiveIds", "results", "resultScoreScales", "roles",
                   "scoreScales", "userProfiles", "userResources", "users")
+TERM_GRADE = "term-grade"
+TERM_GRADE_TITLE = "Term grade"
 GRADEBOOK_FILES = {"categories": (CATEGORIES_COLUMNS, CATEGORIES_REQUIRED),
                    "lineItems": (LINE_ITEMS_COLUMNS, LINE_ITEMS_REQUIRED),
                    "results": (RESULTS_COLUMNS, RESULTS_REQUIRED)}
@@ -133,6 +140,28 @@ def oneroster_results_zip(session: Session, section: Section, *, now: datetime |
     } for level in levels]
     categories = [{"sourcedId": category_sid, "status": "active", "dateLastModified": stamp,
                    "title": "Standards: current level", "weight": ""}]
+    grades = section_term_grades(session, section)
+    if grades:
+        grade_category = f"{section_sid}-{TERM_GRADE}"
+        top = next(iter(grades.values())).top_points
+        categories.append({"sourcedId": grade_category, "status": "active", "dateLastModified": stamp,
+                           "title": TERM_GRADE_TITLE, "weight": ""})
+        line_items.append({**line_items[0], "sourcedId": grade_category, "title": TERM_GRADE_TITLE,
+                           "description": "The term grade by the school's published grade bridge",
+                           "categorySourcedId": grade_category, "resultValueMin": "0",
+                           "resultValueMax": str(top)} if line_items else {
+            "sourcedId": grade_category, "status": "active", "dateLastModified": stamp, "title": TERM_GRADE_TITLE,
+            "assignDate": term.starts_on.isoformat() if term else today,
+            "dueDate": term.ends_on.isoformat() if term else today, "classSourcedId": section_sid,
+            "schoolSourcedId": _sid(school.sourced_id, "school", school.id) if school else "",
+            "categorySourcedId": grade_category, "resultValueMin": "0", "resultValueMax": str(top)})
+        sids = {s.id: _sid(s.sourced_id, "user", s.id) for s in book.students}
+        results += [{
+            "sourcedId": f"{grade_category}-{sids[student_id]}", "status": "active", "dateLastModified": stamp,
+            "lineItemSourcedId": grade_category, "studentSourcedId": sids[student_id], "classSourcedId": section_sid,
+            "scoreStatus": "fully graded", "score": str(grade.rank_points), "textScore": grade.result.grade,
+            "scoreDate": today, "comment": grade.explanation,
+        } for student_id, grade in grades.items() if student_id in sids]
     manifest = [("manifest.version", "1.0"), ("oneroster.version", "1.2")]
     manifest += [(f"file.{name}", "bulk" if name in GRADEBOOK_FILES else "absent") for name in MANIFEST_FILES]
     manifest += [("source.systemName", "Gradebook"), ("source.systemCode", "gradebook")]
@@ -185,13 +214,47 @@ def read_oneroster_results(data: bytes) -> dict[tuple[str, str], tuple[float, st
             if empty:
                 raise ServiceError(f"{name}.csv row {number} lacks the required {', '.join(empty)}.")
         tables[name] = rows
-    codes = {row["sourcedId"]: row["title"].rsplit(": current level", 1)[0] for row in tables["lineItems"]}
+    codes = {row["sourcedId"]: row["title"].rsplit(": current level", 1)[0] for row in tables["lineItems"]
+             if row["title"] != TERM_GRADE_TITLE}
     out: dict[tuple[str, str], tuple[float, str]] = {}
     for row in tables["results"]:
+        if row["lineItemSourcedId"] not in codes:
+            continue  # the term grade (read_oneroster_term_grades)
         if row["scoreStatus"] not in SCORE_STATUSES:
             raise ServiceError(f"results.csv has the unknown scoreStatus “{row['scoreStatus']}”.")
         out[(row["studentSourcedId"], codes[row["lineItemSourcedId"]])] = (float(row["score"]), row["textScore"])
     return out
+
+
+TERM_GRADES_CSV_COLUMNS = ("studentSourcedId", "student", "classSourcedId", "class", "term", "grade", "why")
+
+
+def term_grades_csv(session: Session, school: School) -> tuple[str, list[int]]:
+    """Every student's term grade in every active class of the school by its published table, as CSV for a
+    SIS that takes a plain file (through csv_safe); and the ids of the students in it (for the audit)."""
+    preview = preview_bridge(session, school, stored_bridge(session, school).bridge)
+    terms = {t.id: t.name for t in session.scalars(select(Term).where(
+        Term.id.in_({row.section.term_id for row in preview.rows})))} if preview.rows else {}
+    rows = sorted(preview.rows, key=lambda r: (r.section.name, r.student.name))
+    out = io.StringIO()
+    writer = csv_safe.writer(out, lineterminator="\r\n")
+    writer.writerow(TERM_GRADES_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_sid(row.student.sourced_id, "user", row.student.id), row.student.name,
+                         _sid(row.section.sourced_id, "class", row.section.id), row.section.name,
+                         terms.get(row.section.term_id, ""), row.proposed, row.explanation])
+    return out.getvalue(), sorted({row.student.id for row in rows})
+
+
+def read_oneroster_term_grades(data: bytes) -> dict[str, tuple[str, str]]:
+    """studentSourcedId → (term grade, its explanation) from a OneRoster 1.2 Gradebook zip of ours."""
+    read_oneroster_results(data)  # the same checks of the manifest and the columns
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    items = {row["sourcedId"] for row in csv.DictReader(io.StringIO(archive.read("lineItems.csv").decode("utf-8-sig")))
+             if row["title"] == TERM_GRADE_TITLE}
+    return {row["studentSourcedId"]: (row["textScore"], row["comment"])
+            for row in csv.DictReader(io.StringIO(archive.read("results.csv").decode("utf-8-sig")))
+            if row["lineItemSourcedId"] in items}
 
 
 def case_results_json(session: Session, section: Section, *, now: datetime | None = None) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,8 +54,11 @@ def run_recompute(session: Session, app: Flask, job: Job, progress: queue.Progre
     for done, section in enumerate(sections):
         progress(5 + 90 * done // max(1, len(sections)), f"Section {done + 1} of {len(sections)}")
         store(session, section, compute_section(session, section), report=report)
-    message = (f"Recomputed {report.rows} cached results in {len(sections)} sections; "
-               f"{len(report.changed)} changed level. No evidence was touched.")
+    message = " ".join((
+        ngettext("Recomputed %(num)d cached result", "Recomputed %(num)d cached results", report.rows),
+        ngettext("in %(num)d section;", "in %(num)d sections;", len(sections)),
+        ngettext("%(num)d changed level.", "%(num)d changed level.", len(report.changed)),
+        "No evidence was touched."))
     return message, {"summary": message, "facts": [["sections", len(sections)], ["results", report.rows],
                                                    ["changed level", len(report.changed)]],
                      "lists": {}, "links": []}
@@ -66,7 +70,10 @@ def run_export(session: Session, app: Flask, job: Job, progress: queue.Progress)
 
     with write_atomically(folder(app) / job.stored_name) as output:
         counts = school_zip(session, output=output, files_folder=app.config["UPLOAD_FOLDER"], progress=progress)
-    message = f"The whole school is ready to download: {sum(counts.values())} rows from {len(counts)} tables."
+    message = " ".join((
+        ngettext("The whole school is ready to download: %(num)d row", "The whole school is ready to download: "
+                 "%(num)d rows", sum(counts.values())),
+        ngettext("from %(num)d table.", "from %(num)d tables.", len(counts))))
     return message, {"summary": message, "facts": [], "lists": {}, "links": []}
 
 

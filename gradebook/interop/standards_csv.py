@@ -28,6 +28,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -453,6 +454,12 @@ def parse_standards_csv(session: Session, data: bytes, framework: Framework | No
     return planned, rejected, layout
 
 
+def title_from_filename(filename: str) -> str:
+    """A framework title from an uploaded file's name: its stem, with underscores read as spaces."""
+    stem = PurePath(filename.replace("\\", "/")).stem
+    return " ".join(stem.replace("_", " ").split())[:TITLE_MAX]
+
+
 def import_standards_csv(session: Session, data: bytes, *, framework_title: str, actor: User | None,
                          dry_run: bool = False, skip_rejected: bool = False,
                          filename: str = "the spreadsheet") -> ImportReport:
@@ -461,7 +468,13 @@ def import_standards_csv(session: Session, data: bytes, *, framework_title: str,
     Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a file with a
     rejected row imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
     """
-    title = (framework_title or "").strip()
+    title, title_note = (framework_title or "").strip(), ""
+    if not title and filename != "the spreadsheet":
+        # An upload with the title left blank: the framework is named after the file (as a teacher who
+        # uploads "Grade 6 science.csv" expects), and the report says so first, before anything is imported.
+        title = title_from_filename(filename)
+        title_note = (f"No framework title was given, so the framework is named “{title}” after the file "
+                      "(type a title on the import page to name it otherwise).")
     if not title or len(title) > TITLE_MAX:
         raise ServiceError(f"Give the framework a title of 1 to {TITLE_MAX} characters.", "framework_title")
     frameworks = session.scalars(select(Framework).where(Framework.title == title).order_by(Framework.id)).all()
@@ -487,7 +500,8 @@ def import_standards_csv(session: Session, data: bytes, *, framework_title: str,
                               unchanged=len(outcome.unchanged), framework_created=created,
                               kept_not_in_file=outcome.kept,
                               changed_codes=[p.code for p in planned if outcome.by_key[p.key].id in changed],
-                              layout=layout, warnings=warnings, rejected=rejected, title=title)
+                              layout=layout, warnings=warnings, rejected=rejected, title=title,
+                              title_note=title_note)
         if not report.no_change:
             audit_import(session, actor, report, "csv")
         return report

@@ -21,6 +21,7 @@ from gradebook.models.frameworks import (
     Framework,
     LevelDescriptor,
 )
+from gradebook.models.grade_bridge import GradeBridgeChange, GradeBridgeTable
 from gradebook.models.habits import HABIT_STATUSES, HabitEvidence, HabitRevision, SectionHabit
 from gradebook.models.jobs import JOB_KINDS, JOB_STATUSES, ImportJob, Job
 from gradebook.models.paths import (
@@ -73,7 +74,7 @@ __all__ = [
     "ASSESSMENT_KINDS", "LANGUAGES", "LANGUAGE_NAMES", "TRANSLATABLE", "TextTranslation", "EVIDENCE_STATUSES", "JOB_KINDS", "JOB_STATUSES", "ImportJob", "Job", "GOAL_STATUSES", "ROLES", "VISIBILITIES",
     "Artifact", "Assessment", "AssessmentStandard", "AuditEvent", "Base", "Comment", "CommentBankEntry",
     "Competency", "Crosswalk", "Enrollment", "Evidence", "EvidenceRevision", "FeedbackRead", "FeedbackReply",
-    "Framework", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
+    "Framework", "GradeBridgeChange", "GradeBridgeTable", "Goal", "GoalCompetency", "GoalStep", "GuardianLink", "LearnerProfile", "LevelDescriptor",
     "Narrative", "Override", "PasswordReset", "PolicyChange", "PortfolioEntry", "PortfolioEntryEvidence",
     "PortfolioEntryStandard", "ProficiencyRecord", "ProficiencyScale", "ReassessmentRequest", "ScaleLevel",
     "District", "School", "SchoolMember", "Section", "SectionStandard", "SectionTeacher", "Term", "User", "utcnow",

@@ -51,10 +51,20 @@ from .methods import (
 from .observation import Observation
 from .policy import TEACHER_JUDGEMENT, OverriddenResult, Policy, apply_override, compute_with_policy
 from .rollup import ROLLUP_RULES, ChildResult, RollupResult, rollup
-from .scale import DEFAULT_LEVELS, DEFAULT_SCALE, DEFAULT_SCALE_NAME, Level, Scale, contrast_ratio
+from .scale import (
+    AA_CONTRAST,
+    DEFAULT_LEVELS,
+    DEFAULT_SCALE,
+    DEFAULT_SCALE_NAME,
+    WHITE,
+    Level,
+    Scale,
+    contrast_ratio,
+)
 from .signals import FLAG_CODES, TRENDS, Flag, flags, trend
 
 __all__ = [
+    "AA_CONTRAST",
     "DEFAULT_HABIT_METHOD",
     "HABIT_LEVELS",
     "HABIT_METHODS",
@@ -78,6 +88,7 @@ __all__ = [
     "ROLLUP_RULES",
     "TEACHER_JUDGEMENT",
     "TRENDS",
+    "WHITE",
     "ChildResult",
     "Explanation",
     "Flag",

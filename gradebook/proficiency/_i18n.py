@@ -16,18 +16,22 @@ _ngettext: Callable[[str, str, int], str] = lambda singular, plural, n: singular
 
 _level_label: Callable[[str], str] = lambda label: label  # noqa: E731
 _date: Callable[[date], str] | None = None
+_written: Callable[[str], str] | None = None
 
 
 def install(gettext: Callable[[str], str], ngettext: Callable[[str, str, int], str], *,
-            level_label: Callable[[str], str] | None = None, format_date: Callable[[date], str] | None = None) -> None:
+            level_label: Callable[[str], str] | None = None, format_date: Callable[[date], str] | None = None,
+            written: Callable[[str], str] | None = None) -> None:
     """Speak the sentences through these functions from now on: gettext and ngettext for our words,
     `level_label` for a scale level's label (the school's own word, maybe translated by the school),
-    `format_date` for dates."""
-    global _gettext, _ngettext, _level_label, _date
+    `format_date` for dates, `written` for words the school wrote (a subject's name) as HTML marked with
+    their language."""
+    global _gettext, _ngettext, _level_label, _date, _written
     _gettext, _ngettext = gettext, ngettext
     if level_label is not None:
         _level_label = level_label
     _date = format_date
+    _written = written
 
 
 def N_(message: str) -> str:
@@ -41,6 +45,11 @@ def level_label(label: str) -> str:
 
 def date_hook() -> Callable[[date], str] | None:
     return _date
+
+
+def written_hook() -> Callable[[str], str] | None:
+    """How to show the school's own words as HTML (marked with their language), or None: plain text."""
+    return _written
 
 
 def _(message: str, **values: object) -> str:

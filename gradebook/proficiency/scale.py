@@ -14,6 +14,7 @@ from ._format import format_on_scale, format_score, round_score
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 WHITE = "#ffffff"
 DARK = "#111111"
+AA_CONTRAST = 4.5  # WCAG 2 AA, normal text
 
 
 def _relative_luminance(colour: str) -> float:
@@ -84,6 +85,11 @@ class Level:
         on_white = contrast_ratio(self.colour, WHITE)
         on_dark = contrast_ratio(self.colour, DARK)
         return WHITE if on_white >= on_dark else DARK
+
+    @property
+    def text_contrast(self) -> float:
+        """The contrast of the badge's text with its colour (at least ``AA_CONTRAST`` to be readable)."""
+        return contrast_ratio(self.colour, self.text_colour)
 
 
 @dataclass(frozen=True, init=False)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gradebook.models import ROLES, AuditEvent, GuardianLink, PasswordReset, User, utcnow
+from gradebook.proficiency._i18n import _
 from gradebook.services import ServiceError
 from gradebook.services.audit import record_change
 
@@ -49,9 +50,9 @@ def verify_password(user: User | None, password: str) -> bool:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"Use at least {MIN_PASSWORD} characters.", "new_password")
+        raise ServiceError(_("Use at least %(min)d characters.", min=MIN_PASSWORD), "new_password")
     if len(password) > 200:
-        raise ServiceError("Use at most 200 characters.", "new_password")
+        raise ServiceError(_("Use at most 200 characters."), "new_password")
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -125,9 +126,9 @@ def create_user(
 def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
     """Verify the current password, apply the rules, and rotate the session token (logs out other sessions)."""
     if not verify_password(user, current):
-        raise ServiceError("Your current password is not right.", "current_password")
+        raise ServiceError(_("Your current password is not right."), "current_password")
     if new != confirm:
-        raise ServiceError("The two new passwords differ.", "confirm")
+        raise ServiceError(_("The two new passwords differ."), "confirm")
     check_password_rules(new)
     _set_password(session, user, new)
 
@@ -163,9 +164,9 @@ def user_for_token(session: Session, token: str) -> User | None:
 def set_password_with_token(session: Session, token: str, new: str, confirm: str) -> User:
     user = user_for_token(session, token)
     if user is None:
-        raise ServiceError("This link has expired or was already used. Ask your school for a new one.")
+        raise ServiceError(_("This link has expired or was already used. Ask your school for a new one."))
     if new != confirm:
-        raise ServiceError("The two passwords differ.", "confirm")
+        raise ServiceError(_("The two passwords differ."), "confirm")
     check_password_rules(new)
     reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token)))
     assert reset is not None

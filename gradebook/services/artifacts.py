@@ -14,6 +14,7 @@ import filetype
 from sqlalchemy.orm import Session
 
 from gradebook.models import Artifact, User
+from gradebook.proficiency._i18n import _
 from gradebook.services import ServiceError
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -37,8 +38,8 @@ class Upload:
 def _read_limited(stream: BinaryIO, limit: int) -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ServiceError(f"That file is larger than {limit // (1024 * 1024)} MB. Try a smaller photo or a "
-                           "compressed PDF.", "file")
+        raise ServiceError(_("That file is larger than %(size)d MB. Try a smaller photo or a compressed PDF.",
+                             size=limit // (1024 * 1024)), "file")
     return data
 
 
@@ -48,14 +49,14 @@ def store_upload(session: Session, upload: Upload, *, folder: str, owner_student
     """Check the file by its content, write it under a random name, and record it."""
     name = os.path.basename((upload.filename or "").replace("\\", "/")).strip()[:255]
     if not name:
-        raise ServiceError("Choose a file to upload.", "file")
+        raise ServiceError(_("Choose a file to upload."), "file")
     data = _read_limited(upload.stream, max_bytes)
     if not data:
-        raise ServiceError("That file is empty.", "file")
+        raise ServiceError(_("That file is empty."), "file")
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED:
-        raise ServiceError("That kind of file is not accepted. Upload a photo (JPEG, PNG, GIF, WebP), a PDF, "
-                           "or a sound or video recording (MP3, WAV, OGG, M4A, MP4).", "file")
+        raise ServiceError(_("That kind of file is not accepted. Upload a photo (JPEG, PNG, GIF, WebP), a PDF, "
+                             "or a sound or video recording (MP3, WAV, OGG, M4A, MP4)."), "file")
     stored = secrets.token_hex(16) + ALLOWED[kind.mime]
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ class NextStep:
     competency: Competency
     section: Section
     level: prof.Level | None
-    step: str | None
+    step: LevelDescriptor | None  # the next level's descriptor: the page says it as something to do
     path_text: str
 
 
@@ -127,7 +127,7 @@ def child_digest(session: Session, child: User, since: datetime, until: datetime
             now[key].append(observation)
             if evidence.recorded_at < since:
                 before[key].append(observation)
-    descriptors = {(d.competency_id, d.points): d.description for d in session.scalars(
+    descriptors = {(d.competency_id, d.points): d for d in session.scalars(
         select(LevelDescriptor).where(LevelDescriptor.competency_id.in_([c for _, c in touched])))}
     for key in touched:
         section_id, competency_id = key

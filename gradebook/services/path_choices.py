@@ -29,6 +29,7 @@ from gradebook.models.paths import (
     ReadyToShow,
     WayToShow,
 )
+from gradebook.proficiency._i18n import _
 from gradebook.services import ServiceError, StaleWrite
 
 REFLECTION_MAX = 300
@@ -44,7 +45,7 @@ def _enrolled_section(session: Session, student: User, section_id: int) -> Secti
     section = session.scalar(select(Section).join(Enrollment, Enrollment.section_id == Section.id).where(
         Section.id == section_id, Enrollment.student_id == student.id, Enrollment.active.is_(True)))
     if section is None:
-        raise NotFound("That class is not one of yours.")
+        raise NotFound(_("That class is not one of yours."))
     return section
 
 
@@ -75,13 +76,13 @@ def set_focus(session: Session, student: User, section_id: int, competency_id: i
     their teacher left out of their path."""
     _enrolled_section(session, student, section_id)
     if competency_id is None:
-        raise ServiceError("Choose the skill you want to work on.", field="competency_id")
+        raise ServiceError(_("Choose the skill you want to work on."), field="competency_id")
     if not _in_section(session, section_id, competency_id):
-        raise ServiceError("That skill is not part of this class's path. Choose one from the list.",
+        raise ServiceError(_("That skill is not part of this class's path. Choose one from the list."),
                            field="competency_id")
     if _left_out(session, student, section_id, competency_id) is not None:
-        raise ServiceError("Your teacher left that skill out of your path, so you do not need to work on it. "
-                           "Choose another one.", field="competency_id")
+        raise ServiceError(_("Your teacher left that skill out of your path, so you do not need to work on it. "
+                             "Choose another one."), field="competency_id")
     focus = _focus_row(session, student, section_id)
     if focus is None:
         try:
@@ -102,7 +103,7 @@ def _own_activity(session: Session, student: User, section_id: int, activity_id:
     _enrolled_section(session, student, section_id)
     activity = session.get(Activity, activity_id)
     if activity is None or activity.section_id != section_id or activity.deleted_at is not None:
-        raise NotFound("That activity is not on your path.")
+        raise NotFound(_("That activity is not on your path."))
     return activity
 
 
@@ -117,15 +118,15 @@ def set_activity_status(session: Session, student: User, section_id: int, activi
     drop it (`drop`: the pick is removed). `version` refuses a write over a change made elsewhere."""
     activity = _own_activity(session, student, section_id, activity_id)
     if status not in (*STATUSES, "drop"):
-        raise ServiceError("Choose: pick it, working on it, or done.", field="status")
+        raise ServiceError(_("Choose: pick it, working on it, or done."), field="status")
     text = one_line(reflection)
     if status != "drop" and len(text) > REFLECTION_MAX:
-        raise ServiceError(f"Keep your reflection to one line of {REFLECTION_MAX} characters or fewer "
-                           f"(it has {len(text)}).", field="reflection")
+        raise ServiceError(_("Keep your reflection to one line of %(max)d characters or fewer (it has %(length)d).",
+                             max=REFLECTION_MAX, length=len(text)), field="reflection")
     choice = _choice_row(session, student, activity.id)
     if choice is not None and version is not None and choice.version != version:
-        raise StaleWrite("You changed this activity in another tab since this page opened. "
-                         "Reload to see where it stands.", current=choice)
+        raise StaleWrite(_("You changed this activity in another tab since this page opened. "
+                           "Reload to see where it stands."), current=choice)
     if status == "drop":
         if choice is not None:
             session.delete(choice)
@@ -156,31 +157,31 @@ def ready_to_show(session: Session, student: User, section_id: int, way_id: int 
     (optionally one of their own portfolio entries); it lands in the teacher's queue."""
     _enrolled_section(session, student, section_id)
     if way_id is None:
-        raise ServiceError("Choose how you want to show what you know.", field="way_id")
+        raise ServiceError(_("Choose how you want to show what you know."), field="way_id")
     way = session.get(WayToShow, way_id)
     if way is None or way.section_id != section_id or way.deleted_at is not None \
             or not _in_section(session, section_id, way.competency_id):
-        raise ServiceError("That way to show is not one of this class's. Choose one from the list.", field="way_id")
+        raise ServiceError(_("That way to show is not one of this class's. Choose one from the list."), field="way_id")
     if competency_id is not None and way.competency_id != competency_id:
-        raise ServiceError("That way to show is for another skill. Choose one of this skill's ways.", field="way_id")
+        raise ServiceError(_("That way to show is for another skill. Choose one of this skill's ways."), field="way_id")
     text = (note or "").strip()
     if not text:
-        raise ServiceError("Say what you will bring or do, so your teacher can plan it.", field="note")
+        raise ServiceError(_("Say what you will bring or do, so your teacher can plan it."), field="note")
     if len(text) > NOTE_MAX:
-        raise ServiceError(f"Keep it under {NOTE_MAX} characters.", field="note")
+        raise ServiceError(_("Keep it under %(max)d characters.", max=NOTE_MAX), field="note")
     if portfolio_entry_id is not None:
         entry = session.get(PortfolioEntry, portfolio_entry_id)
         if entry is None or entry.student_id != student.id or entry.deleted_at is not None:
-            raise ServiceError("Choose one of your own portfolio entries, or none.", field="portfolio_entry_id")
+            raise ServiceError(_("Choose one of your own portfolio entries, or none."), field="portfolio_entry_id")
     if _left_out(session, student, section_id, way.competency_id) is not None:
-        raise ServiceError("Your teacher left that skill out of your path; there is nothing to show for it.",
+        raise ServiceError(_("Your teacher left that skill out of your path; there is nothing to show for it."),
                            field="way_id")
     waiting = session.scalar(select(ReadyToShow).where(
         ReadyToShow.section_id == section_id, ReadyToShow.student_id == student.id,
         ReadyToShow.competency_id == way.competency_id, ReadyToShow.status == "open"))
     if waiting is not None:
-        raise ServiceError("You already said you are ready to show this skill: it is in your teacher's queue. "
-                           "Withdraw that one first if you want to change it.", field="way_id")
+        raise ServiceError(_("You already said you are ready to show this skill: it is in your teacher's queue. "
+                             "Withdraw that one first if you want to change it."), field="way_id")
     request = ReadyToShow(section_id=section_id, student_id=student.id, competency_id=way.competency_id,
                           way_id=way.id, note=text, portfolio_entry_id=portfolio_entry_id, status="open")
     session.add(request)
@@ -193,9 +194,9 @@ def withdraw_ready(session: Session, student: User, section_id: int, request_id:
     _enrolled_section(session, student, section_id)
     request = session.get(ReadyToShow, request_id)
     if request is None or request.student_id != student.id or request.section_id != section_id:
-        raise NotFound("That request is not yours.")
+        raise NotFound(_("That request is not yours."))
     if request.status != "open":
-        raise ServiceError("Your teacher has already dealt with that request; it cannot be withdrawn now.")
+        raise ServiceError(_("Your teacher has already dealt with that request; it cannot be withdrawn now."))
     request.status = "withdrawn"
     request.closed_at = utcnow()
     request.closed_by = student.id

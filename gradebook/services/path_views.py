@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -48,14 +49,16 @@ from gradebook.models.paths import (
     ReadyToShow,
     WayToShow,
 )
-from gradebook.proficiency._i18n import N_, _
+from gradebook.proficiency._i18n import N_, _, written_hook
 from gradebook.proficiency.pacing import UnitPace, next_standards, unit_pace
 from gradebook.services.proficiency import scale_for
 
 BANDS = ("getting_started", "to_mastery", "beyond")
-BAND_LABELS = {"getting_started": "Getting started", "to_mastery": "To reach mastery", "beyond": "Going beyond"}
-KIND_LABELS = {"watch": "Watch", "read": "Read", "practice": "Practice", "make": "Make", "discuss": "Discuss",
-               "teacher": "With your teacher"}
+# Marked for the catalogue; the student's pages translate them where they show them (`_(labels.BAND_LABELS[b])`).
+BAND_LABELS = {"getting_started": N_("Getting started"), "to_mastery": N_("To reach mastery"),
+               "beyond": N_("Going beyond")}
+KIND_LABELS = {"watch": N_("Watch"), "read": N_("Read"), "practice": N_("Practice"), "make": N_("Make"),
+               "discuss": N_("Discuss"), "teacher": N_("With your teacher")}
 PACE_WORDS = {"not_started": N_("not started yet"), "on_track": N_("on track"), "behind": N_("behind"),
               "ahead": N_("ahead"), "done": N_("done")}
 # The family summary's phrases ("ahead in Science"), strengths first: marked for the catalogue here.
@@ -312,7 +315,7 @@ def _load_paths(session: Session, student: User, sections: list[Section], on: da
             term = terms.get(section.term_id)
             starts, ends = (term.starts_on, term.ends_on) if term else (on, on)
             placed = list(views)
-            unit_views.append(_unit_view(None, "Whole term", starts, ends, [views[cid] for cid in placed], None, on,
+            unit_views.append(_unit_view(None, _("Whole term"), starts, ends, [views[cid] for cid in placed], None, on,
                                          scale))
         others = [views[cid] for cid in views if cid not in placed]
         order = placed + [s.id for s in others]  # path order, as the teacher's pacing view (services/paths.py)
@@ -455,8 +458,9 @@ class FamilySummary:
     paths: list[FamilyPath]
 
     @property
-    def sentence(self) -> str:
-        """"Ahead in Science, on track in Math": one phrase per pace, subjects joined."""
+    def sentence(self) -> Markup:
+        """"Ahead in Science, on track in Math": one phrase per pace, subjects joined; as HTML, the subjects
+        (the school's words) marked with their language where the page speaks another one."""
         by_words: dict[str, list[str]] = {}
         for p in self.paths:
             if p.unit is None:
@@ -465,10 +469,12 @@ class FamilySummary:
             if p.subject not in subjects:
                 subjects.append(p.subject)
         order = ["all done", "ahead", "on track", "not started yet", "behind"]  # strengths first
-        parts = [_(SUMMARY_PHRASES[words], subjects=_(" and ").join(by_words[words]))
+        mark = written_hook() or escape
+        parts = [Markup(escape(_(SUMMARY_PHRASES[words]))) % {
+                     "subjects": Markup(escape(_(" and "))).join(Markup(mark(s)) for s in by_words[words])}
                  for words in order if words in by_words]
-        text = ", ".join(parts)
-        return text[:1].upper() + text[1:] if text else ""
+        text = Markup(", ").join(parts)
+        return Markup(text[:1].upper()) + text[1:] if text else Markup("")
 
 
 def family_summary(session: Session, student: User, sections: list[Section] | None = None, *,

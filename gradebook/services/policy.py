@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,7 +30,8 @@ class PolicyPreview:
 
     @property
     def summary(self) -> str:
-        return (f"{self.up} levels would go up, {self.down} down, {self.same} stay the same"
+        return (ngettext("%(num)d level would go up", "%(num)d levels would go up", self.up)
+                + f", {self.down} down, {self.same} stay the same"
                 + (f"; {self.gained} would get a level" if self.gained else "")
                 + (f"; {self.lost} would wait for more evidence" if self.lost else "") + ".")
 

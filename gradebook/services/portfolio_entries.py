@@ -14,11 +14,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gradebook.models import VISIBILITIES, Artifact, PortfolioEntry, PortfolioEntryStandard, User, utcnow
+from gradebook.proficiency._i18n import N_, _
 from gradebook.services import ServiceError, StaleWrite
 from gradebook.services.artifacts import Upload, store_upload
 from gradebook.services.audit import record_change
 
 MAX_FILES = 10
+WHO_SEES = {"private": N_("only you see it"), "teachers": N_("you and your teachers see it"),
+            "family": N_("your teachers and your family see it")}
 
 
 def _snapshot(entry: PortfolioEntry, standard_ids: Iterable[int]) -> dict[str, Any]:
@@ -35,11 +38,11 @@ def _standard_ids(session: Session, entry_id: int) -> list[int]:
 def _check(title: str, visibility: str) -> str:
     title = (title or "").strip()
     if not title:
-        raise ServiceError("Give your work a title.", "title")
+        raise ServiceError(_("Give your work a title."), "title")
     if len(title) > 200:
-        raise ServiceError("Keep the title under 200 characters.", "title")
+        raise ServiceError(_("Keep the title under 200 characters."), "title")
     if visibility not in VISIBILITIES:
-        raise ServiceError("Choose who may see it: only you, you and your teachers, or your teachers and family.",
+        raise ServiceError(_("Choose who may see it: only you, you and your teachers, or your teachers and family."),
                            "visibility")
     return title
 
@@ -49,7 +52,7 @@ def _store_files(session: Session, entry: PortfolioEntry, actor: User, uploads: 
     kept = len(list(session.scalars(select(Artifact.id).where(Artifact.portfolio_entry_id == entry.id,
                                                                Artifact.deleted_at.is_(None)))))
     if kept + len(present) > MAX_FILES:
-        raise ServiceError(f"An entry holds up to {MAX_FILES} files.", "files")
+        raise ServiceError(_("An entry holds up to %(max)d files.", max=MAX_FILES), "files")
     for upload in present:
         store_upload(session, upload, folder=folder, owner_student_id=entry.student_id, uploaded_by=actor,
                      portfolio_entry_id=entry.id)
@@ -80,10 +83,9 @@ def update_entry(session: Session, student: User, entry: PortfolioEntry, *, vers
 
     A stale form (the entry changed since it was opened) is refused with the entry as it now is."""
     if version is not None and version != entry.version:
-        raise StaleWrite(f"This entry was changed since you opened it (in another tab?): it is now called "
-                         f"\u201c{entry.title}\u201d and shared with "
-                         f"{ {'private': 'nobody', 'teachers': 'your teachers', 'family': 'your teachers and family'}[entry.visibility]}. "
-                         "What you typed is still here: save again to keep it.", entry)
+        raise StaleWrite(_("This entry was changed since you opened it (in another tab?). It is now called "
+                           "\u201c%(title)s\u201d, and %(who)s. What you typed is still here: save again to keep it.",
+                           title=entry.title, who=_(WHO_SEES[entry.visibility])), entry)
     title = _check(title, visibility)
     old = _snapshot(entry, _standard_ids(session, entry.id))
     entry.title, entry.reflection, entry.visibility, entry.featured = title, reflection or "", visibility, featured

@@ -122,6 +122,7 @@ def register_web(app: Flask) -> None:
     from gradebook.web import (  # noqa: F401  (admin_people, gradebook_*, paths_* and section_settings add routes)
         admin,
         admin_audit,
+        admin_grades,
         admin_imports,
         admin_jobs,
         admin_people,
@@ -139,6 +140,7 @@ def register_web(app: Flask) -> None:
         portfolio,
         section_settings,
         student_page,
+        term_report,
     )
 
     app.request_class = Request
@@ -215,6 +217,14 @@ def register_web(app: Flask) -> None:
             429: _("Too many attempts"),
         }
         message = error.description
+        if message == type(error).description:  # Werkzeug's own words (English): ours, in the reader's language
+            message = {
+                400: _("Something in the request was not right. Go back, reload the page and try again."),
+                403: _("Your account cannot open this page. If you think it should, ask your school's admin."),
+                404: _("The address may be wrong, or the page is no longer here. Start again from your home page."),
+                405: _("Go back, reload the page and try again."),
+                429: _("Wait a few minutes and try again."),
+            }.get(error.code or 500, message)
         if error.code == 413:
             limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0
             message = _("Files up to %(size)d MB can be sent here. Nothing was saved; choose a smaller file, "

@@ -428,7 +428,20 @@ def _levels_from_form(levels: list[ScaleLevel]) -> list[tuple[str, str, str, boo
         raise ServiceError(str(error)) from error
     if len({label.lower() for label, *_ in out}) != len(out):
         raise ServiceError("Each level needs its own label.")
+    for lv, (label, colour, _d, m) in zip(levels, out, strict=True):
+        _refuse_unreadable(prof.Level(points=lv.points, label=label, colour=colour, is_mastery=m))
     return out
+
+
+def _refuse_unreadable(level: prof.Level) -> None:
+    """A level's badge text (white or near-black, whichever reads better) must meet WCAG AA on its colour."""
+    ratio = level.text_contrast
+    if ratio < prof.AA_CONTRAST:
+        ink = "white" if level.text_colour == prof.WHITE else "near-black"
+        raise ServiceError(
+            f"Level {level.points:g} “{level.label}”: its colour {level.colour} gives its text ({ink}) a contrast of "
+            f"only {ratio:.2f}:1; WCAG AA needs at least {prof.AA_CONTRAST:g}:1. Choose a darker or a lighter "
+            "colour.")
 
 
 def _links_of(item: Competency) -> list[tuple[str, str, Competency | None]]:

@@ -40,7 +40,9 @@ def imports() -> Any:
             job = jobs.create_job(db.session, current_app._get_current_object(),  # type: ignore[attr-defined]
                                   kind=request.form.get("kind", ""), filename=file.filename,
                                   data=file.read(jobs.MAX_IMPORT_BYTES + 1), actor=current_user,
-                                  options={"framework_title": (request.form.get("framework_title") or "").strip()[:200]})
+                                  options={"framework_title": (request.form.get("framework_title") or "").strip()[:200],
+                                           # where the e-mailed set-password links point
+                                           "base_url": current_app.config.get("BASE_URL") or request.host_url})
             job.school_id = scope.school_for_new if not scope.district else scope.chosen
             job_id = job.id  # read before the commit: reading it after would open a snapshot older than the job
             db.session.commit()

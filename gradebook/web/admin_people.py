@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -27,12 +28,9 @@ from gradebook.models import (
     LANGUAGES,
     ROLES,
     AuditEvent,
-    Competency,
     Enrollment,
-    Framework,
     GuardianLink,
     Section,
-    SectionStandard,
     SectionTeacher,
     Term,
     User,
@@ -43,6 +41,7 @@ from gradebook.services.audit import record_change
 from gradebook.services.proficiency import recompute
 from gradebook.services.schools import add_members
 from gradebook.web.admin import bp
+from gradebook.web.admin_section_standards import save_section_standards, standards_picker
 
 PAGE = 50
 
@@ -271,24 +270,12 @@ def section(section_id: int) -> Any:
         action = request.form.get("action")
         try:
             if action == "standards":
-                chosen = list(dict.fromkeys(request.form.getlist("standards", type=int)))  # each once
-                # Habits of work are never a section's standards (they are tracked apart: gradebook.section_habits);
-                # a school admin chooses among the district's library and their school's frameworks.
-                valid = set(db.session.scalars(select(Competency.id).join(Framework, Framework.id == Competency.framework_id)
-                                               .where(Competency.id.in_(chosen), Framework.kind != "habits",
-                                                      Framework.id.in_(scope.frameworks(select(Framework.id))))))
-                current = {s.competency_id: s for s in db.session.scalars(
-                    select(SectionStandard).where(SectionStandard.section_id == section.id))}
-                for cid in set(current) - set(chosen):
-                    db.session.delete(current[cid])
-                for position, cid in enumerate(c for c in chosen if c in valid):
-                    if cid in current:
-                        current[cid].position = position
-                    else:
-                        db.session.add(SectionStandard(section_id=section.id, competency_id=cid, position=position))
+                count = save_section_standards(section, request.form, scope)
                 db.session.flush()
                 recompute(db.session, [section.id])
-                message = f"{len(valid)} standards chosen; levels recomputed. Evidence is kept even for standards removed."
+                message = ngettext("%(num)d standard chosen; levels recomputed.",
+                                   "%(num)d standards chosen; levels recomputed.", count) + \
+                    " Evidence is kept even for standards removed."
             elif action == "enrol":
                 emails = [e.strip() for e in (request.form.get("emails") or "").replace(",", "\n").splitlines() if e.strip()]
                 if not emails:
@@ -315,7 +302,7 @@ def section(section_id: int) -> Any:
                     raise ServiceError("No student account for: " + ", ".join(unknown[:10]) + ". Nothing was changed.")
                 db.session.flush()
                 recompute(db.session, [section.id])
-                message = f"{added} students enrolled."
+                message = ngettext("%(num)d student enrolled.", "%(num)d students enrolled.", added)
             elif action == "unenrol":
                 enrolment = db.session.get(Enrollment, request.form.get("enrollment_id", type=int) or 0)
                 if enrolment is None or enrolment.section_id != section.id:
@@ -332,17 +319,10 @@ def section(section_id: int) -> Any:
         except ServiceError as failure:
             db.session.rollback()
             error = failure.message
-    chosen = set(db.session.scalars(select(SectionStandard.competency_id).where(SectionStandard.section_id == section.id)))
-    frameworks = db.session.scalars(scope.frameworks(select(Framework).where(Framework.kind != "habits")
-                                                     .order_by(Framework.title))).all()
-    items = db.session.scalars(select(Competency).where(Competency.framework_id.in_([f.id for f in frameworks]))
-                               .order_by(Competency.framework_id, Competency.position, Competency.code)).all()
-    parents = {i.parent_id for i in items if i.parent_id}
-    leaves = [i for i in items if i.id not in parents]
     roster = db.session.execute(select(Enrollment, User).join(User, User.id == Enrollment.student_id)
                                 .where(Enrollment.section_id == section.id, Enrollment.active.is_(True))
                                 .order_by(User.name)).all()
     teachers = db.session.scalars(select(User).join(SectionTeacher, SectionTeacher.teacher_id == User.id)
                                   .where(SectionTeacher.section_id == section.id)).all()
-    return render_template("admin/section.html", section=section, chosen=chosen, frameworks=frameworks,
-                           leaves=leaves, roster=roster, teachers=teachers, error=error), 422 if error else 200
+    return render_template("admin/section.html", section=section, roster=roster, teachers=teachers, error=error,
+                           **standards_picker(section, request.args, scope)), 422 if error else 200

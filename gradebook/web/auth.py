@@ -117,10 +117,11 @@ def safe_next_url(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_account_limit, key_func=_submitted_account, methods=["POST"], deduct_when=_password_was_wrong,
-               error_message="Too many wrong passwords for this account. Wait a few minutes and try again, "
-                             "or ask your school's admin for a set-password link.")
+               error_message=lambda: _("Too many wrong passwords for this account. Wait a few minutes and try "
+                                       "again, or ask your school's admin for a set-password link."))
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_password_was_wrong,
-               error_message="Too many wrong passwords from this network. Wait a few minutes and try again.")
+               error_message=lambda: _("Too many wrong passwords from this network. Wait a few minutes and try "
+                                       "again."))
 @discloses_none("the login form")
 def login() -> Any:
     next_url = safe_next_url(request.args.get("next"))  # decided before anything is written

@@ -14,6 +14,7 @@ from gradebook.extensions import db
 from gradebook.models import Comment, Goal, GuardianLink, User
 from gradebook.services.path_views import family_summary
 from gradebook.services.portfolio import load_story
+from gradebook.services.term_grades import term_report
 from gradebook.web.downloads import send_download
 from gradebook.web.portfolio import why_context
 
@@ -60,7 +61,8 @@ def home() -> str:
 def child(student_id: int) -> str:
     story = load_story(db.session, g.student, viewer=current_user, family_only=True)
     paths = family_summary(db.session, g.student, story.sections)
-    return _render_then_commit("family/child.html", story=story, paths=paths)
+    term_grades = term_report(db.session, g.student, name=g.student.first_name)
+    return _render_then_commit("family/child.html", story=story, paths=paths, term_grades=term_grades)
 
 
 @bp.get("/family/children/<int:student_id>/sections/<int:section_id>/standards/<int:competency_id>")

@@ -25,6 +25,7 @@ from gradebook.models import (
 from gradebook.services import ServiceError, StaleWrite
 from gradebook.services import evidence as evidence_service
 from gradebook.services import gradebook as read
+from gradebook.services.comments import bank_for
 from gradebook.services.proficiency import scale_for
 from gradebook.web import is_fragment_request, render_page_or_fragment
 from gradebook.web.forms import ObservationForm, OverrideForm
@@ -95,7 +96,8 @@ def _detail(student: User, standard: Competency, form: ObservationForm | None = 
             "artifacts": artifacts,
             "override": override, "form": form, "override_form": override_form, "scale": scale,
             "revision_count": len(revisions), "message": message, "requests": requests, "editing": editing,
-            "next_step": read.next_step(db.session, standard.id, explanation.level if explanation else None, scale)}
+            "next_step": read.next_step(db.session, standard.id, explanation.level if explanation else None, scale),
+            "bank": bank_for(db.session, current_user, [standard.id])}
 
 
 @bp.get("/sections/<int:section_id>/students/<int:student_id>/standards/<int:competency_id>")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -357,7 +358,9 @@ def fill_column(assessment_id: int) -> Any:
             if (student.id, standard.id) not in sheet.evidence:
                 filled += _save_cell(assessment, student.id, standard.id, text, 0)
         db.session.commit()
-        flash(f"Filled {filled} empty cells of {standard.code} with {text.strip().upper()}.", "success")
+        flash(ngettext("Filled %(num)d empty cell of %(code)s with %(value)s.",
+                       "Filled %(num)d empty cells of %(code)s with %(value)s.", filled,
+                       code=standard.code, value=text.strip().upper()), "success")
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -392,3 +395,4 @@ def assessment_feedback(assessment_id: int, student_id: int) -> Any:
                                saved=error is None), 422 if error else 200
     flash(error or f"Feedback saved for {student.name}.", "error" if error else "success")
     return redirect(url_for("gradebook.entry", assessment_id=assessment.id), 303)
+from gradebook.web import comment_bank  # noqa: E402,F401  (its route joins the gradebook blueprint)

@@ -81,6 +81,22 @@ def _translations(language: str) -> dict[tuple[str, int, str], str]:
     return cache[language]
 
 
+def _plain() -> bool:
+    """A plain-text e-mail is being rendered: school words go in as they are, without HTML marks."""
+    return has_request_context() and bool(g.get("_plain_text"))
+
+
+def _as_is(text: str) -> Markup:
+    return Markup(text) if _plain() else Markup(escape(text))  # noqa: S704 - plain text, never HTML
+
+
+def _marked(language: str, text: str) -> Markup:
+    """Text in another language than the page's, marked so a screen reader says it right (not in plain text)."""
+    if _plain():
+        return Markup(text)  # noqa: S704 - plain text, never HTML
+    return Markup('<span lang="{}">{}</span>').format(language, text)
+
+
 def school_text(table: str, row_id: int | None, field: str, original: str | None) -> Markup:
     """`original` in the reader's language: the school's translation, else the original marked with its
     language."""
@@ -88,11 +104,11 @@ def school_text(table: str, row_id: int | None, field: str, original: str | None
     language = current_language()
     source = _school_language()
     if language == source or not original:
-        return Markup(escape(original))
+        return _as_is(original)
     translated = _translations(language).get((table, row_id or 0, field))
     if translated:
-        return Markup(escape(translated))
-    return Markup('<span lang="{}">{}</span>').format(source, original)
+        return _as_is(translated)
+    return _marked(source, original)
 
 
 def as_written(text: str | None) -> Markup:
@@ -101,8 +117,8 @@ def as_written(text: str | None) -> Markup:
     text = text or ""
     source = _school_language()
     if current_language() == source or not text:
-        return Markup(escape(text))
-    return Markup('<span lang="{}">{}</span>').format(source, text)
+        return _as_is(text)
+    return _marked(source, text)
 
 
 def local(obj: Any, field: str) -> Markup:
@@ -123,7 +139,7 @@ def level_text(level: Any, field: str = "label") -> Markup:
     core: found by their points and label)."""
     original = getattr(level, field)
     if current_language() == _school_language():
-        return Markup(escape(original))
+        return _as_is(original)
     return school_text("scale_levels", _scale_level_ids().get((level.points, level.label)), field, original)
 
 
@@ -163,12 +179,12 @@ def next_step_text(descriptor: Any) -> Markup:
     phrased as an action."""
     language = current_language()
     if language == _school_language() == "en":
-        return Markup(escape(as_action(descriptor.description)))
+        return _as_is(as_action(descriptor.description))
     translated = _translations(language).get(("level_descriptors", descriptor.id, "description")) \
         if language != _school_language() else descriptor.description
     if translated:
-        return Markup(escape(translated))
-    return Markup('<span lang="{}">{}</span>').format(_school_language(), as_action(descriptor.description))
+        return _as_is(translated)
+    return _marked(_school_language(), as_action(descriptor.description))
 
 
 def _label_words(label: str) -> str:
@@ -200,7 +216,7 @@ def register_i18n(app: Any) -> None:
 
     _i18n.install(lambda message: get_translations().ugettext(message),
                   lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
-                  level_label=_label_words, format_date=_date_words)
+                  level_label=_label_words, format_date=_date_words, written=as_written)
     app.register_blueprint(bp)
 
     @app.before_request

@@ -22,44 +22,38 @@ def index() -> Response:
 @bp.get("/scale.css")
 @discloses_none("the scale's colours")
 def scale_css() -> Response:
-    """Level colours as CSS classes: the CSP allows no inline style, and admins choose the colours."""
-    from flask import make_response
-    from sqlalchemy import select
+    """Level colours as CSS classes: the CSP allows no inline style, and admins choose the colours.
+
+    Asked for with the version of the colours now (?v=…, see `scale_css_url`), it may be kept for a year: a
+    change of colour changes the URL. Without a version, or with an old one, it must be revalidated each time.
+    """
+    from flask import make_response, request
 
     from gradebook.extensions import db
-    from gradebook.models import ScaleLevel
-    from gradebook.proficiency import Level
-    from gradebook.services.gradebook import level_class
+    from gradebook.services.scale_css import stylesheet
 
-    rules, seen = [], set()
-    for level in db.session.scalars(select(ScaleLevel).order_by(ScaleLevel.scale_id)):
-        css = level_class(level.points)
-        if css in seen:
-            continue
-        seen.add(css)
-        ink = Level(points=level.points, label=level.label, colour=level.colour, is_mastery=level.is_mastery).text_colour
-        rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
-    # Habits of work have their own colours (hb-*), from the scales of the frameworks of kind `habits`
-    # (the default habit scale when a framework has none).
-    from gradebook.models import Framework
-    from gradebook.proficiency import HABIT_SCALE
-    from gradebook.services.habits import habit_class
-
-    habit_levels = list(db.session.scalars(select(ScaleLevel).where(ScaleLevel.scale_id.in_(
-        select(Framework.scale_id).where(Framework.kind == "habits"))).order_by(ScaleLevel.scale_id)))
-    seen_habit: set[str] = set()
-    for level in [*habit_levels, *HABIT_SCALE.levels]:
-        css = habit_class(level.points)
-        if css in seen_habit:
-            continue
-        seen_habit.add(css)
-        ink = Level(points=level.points, label=level.label, colour=level.colour, is_mastery=level.is_mastery).text_colour
-        rules.append(f".{css}{{background:{level.colour};color:{ink}}}")
-    response = make_response("\n".join(rules) + "\n.lv-none{background:#eef0f4;color:#4b5563}\n"
-                             ".hb-none{background:#f3f1ec;color:#4b5563}\n")
+    css, versions = stylesheet(db.session)
+    response = make_response(css)
     response.mimetype = "text/css"
-    response.cache_control.max_age = 60
+    if request.args.get("v") in versions:
+        response.cache_control.public = True
+        response.cache_control.max_age = 365 * 24 * 3600
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
+        response.add_etag()
+        response.make_conditional(request)
     return response
+
+
+@bp.app_template_global()
+def scale_css_url() -> str:
+    """/scale.css with the version of the colours this page shows, when the page has read its scale."""
+    from gradebook.extensions import db
+    from gradebook.services.scale_css import version_already_read
+
+    version = version_already_read(db.session)
+    return url_for("main.scale_css", v=version) if version else url_for("main.scale_css")
 
 
 @bp.get("/healthz")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -69,7 +70,7 @@ def student_focus(section_id: int) -> Any:
     except ServiceError as error:
         return _failed(section_id, error, "focus", typed={"competency_id": competency_id})
     db.session.commit()
-    flash("Your focus is set. Pick an activity below to start.", "success")
+    flash(_("Your focus is set. Pick an activity below to start."), "success")
     return _back(section_id, "focus")
 
 
@@ -87,9 +88,9 @@ def student_activity(section_id: int, activity_id: int) -> Any:
         return _failed(section_id, error, f"activity-{activity_id}", viewing,
                        typed={"status": status, "reflection": reflection})
     db.session.commit()
-    messages = {"chosen": "Picked. Say when you start working on it.", "working": "Good: you are working on it.",
-                "done": "Done! Well done. When you feel ready, say so below."}
-    flash(messages.get(choice.status, "") if choice else "Removed from your activities.", "success")
+    messages = {"chosen": _("Picked. Say when you start working on it."), "working": _("Good: you are working on it."),
+                "done": _("Done! Well done. When you feel ready, say so below.")}
+    flash(messages.get(choice.status, "") if choice else _("Removed from your activities."), "success")
     return _back(section_id, f"activity-{activity_id}", viewing)
 
 
@@ -106,7 +107,7 @@ def student_ready(section_id: int) -> Any:
         return _failed(section_id, error, "ready", viewing,
                        typed={"way_id": way_id, "note": note, "portfolio_entry_id": entry_id})
     db.session.commit()
-    flash("Your teacher has it in their queue. They will tell you when and how you show it.", "success")
+    flash(_("Your teacher has it in their queue. They will tell you when and how you show it."), "success")
     return _back(section_id, "ready", viewing)
 
 
@@ -119,5 +120,5 @@ def student_withdraw(section_id: int, request_id: int) -> Any:
     except ServiceError as error:
         return _failed(section_id, error, "ready")
     db.session.commit()
-    flash("Withdrawn: it is no longer in your teacher's queue.", "info")
+    flash(_("Withdrawn: it is no longer in your teacher's queue."), "info")
     return _back(section_id, "ready", _int("viewing"))

@@ -44,7 +44,9 @@ from gradebook.services import ServiceError, StaleWrite, explain
 from gradebook.services import portfolio_entries as entries
 from gradebook.services.artifacts import Upload
 from gradebook.services.portfolio import load_story
+from gradebook.services.term_grades import term_report
 from gradebook.web.forms import IdsField
+from gradebook.web.i18n import local
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -54,7 +56,8 @@ bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 @discloses_none("the student's own record: only they reach it")
 def home() -> str:
     story = load_story(db.session, current_user, viewer=current_user)
-    return render_template("portfolio/home.html", story=story, viewer_role="student")
+    term_grades = term_report(db.session, current_user)
+    return render_template("portfolio/home.html", story=story, viewer_role="student", term_grades=term_grades)
 
 
 def why_context(student_id: int, section_id: int, competency_id: int) -> dict[str, Any]:
@@ -174,7 +177,8 @@ def _my_standard_choices() -> list[tuple[int, str]]:
         select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
         .join(Enrollment, Enrollment.section_id == SectionStandard.section_id)
         .where(Enrollment.student_id == current_user.id).order_by(Competency.code).distinct()).scalars().all()
-    return [(c.id, f"{c.code} {c.short_name or c.statement}") for c in rows]
+    # In the reader's language where the school entered it (an option holds plain text: no language mark).
+    return [(c.id, f"{c.code} {local(c, 'short_name' if c.short_name else 'statement').striptags()}") for c in rows]
 
 
 FEATURE_HINT = _l("Your family sees work at the teacher meeting only when it is shared with them "

@@ -43,4 +43,6 @@ def section_policy() -> Any:
             error = failure.message
     return render_template("gradebook/policy.html", policy=proposed or current, preview=preview, error=error,
                            methods=METHOD_LABELS, rollups=ROLLUP_LABELS, own=section.policy is not None,
-                           use_school=request.form.get("use_school") == "1"), 422 if error else 200
+                           # On load the box says what the section does now; after a POST, what was asked.
+                           use_school=(request.form.get("use_school") == "1" if request.method == "POST"
+                                       else section.policy is None)), 422 if error else 200

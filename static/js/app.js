@@ -210,3 +210,13 @@ document.addEventListener("keydown", (event) => {
     document.getElementById("grid")?.focus();
   }
 });
+
+// The section page's standards picker: a standard ticked among search results joins the chosen list before the
+// next search replaces the results, so ticking across several searches keeps every tick until "Save".
+document.addEventListener("htmx:before:swap", (event) => {
+  if (!(event.target instanceof Element) || !event.target.closest("form.standards-search")) return;
+  const chosen = document.getElementById("chosen-standards");
+  const found = document.getElementById("standards-found");
+  if (!chosen || !found) return;
+  found.querySelectorAll("input[name=standards]:checked").forEach((box) => chosen.appendChild(box.closest("li")));
+});

@@ -126,6 +126,23 @@ def _import(data: bytes, **rule: bool):  # type: ignore[no-untyped-def]
     return report
 
 
+@pytest.fixture
+def outbox(app: Flask, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The e-mails the import writes (no SMTP server set: one .eml file each)."""
+    before = app.config["MAIL_OUTBOX"]
+    app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")
+    yield tmp_path / "outbox"
+    app.config["MAIL_OUTBOX"] = before
+
+
+def _mails(outbox: Path) -> list[Any]:
+    import email
+    from email import policy
+
+    return [email.message_from_bytes(f.read_bytes(), policy=policy.default)
+            for f in sorted(outbox.glob("*.eml"))] if outbox.exists() else []
+
+
 def _user(sid: str) -> User:
     return db.session.scalars(select(User).where(User.sourced_id == sid)).one()
 
@@ -139,7 +156,7 @@ def _class_roster(sid: str, active: bool = True) -> list[str]:
 
 # ---------------------------------------------------------------- bulk, again, delta
 
-def test_a_bulk_zip_of_two_schools_creates_everything_with_set_password_links(app: Flask) -> None:
+def test_a_bulk_zip_of_two_schools_creates_everything_and_emails_set_password_links(app: Flask, outbox: Path) -> None:
     report = _import(roster_zip(two_schools()))
 
     assert dict(report.created) == {"schools": 2, "terms": 1, "sections": 4, "users": 28, "guardian_links": 4,
@@ -157,10 +174,13 @@ def test_a_bulk_zip_of_two_schools_creates_everything_with_set_password_links(ap
     assert links == {(_user("g1").id, _user("s01").id, "parent"), (_user("g1").id, _user("s02").id, "parent"),
                      (_user("g2").id, _user("s03").id, "guardian"), (_user("g3").id, _user("s11").id, "relative")}
     assert all(u.password_hash is None for u in db.session.scalars(select(User)))
-    assert len(report.links) == 28
-    link = next(x for x in report.links if x.email == "student1@river.example")
-    assert link.path.startswith("/set-password/")
-    assert user_for_token(db.session, link.path.rsplit("/", 1)[1]).sourced_id == "s01"
+    mails = _mails(outbox)
+    assert (report.emailed, len(mails), report.in_person) == (28, 28, [])
+    assert "28 new account(s) got a set-password link by e-mail (written to" in report.summary
+    mail = next(m for m in mails if "student1@river.example" in m["To"])
+    link = next(w for w in mail.get_body(("plain",)).get_content().split() if "/set-password/" in w)
+    assert link.startswith("http://127.0.0.1:5000/set-password/")
+    assert user_for_token(db.session, link.rsplit("/", 1)[1]).sourced_id == "s01"
 
 
 def test_importing_the_same_zip_again_changes_nothing(app: Flask) -> None:
@@ -171,7 +191,7 @@ def test_importing_the_same_zip_again_changes_nothing(app: Flask) -> None:
     again = _import(data)
 
     assert not again.changed and again.summary.startswith("No change")
-    assert again.unchanged["users"] == 28 and again.unchanged["enrollments"] == 20 and again.links == []
+    assert again.unchanged["users"] == 28 and again.unchanged["enrollments"] == 20 and again.emailed == 0
     assert table_rows() == before
 
 
@@ -204,7 +224,7 @@ def test_a_delta_moves_one_student_and_deactivates_another_and_rejects_an_unknow
     assert _class_roster("cl2") == ["s05", "s06", "s07", "s08", "s09", "s10"]
     assert _user("s20").active is False
     assert db.session.scalars(select(User).where(User.sourced_id == "a1")).first() is None
-    assert [x.email for x in report.links] == []
+    assert report.emailed == 0
 
 
 def test_an_enrollment_that_changes_class_ends_the_old_one_and_keeps_its_history(app: Flask) -> None:
@@ -410,7 +430,8 @@ def test_a_malformed_roster_gets_a_clear_message_and_changes_nothing(app: Flask,
 
 # ---------------------------------------------------------------- the command
 
-def test_import_oneroster_command_prints_the_report_and_the_links(app: Flask, tmp_path: Path) -> None:
+def test_import_oneroster_command_prints_the_report_and_emails_the_links(app: Flask, tmp_path: Path,
+                                                                        outbox: Path) -> None:
     file = tmp_path / "roster.zip"
     file.write_bytes(roster_zip(two_schools()))
     group = click.Group("imports")
@@ -420,7 +441,8 @@ def test_import_oneroster_command_prints_the_report_and_the_links(app: Flask, tm
 
     assert result.exit_code == 0, result.output
     assert "Created 2 schools, 1 term, 4 sections, 28 users, 4 guardian links, 20 enrollments, 4 teacher assignments" in result.output
-    assert "https://gb.example/set-password/" in result.output
+    assert "/set-password/" not in result.output and "28 new account(s) got a set-password link by e-mail" in result.output
+    assert all("https://gb.example/set-password/" in m.get_body(("plain",)).get_content() for m in _mails(outbox))
     assert db.session.scalars(select(User).where(User.sourced_id == "s01")).one().active
 
 
@@ -499,7 +521,7 @@ def test_the_catalyst_12_set_imports_after_a_dry_run_and_skip_rejected(app: Flas
         "users.csv row 7: agentSourcedIds names usr-222-987654, who is a teacher; no guardian link was made for "
         "usr-222-567891.",
     ]
-    assert len(report.links) == 5 and dry.links == [] and dry.links_due == 5
+    assert report.emailed == 5 and dry.emailed == 0 and dry.emails_due == 5
     # The teacher Jim Smith takes Introduction to Physics as a student; John Doe teaches it.
     assert (_user("usr-222-987654").role, _class_roster("cls-222-123456")) == (
         "teacher", ["usr-222-1234561232", "usr-222-987654"])
@@ -538,8 +560,8 @@ def test_a_roster_without_email_addresses_creates_the_accounts_and_says_so(app: 
     report = _import(roster_zip(tables))
 
     assert (report.created["users"], report.rejected) == (28, [])
-    assert len(report.without_email) == 28 and len(report.links) == 28
-    assert {link.email for link in report.links} == {""} and "teacher2" in {link.username for link in report.links}
+    assert len(report.without_email) == 28 and len(report.in_person) == 28 and report.emailed == 0
+    assert "teacher2" in {person.username for person in report.in_person}
     assert (_user("s01").email, _user("s01").username, _user("t1").username) == (None, "student1", "t-0001")
     assert find_user_for_login(db.session, " Student1 ") is _user("s01")
     assert find_user_for_login(db.session, "T-0001") is _user("t1")
@@ -594,7 +616,8 @@ def test_import_oneroster_command_dry_run_and_skip_rejected(app: Flask, tmp_path
     done = runner.invoke(group, ["import-oneroster", str(file), "--skip-rejected"])
 
     assert done.exit_code == 0, done.output
-    assert "Imported the valid rows; the 3 rejected rows" in done.output and "/set-password/" in done.output
+    assert "Imported the valid rows; the 3 rejected rows" in done.output and "/set-password/" not in done.output
+    assert "got a set-password link by e-mail" in done.output
 
 
 def test_a_name_with_a_control_character_imports_nothing_and_says_which_field(app: Flask) -> None:

@@ -68,7 +68,11 @@ def test_the_oneroster_gradebook_export_has_the_12_columns_and_every_required_fi
             assert all(row[column] for column in required), (name, row)
     line_items = list(csv.DictReader(io.StringIO(archive.read("lineItems.csv").decode())))
     results = list(csv.DictReader(io.StringIO(archive.read("results.csv").decode())))
-    assert len(line_items) == 3 and len(results) == 6
+    standards = [li for li in line_items if li["title"] != "Term grade"]
+    term_grade = [li["sourcedId"] for li in line_items if li["title"] == "Term grade"]
+    assert len(standards) == 3 and len(term_grade) == 1
+    assert len([r for r in results if r["lineItemSourcedId"] not in term_grade]) == 6
+    assert len([r for r in results if r["lineItemSourcedId"] in term_grade]) == 3  # one term grade per student
     assert {r["lineItemSourcedId"] for r in results} <= {li["sourcedId"] for li in line_items}
     assert {r["scoreStatus"] for r in results} == {"fully graded"}
     assert (line_items[0]["resultValueMin"], line_items[0]["resultValueMax"]) == ("1", "4")
@@ -114,3 +118,18 @@ def test_the_section_page_links_both_exports_and_they_are_audited(app: Flask, cl
     assert results_export.read_oneroster_results(zipped.data) == _levels_in_the_grid(world)
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"view.section_results_oneroster", "view.section_results_case"} <= actions
+
+
+def test_the_oneroster_export_carries_each_students_term_grade_and_why(app: Flask) -> None:
+    world = _world()  # levels (4, 3, -), (2, 2, -), (3, 1, -): one standard of three has no level
+    world.students[0].name = "Maya Lopez"
+    db.session.commit()
+
+    grades = results_export.read_oneroster_term_grades(
+        results_export.oneroster_results_zip(db.session, world.section))
+
+    sid = {s.id: s.sourced_id or f"gradebook-user-{s.id}" for s in world.students}
+    assert {sid[s.id]: grade for s, (grade, _why) in zip(world.students, grades.values(), strict=True)} == \
+        {sid[world.students[0].id]: "D", sid[world.students[1].id]: "I", sid[world.students[2].id]: "I"}
+    grade, why = grades[sid[world.students[0].id]]
+    assert why.startswith("Maya's grade is D because 2 of 3 skills are at Meets or above.")

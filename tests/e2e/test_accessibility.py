@@ -86,10 +86,12 @@ def pages_for(role: str, d: Demo) -> list[str]:
                 f"/sections/{s}/students/{d.teacher_student}", f"/sections/{s}/policy", f"/sections/{s}/path",
                 f"/sections/{s}/path/pacing", f"/sections/{s}/path/queue", f"/sections/{s}/path/assign",
                 f"/sections/{s}/path/standards/{d.standard}", f"/sections/{s}/path/students/{d.student}",
-                f"/students/{d.teacher_student}/conference", "/account",
+                f"/students/{d.teacher_student}/conference", f"/students/{d.teacher_student}/term-report", "/account",
                 f"/sections/{s}/habits", f"/sections/{s}/students/{d.student}/habits/{d.habit}"]
     if role == "student":
-        pages = ["/portfolio", f"/portfolio/sections/{d.student_section}/standards/{d.student_standard}",
+        maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
+        pages = ["/portfolio", f"/students/{maya}/term-report",
+                 f"/portfolio/sections/{d.student_section}/standards/{d.student_standard}",
                  f"/portfolio/sections/{d.student_section}/path", "/portfolio/entries/new", "/portfolio/goals/new",
                  "/portfolio/profile", "/account"]
         if d.entry:
@@ -99,11 +101,11 @@ def pages_for(role: str, d: Demo) -> list[str]:
         maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
         return ["/family", f"/family/children/{maya}",
                 f"/family/children/{maya}/sections/{d.student_section}/standards/{d.student_standard}",
-                f"/students/{maya}/conference"]
+                f"/students/{maya}/conference", f"/students/{maya}/term-report"]
     maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
     return ["/admin/", "/admin/users", f"/admin/users/{maya}", f"/admin/users/{maya}/audit", "/admin/sections",
             f"/admin/sections/{d.admin_section}", "/admin/frameworks", f"/admin/frameworks/{d.framework}",
-            f"/admin/competencies/{d.standard}", "/admin/imports", "/admin/policy", "/admin/scale"]
+            f"/admin/competencies/{d.standard}", "/admin/imports", "/admin/policy", "/admin/grade-bridge", "/admin/scale"]
 
 
 LOGINS = {"teacher": TEACHER, "student": STUDENT, "guardian": GUARDIAN, "admin": ADMIN}

@@ -1,16 +1,19 @@
-"""A guardian whose account is Spanish reads the child page and the conference page in Spanish, switches to
-English, and nothing on those pages is left untranslated. Screenshots: the child page on a phone, the
+"""A guardian whose account is Spanish reads the child page, the conference page and the e-mail digest in
+Spanish, switches to English (and the next digest is English too), and nothing on those pages is left
+untranslated. Screenshots: the child page on a phone, the
 printed conference page (test-artifacts/screens/)."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from gradebook.demo import seed_demo
 from gradebook.extensions import db
-from gradebook.models import User
+from gradebook.interop.mail_out import digest_message
+from gradebook.models import User, utcnow
 from tests.e2e.conftest import ARTIFACTS, log_in, screenshot
 from tests.web.test_languages import english_chunks, untranslated
 
@@ -44,6 +47,47 @@ def test_a_spanish_family_reads_the_child_and_conference_pages_in_spanish_and_ca
     assert page.locator("html").get_attribute("lang") == "en"
     page.get_by_role("button", name="Español").click()
     page.get_by_role("heading", name="Destrezas", exact=True).wait_for()
+    assert page.js_errors == []
+
+
+def _digest_html(guardian: User, base_url: str) -> tuple[str, str]:
+    """The guardian's digest e-mail (a term of news, so the demo always has some): its HTML part and its
+    language."""
+    db.session.commit()  # a fresh read: the browser may have changed the account meanwhile
+    guardian = db.session.get(User, guardian.id)
+    built = digest_message(db.session, guardian, since=utcnow() - timedelta(days=365), until=utcnow(),
+                           base_url=base_url)
+    assert built is not None, "the demo family has no news"
+    message, _children = built
+    html = next(part for part in message.walk() if part.get_content_type() == "text/html")
+    return html.get_payload(decode=True).decode(html.get_content_charset() or "utf-8"), message["Content-Language"]
+
+
+def test_a_spanish_family_reads_the_digest_in_spanish_and_after_switching_gets_it_in_english(page,
+                                                                                              live_server) -> None:
+    guardian = spanish_guardian()
+    log_in(page, guardian.email, "gradebook-demo")
+    page.wait_for_url(re.compile("/family$"))
+
+    html, language = _digest_html(guardian, live_server)
+    assert language == "es"
+    page.set_content(html)
+    page.get_by_role("heading", name="Esta semana en la escuela").wait_for()
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert untranslated(page.content(), english_chunks()) == []
+    screenshot(page, "digest-es")
+
+    page.get_by_role("link", name=re.compile("^Vea todo en la página de la familia")).click()  # the e-mail's link
+    page.wait_for_url(re.compile("/family$"))
+    page.get_by_role("heading", name="Sus hijos").wait_for()
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Your children").wait_for()
+
+    html, language = _digest_html(guardian, live_server)  # the account now says English: so does the e-mail
+    assert language == "en"
+    page.set_content(html)
+    page.get_by_role("heading", name="This week at school").wait_for()
+    assert page.locator("html").get_attribute("lang") == "en"
     assert page.js_errors == []
 
 

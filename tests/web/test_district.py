@@ -124,7 +124,7 @@ def test_a_school_policy_recomputes_only_that_school_and_the_district_default_re
     assert client.post("/admin/policy", data={**POLICY, "apply": "1"}).status_code == 303
     assert (_level_score(north), _level_score(south)) == (before[0], 2.5)  # average of 1, 2, 3, 4: South only
     job = db.session.scalars(select(Job).where(Job.kind == "recompute")).one()
-    assert job.school_id == south.section.school_id and "1 sections" in job.message
+    assert job.school_id == south.section.school_id and "in 1 section" in job.message
     # The district's default (a district admin, all schools): North follows it; South keeps its own.
     district = District(name="River District", default_policy={})
     db.session.add(district)

@@ -4,6 +4,7 @@ failures that import nothing. (The importers themselves are tested in tests/db.)
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -79,17 +80,17 @@ def test_a_broken_file_fails_with_its_reason_and_imports_nothing(client: FlaskCl
     assert job.message in page.replace("&#39;", "'").replace("&#34;", '"').replace("&quot;", '"')
 
 
-def test_a_roster_import_lists_one_time_set_password_links(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_a_roster_import_emails_the_set_password_links_and_shows_none(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user("admin"))
     response = _upload(client, "oneroster", "roster.zip", roster_zip(two_schools()))
     checked = db.session.scalars(select(ImportJob)).one()
-    assert checked.report["links"] == [] and "28 new account(s) would get a set-password link" in checked.message
+    assert "28 new account(s) would get a set-password link by e-mail" in checked.message
     page = _checked_then_imported(client, response)
     job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
     assert job is not None and job.status == "done", job.message
-    links = job.report["links"]
-    assert len(links) == _count(User) - 1  # everyone imported; not the admin who ran it
-    assert "One-time set-password links" in page and links[0]["path"] in page
+    assert _count(User) - 1 == 28  # everyone imported; not the admin who ran it
+    assert "28 new account(s) got a set-password link by e-mail" in page
+    assert "/set-password/" not in page and "/set-password/" not in str(job.report)  # never shown, never stored
     assert any(label == "created" and "users" in value for label, value in job.report["facts"])
 
 
@@ -256,7 +257,7 @@ def test_a_dry_run_with_rejected_rows_imports_nothing_until_the_admin_skips_them
     page = _checked_then_imported(client, response, skip_rejected=True)
     job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
     assert job is not None and (job.status, job.report["outcome"]) == ("done", "imported")
-    assert "Imported the valid rows; the 4 rejected rows" in page and "One-time set-password links" in page
+    assert "Imported the valid rows; the 4 rejected rows" in page and "got a set-password link by e-mail" in page
     assert _count(User) == before + 5
 
 
@@ -273,11 +274,16 @@ def test_an_account_without_email_gets_a_link_and_signs_in_with_its_username(cli
     job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
     assert job is not None
     assert "20 new account(s) have no e-mail address and sign in with their username" in job.message
-    link = next(x for x in job.report["links"] if x["username"] == "student1")
-    assert link["email"] == "" and "username student1" in page
+    assert "8 new account(s) got a set-password link by e-mail" in job.message  # the teachers, families, admin
+    person = next(x for x in job.report["in_person"] if x["username"] == "student1")
+    assert "username student1" in page and "/set-password/" not in page
+    assert f'href="/admin/users/{person["user_id"]}"' in page  # where the admin makes the link, to give in person
 
+    made = client.post(f"/admin/users/{person['user_id']}", data={"action": "password_link"}, follow_redirects=True)
+    link = re.search(r"/set-password/[\w-]+", made.get_data(as_text=True))
+    assert link is not None
     client.post("/logout")
-    token = link["path"].rsplit("/", 1)[1]
+    token = link.group(0).rsplit("/", 1)[1]
     set_pw = client.post(f"/set-password/{token}", data={"new_password": "a long new password",
                                                          "confirm": "a long new password"})
     assert set_pw.status_code == 303

@@ -107,27 +107,106 @@ def demo(app):  # type: ignore[no-untyped-def]
     db.session.commit()
 
 
+def _left(pages: dict[str, str]) -> dict[str, list[str]]:
+    chunks = english_chunks()
+    left = {name: untranslated(html, chunks) for name, html in pages.items()}
+    return {name: found for name, found in left.items() if found}
+
+
+def _get(client, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(url)
+    assert response.status_code == status, url
+    return response.get_data(as_text=True)
+
+
 def test_a_spanish_familys_pages_have_no_english_left(client, demo) -> None:
     guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
-    chunks = english_chunks()
     pages = family_pages(client, guardian)
-    left = {name: untranslated(html, chunks) for name, html in pages.items()}
-    assert {name: found for name, found in left.items() if found} == {}
+    pages["account"] = _get(client, "/account")
+    pages["not found"] = _get(client, "/family/children/999999", 404)
+    assert _left(pages) == {}
     assert '<html lang="es">' in pages["child"]
 
 
-def test_a_spanish_students_pages_have_no_english_left(client, demo) -> None:
-    guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
+def _spanish_child(guardian: User) -> User:
     child = db.session.scalar(select(User).join(GuardianLink, GuardianLink.student_id == User.id)
-                              .where(GuardianLink.guardian_id == guardian.id))
+                              .where(GuardianLink.guardian_id == guardian.id).order_by(User.id))
     child.language = "es"
     db.session.commit()
+    return child
+
+
+def test_a_spanish_students_pages_have_no_english_left(client, demo) -> None:
+    """Every page a student reads: home, each "why", each learning path (and a skill looked at), the forms for
+    work, goals and the profile, the account, the record file, and the pages a mistake leads to."""
+    from gradebook.models import Enrollment, PortfolioEntry, SectionStandard
+
+    guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
+    child = _spanish_child(guardian)
     client.post("/login", data={"email": child.email, "password": DEMO_PASSWORD})
-    home = client.get("/portfolio").get_data(as_text=True)
-    why = re.search(r'href="(/portfolio/sections/\d+/standards/\d+)"', home).group(1)  # type: ignore[union-attr]
-    chunks = english_chunks()
-    left = {url: untranslated(client.get(url).get_data(as_text=True), chunks) for url in ("/portfolio", why)}
-    assert {url: found for url, found in left.items() if found} == {}
+    urls = {"home": "/portfolio", "new work": "/portfolio/entries/new", "new goal": "/portfolio/goals/new",
+            "profile": "/portfolio/profile", "account": "/account", "record": f"/students/{child.id}/record.html"}
+    entry = db.session.scalar(select(PortfolioEntry.id).where(PortfolioEntry.student_id == child.id,
+                                                               PortfolioEntry.deleted_at.is_(None)))
+    if entry is not None:
+        urls["edit work"] = f"/portfolio/entries/{entry}/edit"
+    for section_id, competency_id in db.session.execute(
+            select(SectionStandard.section_id, SectionStandard.competency_id)
+            .join(Enrollment, Enrollment.section_id == SectionStandard.section_id)
+            .where(Enrollment.student_id == child.id, Enrollment.active.is_(True))
+            .order_by(SectionStandard.section_id, SectionStandard.position)):
+        urls[f"why {section_id}/{competency_id}"] = f"/portfolio/sections/{section_id}/standards/{competency_id}"
+        urls.setdefault(f"path {section_id}", f"/portfolio/sections/{section_id}/path")
+        urls[f"path {section_id} looking at {competency_id}"] = \
+            f"/portfolio/sections/{section_id}/path?standard={competency_id}"
+    pages = {name: _get(client, url) for name, url in urls.items()}
+    pages["not found"] = _get(client, "/portfolio/sections/999999/path", 404)
+    # Mistakes: the messages are Spanish too.
+    section_id = next(int(name.split()[1]) for name in urls if name.startswith("path "))
+    focus = client.post(f"/portfolio/sections/{section_id}/path/focus", data={"competency_id": ""})
+    ready = client.post(f"/portfolio/sections/{section_id}/path/ready", data={"competency_id": ""})
+    no_title = client.post("/portfolio/entries/new", data={"title": "", "visibility": "private"})
+    assert (focus.status_code, ready.status_code, no_title.status_code) == (422, 422, 422)
+    pages.update({"focus refused": focus.get_data(as_text=True), "ready refused": ready.get_data(as_text=True),
+                  "work refused": no_title.get_data(as_text=True)})
+    assert "Elige la destreza" in pages["focus refused"] and "Ponle un título" in pages["work refused"]
+    # The skills to choose from (plain text in options, which the scan leaves out) are the school's Spanish.
+    assert "SCI.7.1.a Preguntas que se pueden probar" in pages["new work"]
+    assert "Testable questions" not in pages["new work"]
+    assert _left(pages) == {}
+
+
+def test_the_logged_out_pages_and_the_set_password_page_have_no_english_left(client, demo) -> None:
+    from gradebook.services.accounts import issue_set_password_link
+
+    guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
+    token = issue_set_password_link(db.session, guardian)
+    db.session.commit()
+    client.post("/language", data={"language": "es", "next": "/login"})
+    pages = {"login": _get(client, "/login"), "set password": _get(client, f"/set-password/{token}"),
+             "expired link": _get(client, "/set-password/not-a-token", 404)}
+    wrong = client.post("/login", data={"email": guardian.email, "password": "not the password"})
+    differ = client.post(f"/set-password/{token}", data={"new_password": "a long new password",
+                                                        "confirm": "another long password"})
+    assert (wrong.status_code, differ.status_code) == (422, 422)
+    pages.update({"wrong password": wrong.get_data(as_text=True), "passwords differ": differ.get_data(as_text=True)})
+    assert "Las dos contraseñas no son iguales." in pages["passwords differ"]
+    assert _left(pages) == {}
+
+
+def test_the_login_limit_speaks_the_readers_language(client, app, demo) -> None:
+    guardian = db.session.scalar(select(User).where(User.role == "guardian", User.language == "es"))
+    app.config["LOGIN_RATE_LIMIT"], before = "2 per minute", app.config["LOGIN_RATE_LIMIT"]
+    try:
+        client.post("/language", data={"language": "es", "next": "/login"})
+        for _attempt in range(2):
+            client.post("/login", data={"email": guardian.email, "password": "not the password"})
+        limited = client.post("/login", data={"email": guardian.email, "password": "not the password"})
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = before
+    html = limited.get_data(as_text=True)
+    assert limited.status_code == 429 and "Demasiadas contraseñas equivocadas para esta cuenta" in html
+    assert _left({"limited": html}) == {}
 
 
 # ------------------------------------------------------------------ where the language comes from

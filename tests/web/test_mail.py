@@ -4,6 +4,7 @@ started by the test (aiosmtpd), or written to the outbox when no server is set."
 from __future__ import annotations
 
 import email
+import io
 import socket
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -198,3 +199,85 @@ def test_a_spanish_speaking_guardian_gets_the_digest_in_spanish(app: Flask, smtp
     text = body(message)
     assert "Hola" in text and "Cómo puede ayudar en casa:" in text and "How you can help" not in text
     assert 'lang="es"' in body(message, "text/html")
+    # The school's words (no Spanish entered here) as written: marked in the HTML, plain in the text.
+    assert '<span lang="en">Your lab write-up explained every step.</span>' in body(message, "text/html")
+    assert "<span" not in text and '"Your lab write-up explained every step."' in text
+    assert "o uno más en Exceeds" in text  # "one more" said as Spanish says it
+
+
+# ------------------------------------------------------------------ set-password e-mails in the person's language
+
+def test_a_spanish_speaking_guardian_gets_the_set_password_email_in_spanish(client: FlaskClient, login_as,
+                                                                            smtp: Inbox) -> None:
+    login_as(make_user("admin"))
+    parent = make_user("guardian")
+    parent.language = "es"
+    db.session.commit()
+    client.post(f"/admin/users/{parent.id}", data={"action": "password_link"})
+    [message] = smtp.messages
+    assert message["Content-Language"] == "es" and subject(message) == "Elija su contraseña del cuaderno de notas"
+    text = body(message)
+    assert text.startswith(f"Hola, {parent.first_name}:") and "Sirve una vez, durante 14 días" in text
+    assert "Choose your password" not in text and "/set-password/" in text
+
+
+def subject(message: Message) -> str:
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def _spanish_roster() -> bytes:
+    from tests.db.test_oneroster_import import COLUMNS, csv_bytes, roster_zip, two_schools
+
+    tables = two_schools()
+    tables["users"][-3]["metadata.preferredLanguage"] = "es-MX"  # g1, a parent
+    return roster_zip({k: v for k, v in tables.items() if k != "users"},
+                      raw={"users": csv_bytes(COLUMNS["users"] + ",metadata.preferredLanguage", tables["users"])},
+                      manifest={"file.users": "bulk"})
+
+
+def test_a_roster_import_emails_every_new_account_its_link_in_its_language(client: FlaskClient, login_as,
+                                                                           smtp: Inbox) -> None:
+    from gradebook.models import ImportJob, User
+
+    login_as(make_user("admin"))
+    client.post("/admin/imports", data={"kind": "oneroster", "file": (io.BytesIO(_spanish_roster()), "roster.zip")},
+                content_type="multipart/form-data")
+    dry = db.session.scalars(select(ImportJob)).one()
+    assert smtp.messages == [] and "28 new account(s) would get a set-password link by e-mail" in dry.message
+    applied = client.post(f"/admin/imports/{dry.id}/apply")
+    page = client.get(applied.location).get_data(as_text=True)
+
+    assert "28 new account(s) got a set-password link by e-mail (sent through 127.0.0.1" in page
+    assert "/set-password/" not in page
+    assert len(smtp.messages) == 28
+    g1 = db.session.scalars(select(User).where(User.sourced_id == "g1")).one()
+    spanish = [m for m in smtp.messages if m["To"].endswith(f"<{g1.email}>")]
+    english = [m for m in smtp.messages if m["Content-Language"] == "en"]
+    assert len(spanish) == 1 and len(english) == 27
+    assert spanish[0]["Content-Language"] == "es" and subject(spanish[0]).startswith("Elija su contraseña")
+    assert "Allí puede seguir cómo aprende" in body(spanish[0])  # a guardian's words
+    assert subject(english[0]) == "Set your gradebook password"
+    token = next(w for w in body(spanish[0]).split() if "/set-password/" in w).rsplit("/", 1)[1]
+    client.post("/logout")
+    assert client.get(f"/set-password/{token}").status_code == 200
+
+
+def test_a_roster_import_whose_mail_server_refuses_imports_nothing_and_says_why(client: FlaskClient, login_as,
+                                                                               app: Flask) -> None:
+    from gradebook.models import ImportJob, User
+
+    login_as(make_user("admin"))
+    client.post("/admin/imports", data={"kind": "oneroster", "file": (io.BytesIO(_spanish_roster()), "roster.zip")},
+                content_type="multipart/form-data")
+    dry = db.session.scalars(select(ImportJob)).one()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    try:
+        applied = client.post(f"/admin/imports/{dry.id}/apply")
+        page = client.get(applied.location).get_data(as_text=True)
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+    assert "Nothing was imported" in page and "did not take the mail" in page
+    assert db.session.scalars(select(User).where(User.sourced_id == "g1")).first() is None
+    assert db.session.scalars(select(PasswordReset)).first() is None

@@ -24,7 +24,8 @@ def family_pages(client, guardian: User) -> dict[str, str]:  # type: ignore[no-u
     child = db.session.scalar(select(User).join(GuardianLink, GuardianLink.student_id == User.id)
                               .where(GuardianLink.guardian_id == guardian.id).order_by(User.id))
     pages = {"home": "/family", "child": f"/family/children/{child.id}",
-             "conference": f"/students/{child.id}/conference", "record": f"/students/{child.id}/record.html"}
+             "conference": f"/students/{child.id}/conference", "record": f"/students/{child.id}/record.html",
+             "term report": f"/students/{child.id}/term-report"}
     for section_id, competency_id in db.session.execute(
             select(SectionStandard.section_id, SectionStandard.competency_id)
             .join(Enrollment, Enrollment.section_id == SectionStandard.section_id)
