@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
@@ -334,7 +334,31 @@ def discloses_none(reason: str) -> Callable[[F], F]:
 
 def audit_disclosure(view: Callable[..., Any] | None, status: int) -> int:
     """After a view answered: write the audit rows its declaration asks for, and commit them before the
-    answer leaves. Returns how many rows were written."""
+    answer leaves. Returns how many rows were written (0 when the view wrote them itself, see
+    `audit_before_commit`)."""
+    if g.pop("_disclosure_audited", None) is not None:
+        return 0
+    return _write_disclosure(view, status, commit=True)
+
+
+def audit_before_commit(status: int = 200) -> int:
+    """For a view that writes and then answers with the record (a score save): its audit rows go into its
+    own transaction, before it commits, so the save and its disclosure commit together in one transaction
+    (and the answer needs no second one). `audit_disclosure` then writes nothing more for this request. If the
+    transaction is rolled back after this, the rows go with it, and so does the answer (an error page)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    written = _write_disclosure(view, status, commit=False)
+    g._disclosure_audited = written
+    return written
+
+
+def forget_audit_before_commit() -> None:
+    """The transaction holding `audit_before_commit`'s rows was rolled back: the answer's own audit rows are
+    written after it, as for any view."""
+    g.pop("_disclosure_audited", None)
+
+
+def _write_disclosure(view: Callable[..., Any] | None, status: int, *, commit: bool) -> int:
     from sqlalchemy import inspect as inspect_state
 
     disclosure: Disclosure | None = getattr(view, "disclosure", None)
@@ -352,14 +376,15 @@ def audit_disclosure(view: Callable[..., Any] | None, status: int) -> int:
     student_ids = list(disclosure.students(**(request.view_args or {})))
     if not student_ids:
         return 0
-    from gradebook.extensions import begin_writing
+    if commit:
+        from gradebook.extensions import begin_writing
 
-    begin_writing()  # a GET's reading transaction ends here; the audit rows are written in their own
+        begin_writing()  # a GET's reading transaction ends here; the audit rows are written in their own
     written = record_disclosures(
         db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
         detail={"endpoint": request.endpoint, "method": request.method, "path": request.full_path.rstrip("?"),
                 "status": status})
-    if written:
+    if written and commit:
         db.session.commit()
     return written
 

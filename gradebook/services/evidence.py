@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, text, true
+from sqlalchemy import bindparam, exists, func, literal, select, text, true, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -225,25 +225,36 @@ class CellContext:
         return next((e for e in self.evidence if e.assessment_id == self.assessment.id), None)
 
 
-def load_cell(session: Session, actor: User, section: Section, assessment_id: int, student_id: int,
-              competency_id: int) -> CellContext | None:
-    """The context of one cell's save (see CellContext), or None when the cell is out of the actor's scope.
-    On PostgreSQL the student's lock (`_lock_student`) is taken first, so what is read is what was committed
-    before it."""
+_LOAD_CELL_QUERIES: dict[str, Any] = {}
+
+
+def _load_cell_query(kind: str) -> Any:
+    """load_cell's statement, built once per kind of actor with bound parameters: building this select
+    (five aliases, a dozen joins) costs more than running it, so a save only binds the ids."""
+    query = _LOAD_CELL_QUERIES.get(kind)
+    if query is not None:
+        return query
     from gradebook.models import Competency, ProficiencyRecord, SectionTeacher
 
-    _lock_student(session, section, student_id)
+    section_id, student_id = bindparam("section_id"), bindparam("student_id")
+    competency_id, assessment_id = bindparam("competency_id"), bindparam("assessment_id")
     sib_ss, sib = aliased(SectionStandard), aliased(Competency)
     e_assessment = aliased(Assessment)
     rec, rec_up = aliased(ProficiencyRecord), aliased(ProficiencyRecord)
-    teaches: Any = true() if actor.role == "admin" and actor.district_admin else exists().where(
-        SectionTeacher.section_id == section.id, SectionTeacher.teacher_id == actor.id)
-    if actor.role == "admin" and not actor.district_admin:  # a school admin: a section of their schools
+    if kind == "district_admin":
+        teaches: Any = true()
+    elif kind == "school_admin":  # a school admin: a section of their schools
         from gradebook.models import SchoolMember
 
-        teaches = exists().where(SchoolMember.user_id == actor.id, SchoolMember.school_id == section.school_id)
+        teaches = exists().where(SchoolMember.user_id == bindparam("actor_id"),
+                                 SchoolMember.school_id == bindparam("school_id"))
+    else:
+        teaches = exists().where(SectionTeacher.section_id == section_id,
+                                 SectionTeacher.teacher_id == bindparam("actor_id"))
     record_columns = lambda r: (r.competency_id, r.id, r.score, r.level_points, r.evidence_count,  # noqa: E731
                                 r.needed, r.method, r.trend, r.last_observed_on)
+    # Two parts on separate rows, not their product: part 1 rows carry the evidence, part 2 rows the siblings.
+    part = union_all(select(literal(1).label("k")), select(literal(2).label("k"))).subquery("part")
     query = (
         select(Assessment, User, Competency, Evidence, e_assessment.kind, e_assessment.counts, e_assessment.title,
                sib_ss.competency_id, sib.code, func.coalesce(sib.short_name, sib.statement),
@@ -251,29 +262,48 @@ def load_cell(session: Session, actor: User, section: Section, assessment_id: in
         .select_from(Assessment)
         .join(AssessmentStandard, (AssessmentStandard.assessment_id == Assessment.id)
               & (AssessmentStandard.competency_id == competency_id))
-        .join(SectionStandard, (SectionStandard.section_id == section.id)
+        .join(SectionStandard, (SectionStandard.section_id == section_id)
               & (SectionStandard.competency_id == competency_id))
-        .join(Enrollment, (Enrollment.section_id == section.id) & (Enrollment.student_id == student_id)
+        .join(Enrollment, (Enrollment.section_id == section_id) & (Enrollment.student_id == student_id)
               & Enrollment.active.is_(True))
         .join(User, User.id == Enrollment.student_id)
         .join(Competency, Competency.id == SectionStandard.competency_id)
-        .outerjoin(Evidence, (Evidence.section_id == section.id) & (Evidence.student_id == student_id)
+        .join(part, true())
+        .outerjoin(Evidence, (part.c.k == 1) & (Evidence.section_id == section_id) & (Evidence.student_id == student_id)
                    & (Evidence.competency_id == competency_id) & Evidence.deleted_at.is_(None))
         .outerjoin(e_assessment, e_assessment.id == Evidence.assessment_id)
         # the parent's standards that the section assesses (the standard among them), their cache and overrides
-        .outerjoin(sib, sib.parent_id == Competency.parent_id)
-        .outerjoin(sib_ss, (sib_ss.section_id == section.id) & (sib_ss.competency_id == sib.id))
-        .outerjoin(rec, (rec.section_id == section.id) & (rec.student_id == student_id)
+        .outerjoin(sib, (part.c.k == 2) & (sib.parent_id == Competency.parent_id))
+        .outerjoin(sib_ss, (sib_ss.section_id == section_id) & (sib_ss.competency_id == sib.id))
+        .outerjoin(rec, (rec.section_id == section_id) & (rec.student_id == student_id)
                    & (rec.competency_id == sib_ss.competency_id))
-        .outerjoin(Override, (Override.section_id == section.id) & (Override.student_id == student_id)
+        .outerjoin(Override, (Override.section_id == section_id) & (Override.student_id == student_id)
                    & (Override.competency_id == sib_ss.competency_id) & Override.cleared_at.is_(None))
         # the parent's cached row (the standard's own, when it has no parent)
-        .outerjoin(rec_up, (rec_up.section_id == section.id) & (rec_up.student_id == student_id)
+        .outerjoin(rec_up, (rec_up.section_id == section_id) & (rec_up.student_id == student_id)
                    & (rec_up.competency_id == func.coalesce(Competency.parent_id, Competency.id)))
-        .where(Assessment.id == assessment_id, Assessment.section_id == section.id, Assessment.deleted_at.is_(None),
+        .where(Assessment.id == assessment_id, Assessment.section_id == section_id, Assessment.deleted_at.is_(None),
                teaches)
         .order_by(sib_ss.position, Evidence.id))
-    rows = session.execute(query).all()
+    _LOAD_CELL_QUERIES[kind] = query
+    return query
+
+
+def load_cell(session: Session, actor: User, section: Section, assessment_id: int, student_id: int,
+              competency_id: int) -> CellContext | None:
+    """The context of one cell's save (see CellContext), or None when the cell is out of the actor's scope.
+    On PostgreSQL the student's lock (`_lock_student`) is taken first, so what is read is what was committed
+    before it."""
+    _lock_student(session, section, student_id)
+    kind = ("district_admin" if actor.district_admin else "school_admin") if actor.role == "admin" else "teacher"
+    params = {"section_id": section.id, "student_id": student_id, "competency_id": competency_id,
+              "assessment_id": assessment_id, "actor_id": actor.id, "school_id": section.school_id}
+    if kind == "district_admin":
+        del params["actor_id"], params["school_id"]
+    elif kind == "teacher":
+        del params["school_id"]
+    query = _load_cell_query(kind)
+    rows = session.execute(query, params).all()
     if not rows:
         return None
     assessment, student, standard = rows[0][0], rows[0][1], rows[0][2]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Integer, Select, String, and_, func, literal, or_, select, union_all
+from sqlalchemy import Date, Integer, Select, String, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -45,7 +46,7 @@ def level_class(points: float | None) -> str:
     return "lv-" + f"{points:g}".replace(".", "_")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     score: float | None = None
     level: prof.Level | None = None
@@ -108,6 +109,68 @@ class SectionGradebook:
         return sum(1 for c in cells if c.level and c.level.points >= self.scale.mastery.points) / len(cells)
 
 
+class GridCell(NamedTuple):
+    """What one grid cell shows, worked out before the template (which then only writes it out): the
+    level's CSS class, the standard's id (the cell's link ends with it), the link's title, the level's
+    symbol (None without a level), the text (the score, the override's points, or "·"), whether it is the
+    teacher's judgement, and how many pieces of work are missing."""
+
+    css: str
+    competency_id: int
+    title: str
+    symbol: str | None
+    text: str
+    override: bool
+    missing: int
+
+
+def grid_rows(book: SectionGradebook, students: list[User],
+              standards: list[Competency]) -> list[tuple[User, list[tuple]]]:
+    """The grid's rows: each student with the cells of `standards` in order, as plain tuples. Scores are shown
+    through the scale (`scale.show`), each distinct score worked out once."""
+    scale = book.scale
+    empty = Cell(_mastery=scale.mastery.points)
+    shown: dict[tuple[float, int], str] = {}
+
+    def show(score: float, places: int) -> str:
+        key = (score, places)
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = scale.show(score, places)
+        return text
+
+    cells = book.cells
+    codes = [(s.id, s.code) for s in standards]
+    rows: list[tuple[User, list[tuple]]] = []
+    for student in students:
+        name, sid, row = student.name, student.id, []
+        for cid, code in codes:
+            cell = cells.get((sid, cid)) or empty
+            level, score, missing = cell.level, cell.score, cell.missing
+            override = cell.override is not None
+            if level is not None:
+                title = f"{name} · {code}: {level.label}"
+                if score is not None:
+                    title += f" ({show(score, 2)})"
+                if override:
+                    title += ", teacher judgement"
+                text = show(score, 1) if score is not None and not override else f"{level.points:g}"
+                symbol: str | None = level.symbol
+                css = level_class(level.points)
+            else:
+                title = f"{name} · {code}: " + ("not enough evidence yet" if cell.count else "no evidence yet")
+                text, symbol, css = "·", None, "lv-none"
+            if missing:
+                title += f"; {missing} missing"
+            earlier = cell.shown_last_year
+            if earlier:
+                before = scale.level_for(cell.shown_before)  # type: ignore[arg-type]
+                title += f"; shown last year at {before.label if before else cell.shown_before}"
+            row.append((css, cid, title, symbol, text, override, missing, earlier))  # a GridCell's fields, as a plain tuple
+        rows.append((student, row))
+    return rows
+
+
 def section_students(session: Session, section_id: int) -> list[User]:
     return list(session.scalars(
         select(User).join(Enrollment, Enrollment.student_id == User.id)
@@ -115,13 +178,17 @@ def section_students(session: Session, section_id: int) -> list[User]:
     ))
 
 
+_GROUPS_QUERY: list[Select] = []
+
+
 def section_groups(session: Session, section_id: int) -> list[Group]:
-    parent = aliased(Competency)
-    rows = session.execute(
-        select(Competency, parent).join(SectionStandard, SectionStandard.competency_id == Competency.id)
-        .outerjoin(parent, parent.id == Competency.parent_id)
-        .where(SectionStandard.section_id == section_id).order_by(SectionStandard.position)
-    ).all()  # the standards and their parents in one statement
+    if not _GROUPS_QUERY:  # built once (an alias costs more to build than the query takes to run)
+        parent = aliased(Competency)
+        _GROUPS_QUERY.append(
+            select(Competency, parent).join(SectionStandard, SectionStandard.competency_id == Competency.id)
+            .outerjoin(parent, parent.id == Competency.parent_id)
+            .where(SectionStandard.section_id == bindparam("section_id")).order_by(SectionStandard.position))
+    rows = session.execute(_GROUPS_QUERY[0], {"section_id": section_id}).all()  # standards and parents at once
     standards = [standard for standard, _ in rows]
     parents = {p.id: p for _, p in rows if p is not None}
     groups: dict[int | None, Group] = {}
@@ -133,23 +200,27 @@ def section_groups(session: Session, section_id: int) -> list[Group]:
     return list(groups.values())
 
 
+_COLUMNS_QUERY: list[Select] = []
+
+
 def section_columns(session: Session, section_id: int) -> tuple[list[Group], list[HabitColumn]]:
     """The grid's columns in one statement: the standards (grouped under their parents) and, apart, the
     habits of work the section tracks, each with its framework's method and scale levels."""
-    parent = aliased(Competency)
-    placed = union_all(
-        select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
-               literal(0).label("habit")).where(SectionStandard.section_id == section_id),
-        select(SectionHabit.competency_id, SectionHabit.position, literal(1))
-        .where(SectionHabit.section_id == section_id)).subquery()
-    rows = session.execute(
-        select(Competency, parent, placed.c.habit, Framework.habit_method, ScaleLevel)
-        .join(placed, placed.c.cid == Competency.id)
-        .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
-        .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
-        .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
-        .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc())
-    ).all()
+    if not _COLUMNS_QUERY:  # built once, the section a bound parameter (building it costs more than running it)
+        parent = aliased(Competency)
+        placed = union_all(
+            select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
+                   literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
+            select(SectionHabit.competency_id, SectionHabit.position, literal(1))
+            .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
+        _COLUMNS_QUERY.append(
+            select(Competency, parent, placed.c.habit, Framework.habit_method, ScaleLevel)
+            .join(placed, placed.c.cid == Competency.id)
+            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
+            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
+            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
+            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+    rows = session.execute(_COLUMNS_QUERY[0], {"section_id": section_id}).all()
     groups: dict[int | None, Group] = {}
     for standard, parent_row, habit, _method, _level in rows:
         if habit:
@@ -171,6 +242,11 @@ class ShownOverride:
     reason: str
 
 
+_GRID_RECORDS = select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
+                       ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend).where(
+    ProficiencyRecord.section_id == bindparam("section_id"))
+
+
 def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
                     habits: list[HabitColumn] | None = None) -> dict[tuple[int, int], Cell]:
     """The grid's cells: the cache read as rows, then live overrides, missing-work counts and what each
@@ -179,38 +255,63 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
     return load_grid(session, section, scale, habits or [])[0]
 
 
+_GRID_MARKS: dict[bool, list[Select]] = {}
+
+
+def _grid_marks_parts(with_habits: bool) -> list[Select]:
+    """Live overrides, missing-work counts and (with habits) the habit observations, parts of one union,
+    built once (the section and the habits' ids are bound parameters)."""
+    parts = _GRID_MARKS.get(with_habits)
+    if parts is not None:
+        return parts
+    section_id = bindparam("section_id")
+    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
+                       Override.level_points.label("value"), Override.id, Override.reason,
+                       literal(None, Date).label("observed_on")).where(
+        Override.section_id == section_id, Override.cleared_at.is_(None))
+    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
+                     func.count().label("value"), literal(None, Integer), literal(None, String),
+                     literal(None, Date)).where(
+        Evidence.section_id == section_id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
+    ).group_by(Evidence.student_id, Evidence.competency_id)
+    parts = [overrides, missing]
+    if with_habits:  # habit observations ride in the same statement, and are kept apart below
+        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
+                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
+                     .where(HabitEvidence.section_id == section_id, HabitEvidence.deleted_at.is_(None),
+                            HabitEvidence.competency_id.in_(bindparam("habit_ids", expanding=True))))
+    _GRID_MARKS[with_habits] = parts
+    return parts
+
+
 def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
               ) -> tuple[dict[tuple[int, int], Cell], dict[tuple[int, int], HabitCell]]:
     """The achievement cells and, apart, the habit cells, in two statements: the habit observations ride
     in the overrides' and missing counts' union, and are sorted out of it before any achievement cell."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
-    level_for = scale.level_for
-    for student_id, competency_id, score, count, needed, trend in session.execute(
-            select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
-                   ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend)
-            .where(ProficiencyRecord.section_id == section.id)):
+    levels: dict[float, prof.Level | None] = {}  # each distinct score's level, found once
+
+    def level_for(score: float) -> prof.Level | None:
+        level = levels.get(score, levels)
+        if level is levels:
+            level = levels[score] = scale.level_for(score)
+        return level  # type: ignore[return-value]
+
+    connection = session.connection()  # plain rows through Core: no ORM result machinery for 1,400 of them
+    for student_id, competency_id, score, count, needed, trend in connection.execute(
+            _GRID_RECORDS, {"section_id": section.id}):
         level = level_for(score) if score is not None else None
         cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
                                                   needed=needed, trend=trend, _mastery=mastery)
-    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
-                       Override.level_points.label("value"), Override.id, Override.reason,
-                       literal(None, Date).label("observed_on")).where(
-        Override.section_id == section.id, Override.cleared_at.is_(None))
-    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
-                     func.count().label("value"), literal(None, Integer), literal(None, String),
-                     literal(None, Date)).where(
-        Evidence.section_id == section.id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
-    ).group_by(Evidence.student_id, Evidence.competency_id)
+    params: dict[str, Any] = {"section_id": section.id}
+    if habits:
+        params["habit_ids"] = [h.id for h in habits]
     # What each student showed at mastery in earlier sections (their record) rides in the same statement.
-    parts: list[Select] = [overrides, missing, earlier_mastery_rows(section, mastery)]
-    if habits:  # habit observations ride in the same statement, and are kept apart below
-        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
-                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
-                     .where(HabitEvidence.section_id == section.id, HabitEvidence.deleted_at.is_(None),
-                            HabitEvidence.competency_id.in_([h.id for h in habits])))
+    marks = union_all(*_grid_marks_parts(bool(habits)), earlier_mastery_rows(section, mastery))
     habit_rows = []
-    for kind, student_id, competency_id, value, row_id, text, observed_on in session.execute(union_all(*parts)):
+    for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(
+            marks, params):
         if kind == 3:
             habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
             continue

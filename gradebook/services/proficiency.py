@@ -172,30 +172,57 @@ def scale_for(session: Session, section: Section | None) -> prof.Scale:
     return _memo(session, ("scale", *_scale_key(section)), load)
 
 
-def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
-    """A section, whether `user` teaches it (an admin teaches every section), and the school's settings and
-    the section's scale with its levels, in one statement: a page or a save of the section then reads no
-    setting again in this transaction (they are remembered as `scale_for` and `school_policy` remember)."""
+_SECTION_QUERIES: dict[str, Any] = {}
+
+
+def _section_kind(user: Any) -> str:
+    role = getattr(user, "role", None)
+    if role == "admin":
+        return "district_admin" if getattr(user, "district_admin", False) else "school_admin"
+    return "teacher" if role == "teacher" else "other"
+
+
+def _section_with_settings_query(kind: str) -> Any:
+    """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters)."""
+    query = _SECTION_QUERIES.get(kind)
+    if query is not None:
+        return query
     from gradebook.models import SectionTeacher
 
-    if getattr(user, "role", None) == "admin" and getattr(user, "district_admin", False):
+    if kind == "district_admin":
         teaches: Any = literal(True)
-    elif getattr(user, "role", None) == "admin":  # a school admin: the sections of their schools
+    elif kind == "school_admin":  # a school admin: the sections of their schools
         from gradebook.models import SchoolMember
 
-        teaches = Section.school_id.in_(select(SchoolMember.school_id).where(SchoolMember.user_id == user.id))
-    elif getattr(user, "role", None) == "teacher":
-        teaches = exists().where(SectionTeacher.section_id == Section.id, SectionTeacher.teacher_id == user.id)
+        teaches = Section.school_id.in_(select(SchoolMember.school_id).where(
+            SchoolMember.user_id == bindparam("user_id")))
+    elif kind == "teacher":
+        teaches = exists().where(SectionTeacher.section_id == Section.id,
+                                 SectionTeacher.teacher_id == bindparam("user_id"))
     else:
         teaches = literal(False)
     settings = _settings_columns(func.coalesce(Section.school_id,
                                                select(School.id).order_by(School.id).limit(1).scalar_subquery()))
     default_scale = func.coalesce(settings[1], settings[3])
-    rows = session.execute(
+    query = (
         select(Section, teaches.label("teaches"), ProficiencyScale, ScaleLevel, *settings).select_from(Section)
         .outerjoin(ProficiencyScale, ProficiencyScale.id == func.coalesce(Section.scale_id, default_scale))
         .outerjoin(ScaleLevel, ScaleLevel.scale_id == ProficiencyScale.id)
-        .where(Section.id == section_id).order_by(ScaleLevel.id)).all()
+        .where(Section.id == bindparam("section_id")).order_by(ScaleLevel.id))
+    _SECTION_QUERIES[kind] = query
+    return query
+
+
+def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
+    """A section, whether `user` teaches it (a district admin teaches every section, a school admin those of
+    their schools), and the school's settings and the section's scale with its levels, in one statement: a
+    page or a save of the section then reads no setting again in this transaction (they are remembered as
+    `scale_for` and `school_policy` remember). The statement is built once per kind of user."""
+    kind = _section_kind(user)
+    params: dict[str, Any] = {"section_id": section_id}
+    if kind in ("school_admin", "teacher"):
+        params["user_id"] = user.id
+    rows = session.execute(_section_with_settings_query(kind), params).all()
     if not rows:
         return None, False
     section, teaches_it, scale_row = rows[0][:3]
@@ -363,7 +390,7 @@ def compute_section(session: Session, section: Section, student_ids: Iterable[in
     if student_ids is None:
         student_ids = session.scalars(select(Enrollment.student_id).where(Enrollment.section_id == section.id)).all()
     student_ids = list(student_ids)
-    evidence_rows = session.execute(
+    evidence_rows = session.connection().execute(  # plain Core rows: a district reads millions
         select(*_EVIDENCE_COLUMNS)
         .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
         .where(Evidence.section_id == section.id, Evidence.student_id.in_(student_ids),
@@ -430,20 +457,32 @@ class RecomputeReport:
         return self.created + len(self.changed) + self.removed
 
 
+_STORED = (ProficiencyRecord.id, ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
+           ProficiencyRecord.level_points, ProficiencyRecord.evidence_count, ProficiencyRecord.needed,
+           ProficiencyRecord.method, ProficiencyRecord.trend, ProficiencyRecord.last_observed_on)
+
+
 def store(session: Session, section: Section, computed: dict[tuple[int, int], Computed],
           student_ids: Iterable[int] | None = None, report: RecomputeReport | None = None) -> RecomputeReport:
-    """Write computed results to the cache, reporting every row that differed."""
+    """Write computed results to the cache, reporting every row that differed.
+
+    The cache is read as plain rows and compared in Python; only the rows that changed are written (one
+    executemany UPDATE, computed_at set to now), new rows in one multi-row INSERT, rows no longer wanted in one
+    DELETE. Cache rows this session had loaded as objects are expired afterwards, so they read what was written."""
     report = report or RecomputeReport()
-    query = select(ProficiencyRecord).where(ProficiencyRecord.section_id == section.id)
+    query = select(*_STORED).where(ProficiencyRecord.section_id == section.id)
     if student_ids is not None:
         query = query.where(ProficiencyRecord.student_id.in_(list(student_ids)))
-    existing = {(r.student_id, r.competency_id): r for r in session.scalars(query)}
+    existing = {(row[1], row[2]): row for row in session.execute(query)}
     new_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     now = utcnow()
     for key, value in computed.items():
         report.rows += 1
-        record = existing.pop(key, None)
-        if record is None:
+        row = existing.pop(key, None)
+        wanted = (value.score, value.level_points, value.evidence_count, value.needed, value.method, value.trend,
+                  value.last_observed_on)
+        if row is None:
             new_rows.append({"student_id": key[0], "competency_id": key[1], "section_id": section.id,
                              "score": value.score, "level_points": value.level_points,
                              "evidence_count": value.evidence_count, "needed": value.needed,
@@ -451,17 +490,27 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
                              "last_observed_on": value.last_observed_on, "computed_at": now})
             report.created += 1
             continue
-        if not _same(record, value):
+        if tuple(row[3:]) != wanted:
             report.changed.append(
                 f"section {section.id} student {key[0]} competency {key[1]}: "
-                f"{record.score} ({record.level_points}) -> {value.score} ({value.level_points})"
+                f"{row[3]} ({row[4]}) -> {value.score} ({value.level_points})"
             )
-        _apply(record, value)
-    for record in existing.values():  # a standard no longer assessed, or a student no longer enrolled
-        session.delete(record)
-        report.removed += 1
-    if new_rows:  # one multi-row INSERT rather than an ORM object per row (a first recompute creates them all)
-        session.execute(insert(ProficiencyRecord), new_rows)
+            updates.append({"record_id": row[0], "score": value.score, "level_points": value.level_points,
+                            "evidence_count": value.evidence_count, "needed": value.needed, "method": value.method,
+                            "trend": value.trend, "last_observed_on": value.last_observed_on, "computed_at": now})
+    table = ProficiencyRecord.__table__
+    removed = [row[0] for row in existing.values()]  # a standard no longer assessed, or a student no longer enrolled
+    for start in range(0, len(removed), 500):
+        session.execute(table.delete().where(table.c.id.in_(removed[start:start + 500])))
+    report.removed += len(removed)
+    if updates:  # one executemany: only the rows whose values changed
+        session.execute(table.update().where(table.c.id == bindparam("record_id")), updates)
+    if new_rows:  # one executemany INSERT through Core, no ORM object per row (a first recompute creates them all)
+        session.execute(insert(table), new_rows)
+    if updates or removed:
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, ProficiencyRecord):  # (reading its section would load it: expire them all)
+                session.expire(obj)
     return report
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -30,7 +30,7 @@ from gradebook.models import (
 from gradebook.services import gradebook as read
 from gradebook.services.paths import ready_counts
 from gradebook.services.proficiency import load_section_with_settings, scale_for
-from gradebook.web import refuse_writes_to_closed, render_page_or_fragment
+from gradebook.web import MAX_ID, refuse_writes_to_closed, render_page_or_fragment
 from gradebook.web.downloads import send_download
 
 bp = Blueprint("gradebook", __name__)
@@ -168,7 +168,17 @@ def grid() -> Any:
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()).limit(8)))
     return render_page_or_fragment(
         "gradebook/grid.html", "gradebook/_grid.html", book=book, groups=groups, students=students,
+        rows=read.grid_rows(book, students, standards), **_grid_urls(),
         competency=competency, below=below, sort=sort, all_groups=book.groups, assessments=assessments)
+
+
+def _grid_urls() -> dict[str, str]:
+    """The grid's links from one `url_for` each: a student's page is `student_url` + id, a cell's
+    `cell_url` + student id + `cell_url_middle` + standard id (the routes' own shape, whatever it becomes)."""
+    mark = str(MAX_ID)
+    student_url = url_for("gradebook.student", student_id=MAX_ID)
+    cell_url, middle, _end = url_for("gradebook.cell_detail", student_id=MAX_ID, competency_id=MAX_ID).split(mark)
+    return {"student_url": student_url[:student_url.rindex(mark)], "cell_url": cell_url, "cell_url_middle": middle}
 
 
 @bp.get("/sections/<int:section_id>/export.csv")

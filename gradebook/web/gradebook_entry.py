@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from gradebook import authz
 from gradebook.authz import discloses, discloses_none, roles_required, section_roster
 from gradebook.extensions import db
 from gradebook.models import (
@@ -317,12 +318,15 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
                                    error=None, typed=None, conflict=None, state="saved", oob=False) + \
                 render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id), scale=sheet.scale,
                                 badge_id=f"prof-{student.id}-{standard.id}", oob=True)
+            authz.audit_before_commit(200)  # the cell shown goes out with the save: one transaction, one commit
         db.session.commit()
     except StaleWrite as stale:
         db.session.rollback()
+        authz.forget_audit_before_commit()
         error, conflict = stale.message, stale.current
     except ServiceError as failure:
         db.session.rollback()
+        authz.forget_audit_before_commit()
         error = failure.message
     if not is_fragment_request():
         if error:

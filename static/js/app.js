@@ -195,6 +195,22 @@ window.addEventListener("beforeunload", (event) => {
   event.returnValue = ""; // older browsers need it set to show their "leave the page?" dialog
 });
 
+// The grid's side panel: its close button (and Escape) empties it, so the grid takes the whole width again.
+function closePanel() {
+  const panel = document.getElementById("panel");
+  if (!panel || !panel.firstElementChild) return false;
+  panel.replaceChildren();
+  return true;
+}
+document.addEventListener("click", (event) => {
+  if (event.target instanceof Element && event.target.closest("[data-close-panel]")) closePanel();
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.getElementById("panel")?.contains(document.activeElement) && closePanel()) {
+    document.getElementById("grid")?.focus();
+  }
+});
+
 // The section page's standards picker: a standard ticked among search results joins the chosen list before the
 // next search replaces the results, so ticking across several searches keeps every tick until "Save".
 document.addEventListener("htmx:before:swap", (event) => {

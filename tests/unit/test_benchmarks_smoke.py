@@ -1,10 +1,11 @@
-"""Smoke runs of benchmarks/proficiency.py and benchmarks/gradebook.py (tiny sizes, SQLite only, not a measurement)."""
+"""Smoke runs of the benchmarks (tiny sizes, SQLite only, not a measurement: no timing is asserted)."""
 
 from __future__ import annotations
 
 import random
 
 from benchmarks import gradebook as gradebook_benchmark
+from benchmarks import load as load_benchmark
 from benchmarks import proficiency as proficiency_benchmark
 from benchmarks._district import section_sizes
 
@@ -26,9 +27,21 @@ def test_proficiency_benchmark_runs_on_sqlite(capsys) -> None:  # type: ignore[n
     assert "180 evidence rows" in out and "SQLite" in out and "obs/s" in out
 
 
-def test_gradebook_benchmark_runs_on_sqlite(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_gradebook_benchmark_runs_over_http_on_sqlite(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert gradebook_benchmark.main(["--grid-requests", "1", "--saves", "2", "--health-requests", "2"]) == 0
+    assert gradebook_benchmark.main(["--quick", "--grid-requests", "1", "--saves", "2"]) == 0
     out = capsys.readouterr().out
-    assert "score saves/s ÷ /healthz req/s" in out
-    assert "4 update revisions for 4 saves" in out  # two warm-up saves, two measured: each one wrote
+    assert "grid p50 ÷ floor p50 =" in out and "grid p95 ÷ p50 =" in out
+    assert "save throughput ÷ trivial route =" in out
+    assert "5 update revisions for 5 saves" in out  # three warm-up saves, two measured: each one wrote
+    assert "SQL statements (grid page, score save): 1 student:" in out
+
+
+def test_load_benchmark_runs_on_sqlite(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert load_benchmark.main(["--teachers", "2", "--seconds", "2", "--workers", "2", "--no-postgres"]) == 0
+    out = capsys.readouterr().out
+    assert "lost writes: 0 of" in out and "errors: 0" in out
+    assert load_benchmark.main(["--grid-only", "--teachers", "2", "--seconds", "1", "--workers", "2",
+                                "--no-postgres"]) == 0
+    assert "p99 ÷ p50 =" in capsys.readouterr().out
