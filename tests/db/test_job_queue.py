@@ -203,7 +203,8 @@ def test_a_worker_killed_mid_import_changes_nothing_and_the_import_is_run_again(
     assert (job.status, job.attempts) == ("done", 2), job.message
     roster_users = len(two_schools()["users"])
     assert db.session.scalar(select(func.count()).select_from(User)) == roster_users + 1  # and the admin
-    assert not (jobs.folder(queue_app) / job.stored_name).exists()
+    # The upload goes once the job has ended (just after its row says so, in the worker)
+    wait_for(lambda: not (jobs.folder(queue_app) / job.stored_name).exists(), "the worker to remove the upload")
 
 
 def _login(port: int, user: User) -> urllib.request.OpenerDirector:
