@@ -182,9 +182,10 @@ def _section_kind(user: Any) -> str:
     return "teacher" if role == "teacher" else "other"
 
 
-def _section_with_settings_query(kind: str) -> Any:
-    """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters)."""
-    query = _SECTION_QUERIES.get(kind)
+def _section_with_settings_query(kind: str, lock: bool = False) -> Any:
+    """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters).
+    `lock` (PostgreSQL): also the section FOR SHARE and the enrolment of `student_id` FOR UPDATE."""
+    query = _SECTION_QUERIES.get((kind, lock))
     if query is not None:
         return query
     from gradebook.models import SectionTeacher
@@ -209,20 +210,32 @@ def _section_with_settings_query(kind: str) -> Any:
         .outerjoin(ProficiencyScale, ProficiencyScale.id == func.coalesce(Section.scale_id, default_scale))
         .outerjoin(ScaleLevel, ScaleLevel.scale_id == ProficiencyScale.id)
         .where(Section.id == bindparam("section_id")).order_by(ScaleLevel.id))
-    _SECTION_QUERIES[kind] = query
+    if lock:
+        from gradebook.models import Enrollment
+
+        query = (query.join(Enrollment, (Enrollment.section_id == Section.id)
+                            & (Enrollment.student_id == bindparam("student_id")))
+                 .suffix_with("FOR SHARE OF sections FOR UPDATE OF enrollments")
+                 .execution_options(populate_existing=True))
+    _SECTION_QUERIES[(kind, lock)] = query
     return query
 
 
-def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
+def load_section_with_settings(session: Session, section_id: int, user: Any,
+                               lock_student_id: int | None = None) -> tuple[Section | None, bool]:
     """A section, whether `user` teaches it (a district admin teaches every section, a school admin those of
     their schools), and the school's settings and the section's scale with its levels, in one statement: a
     page or a save of the section then reads no setting again in this transaction (they are remembered as
-    `scale_for` and `school_policy` remember). The statement is built once per kind of user."""
+    `scale_for` and `school_policy` remember). The statement is built once per kind of user.
+    `lock_student_id` (PostgreSQL only): the same statement takes a save's lock (services/evidence.py,
+    `_lock_student`); no row, (None, False), when that student has no enrolment in the section."""
     kind = _section_kind(user)
     params: dict[str, Any] = {"section_id": section_id}
     if kind in ("school_admin", "teacher"):
         params["user_id"] = user.id
-    rows = session.execute(_section_with_settings_query(kind), params).all()
+    if lock_student_id is not None:
+        params["student_id"] = lock_student_id
+    rows = session.execute(_section_with_settings_query(kind, lock_student_id is not None), params).all()
     if not rows:
         return None, False
     section, teaches_it, scale_row = rows[0][:3]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -53,7 +53,13 @@ def _load_section() -> None:
     """The section in the URL is loaded and authorised once, here (after the role check)."""
     if g.section_id is None:
         return
-    section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
+    locks = getattr(current_app.view_functions.get(request.endpoint or ""), "locks_student", None)
+    if locks is not None and request.method == "POST" and isinstance((request.view_args or {}).get(locks), int):
+        from gradebook.services.evidence import load_section_for_save  # the save's lock in the same statement
+
+        section, teaches = load_section_for_save(db.session, g.section_id, current_user, request.view_args[locks])
+    else:
+        section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
     authz.require(section is not None and teaches)
     g.section = section
     refuse_writes_to_closed(section)  # type: ignore[arg-type]

@@ -339,6 +339,9 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
     return Response(body, status=409 if conflict else 422 if error else 200)
 
 
+save_cell.locks_student = "student_id"  # type: ignore[attr-defined]  # its POST: the lock with the section
+
+
 @bp.post("/sections/<int:section_id>/assessments/<int:assessment_id>/fill")
 @roles_required(*TEACHING)
 @discloses_none("fills empty cells and redirects to the sheet")
