@@ -10,7 +10,8 @@ alike for both: GET the trivial route (a small static file: /healthz checks the 
 a score save (the entry cell's htmx POST with the X-CSRFToken header, each a different value so each writes).
 `--repeat` runs that several times on the same server. Prints each run's throughput of both (1 ÷ mean time)
 and their ratio, and the ratio of the medians, with the load average. Every save is checked afterwards
-(acknowledged saves = update revisions).
+(acknowledged saves = update revisions). It also prints the CPU time a request costs the server (and the
+PostgreSQL backend), a steadier figure than time on a shared machine.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy import func, select  # noqa: E402
 from benchmarks import _http, _support  # noqa: E402
 from benchmarks._district import SEED  # noqa: E402
 from benchmarks.gradebook import PASSWORD, TRIVIAL, build_section  # noqa: E402
+from benchmarks.load import _database_backends  # noqa: E402
 
 
 def measure(temp: _support.TempDatabase, *, saves: int, repeat: int, trivial_path: str) -> list[str]:
@@ -48,8 +50,8 @@ def measure(temp: _support.TempDatabase, *, saves: int, repeat: int, trivial_pat
     students, current = world["students"], dict(world["current"])
     saved = 0
     lines = []
-    with _http.gunicorn(temp.url) as port:
-        teacher = _http.Browser(port)
+    with _http.gunicorn_server(temp.url) as server:
+        teacher = _http.Browser(server.port)
         teacher.log_in(world["teacher_email"], PASSWORD, f"/sections/{sid}/assessments/{aid}")
 
         def save() -> float:
@@ -76,6 +78,18 @@ def measure(temp: _support.TempDatabase, *, saves: int, repeat: int, trivial_pat
         for _ in range(20):  # warm-up: templates, statement caches, prepared statements
             trivial()
             save()
+        worker = [server.pid, *_http.children(server.pid)]
+        database = _database_backends(app)
+
+        def cpu_ms(call, n: int = 100) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+            """CPU milliseconds a request costs the server and the database (steadier than wall time on a
+            busy machine, which is shared)."""
+            before = _http.cpu_seconds(worker), _http.cpu_seconds(database)
+            for _ in range(n):
+                call()
+            return ((_http.cpu_seconds(worker) - before[0]) * 1000 / n,
+                    (_http.cpu_seconds(database) - before[1]) * 1000 / n)
+
         for run in range(1, repeat + 1):
             load = os.getloadavg()[0]
             t_trivial, t_save = [], []
@@ -88,6 +102,10 @@ def measure(temp: _support.TempDatabase, *, saves: int, repeat: int, trivial_pat
                          f"{per_s_save:,.1f}/s (median {_support.median(t_save) * 1000:.2f} ms): saves ÷ trivial route = "
                          f"{per_s_save / per_s_trivial:.3f}, by medians {_support.median(t_trivial) / _support.median(t_save):.3f}"
                          " (target ≥ 0.20)")
+            (trivial_app, _trivial_db), (save_app, save_db) = cpu_ms(trivial), cpu_ms(save)
+            lines.append(f"        CPU a request: {trivial_path} {trivial_app:.2f} ms (gunicorn); score save "
+                         f"{save_app:.2f} ms (gunicorn) + {save_db:.2f} ms (database server"
+                         + (")" if database else ": in-process)"))
     with app.app_context():
         revisions = db.session.scalar(select(func.count()).select_from(EvidenceRevision)
                                       .where(EvidenceRevision.action == "update"))

@@ -54,4 +54,4 @@ def test_the_save_benchmark_runs_over_http_on_sqlite(capsys, monkeypatch) -> Non
     assert over_http.main(["--saves", "2", "--repeat", "2"]) == 0
     out = capsys.readouterr().out
     assert out.count("saves ÷ trivial route =") == 2
-    assert "24 update revisions for 24 saves" in out  # twenty warm-up saves, two runs of two: each one wrote
+    assert "424 update revisions for 424 saves" in out  # 20 warm-up saves, two runs of 2 + 200 (CPU): each one wrote
