@@ -10,6 +10,11 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Threads per worker: a request waiting on the database (a PostgreSQL COMMIT waits for its WAL to reach the
+# disk) leaves the worker free to run another one; kept-alive connections wait in the worker's poller, not in
+# a thread. "sync" (GUNICORN_THREADS=1) runs one request at a time per worker.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

@@ -379,7 +379,7 @@ def _write_disclosure(view: Callable[..., Any] | None, status: int, *, commit: b
     if commit:
         from gradebook.extensions import begin_writing
 
-        begin_writing()  # a GET's reading transaction ends here; the audit rows are written in their own
+        begin_writing()  # SQLite: a GET's reading transaction ends here; the audit rows are written in their own
     written = record_disclosures(
         db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
         detail={"endpoint": request.endpoint, "method": request.method, "path": request.full_path.rstrip("?"),

@@ -8,12 +8,13 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gradebook.extensions import db
 from gradebook.models import (
     Assessment,
     AssessmentStandard,
+    AuditEvent,
     Competency,
     Evidence,
     EvidenceRevision,
@@ -624,6 +625,26 @@ def test_a_score_save_takes_the_students_lock_in_the_sections_own_statement(  # 
     url = f"/sections/{world.section.id}/assessments/{assessment.id}/cells/{other.id}/{standard.id}"
     assert client.post(url, data={f"cell-{other.id}-{standard.id}": "3"}, headers={"HX-Request": "true"}).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(Evidence).where(Evidence.student_id == other.id)) == 0
+
+
+def test_a_page_writes_its_audit_rows_in_its_own_reading_transaction_on_postgresql(  # type: ignore[no-untyped-def]
+        client: FlaskClient, small_and_large) -> None:
+    """PostgreSQL: the grid's disclosure rows go into the transaction that read the grid (one COMMIT, no
+    COMMIT and BEGIN between); SQLite: the read ends first, so the write begins IMMEDIATE on its own."""
+    _small, (world, _assessment) = small_and_large
+    commits: list[int] = []
+
+    def _count(_conn) -> None:  # type: ignore[no-untyped-def]
+        commits.append(1)
+
+    event.listen(db.engine, "commit", _count)
+    try:
+        assert client.get(f"/sections/{world.section.id}").status_code == 200
+    finally:
+        event.remove(db.engine, "commit", _count)
+    assert len(commits) == (1 if is_postgres() else 2), commits
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "view.grid")) == len(world.students)
 
 
 def test_the_grid_takes_at_most_eight_statements_from_1_to_100_students(
