@@ -54,4 +54,4 @@ def test_the_save_benchmark_runs_over_http_on_sqlite(capsys, monkeypatch) -> Non
     assert over_http.main(["--saves", "2", "--repeat", "2"]) == 0
     out = capsys.readouterr().out
     assert out.count("saves ÷ trivial route =") == 2
-    assert "424 update revisions for 424 saves" in out  # 20 warm-up saves, two runs of 2 + 200 (CPU): each one wrote
+    assert "224 update revisions for 224 saves" in out  # 20 warm-up saves, two runs of 2 + 100 (CPU): each wrote
