@@ -82,7 +82,7 @@ def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folde
                 writer.writerow([name for name, _ in columns])
                 with archive.open(f"json/{table.name}.json", "w", force_zip64=True) as as_json:
                     as_json.write(b"[")
-                    for row in iter_portable_rows(connection, table, rules.get(table.name)):
+                    for row in iter_portable_rows(connection, table, rules[table.name] if rules else None):
                         row.pop(SQL_NULL_KEY, None)
                         item = {name: row[name] for name, _ in columns}
                         as_json.write((",\n" if rows else "\n").encode()

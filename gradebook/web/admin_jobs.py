@@ -76,7 +76,7 @@ def _export_school(scope: Any) -> int | None:
         if scope.district:
             return None
         return scope.school_for_new  # type: ignore[no-any-return]
-    if not raw.isdigit() or not scope.sees_school(int(raw)) or db.session.get(School, int(raw)) is None:
+    if not raw.isdigit() or int(raw) >= 2**31 or not scope.sees_school(int(raw)) or db.session.get(School, int(raw)) is None:
         raise ServiceError("Choose one of your schools to export.")
     return int(raw)
 

@@ -32,7 +32,8 @@ def scale_css() -> Response:
     from gradebook.extensions import db
     from gradebook.services.scale_css import stylesheet
 
-    scale_id, school_id = request.args.get("scale", type=int), request.args.get("school", type=int)
+    scale_id, school_id = (value if value is not None and 0 < value < 2**31 else None
+                           for value in (request.args.get("scale", type=int), request.args.get("school", type=int)))
     viewer = scale_id is None and school_id is None and current_user.is_authenticated
     if viewer:
         school_id = _viewers_school()
