@@ -811,8 +811,9 @@ class _Importer:
             why = f"user {sid} is not a person of your school (their orgs: {', '.join(self.orgs_of(record)) or 'none'})"
         elif user is not None and user.district_admin:
             why = f"user {sid} is a district admin; a district admin's roster changes their account"
-        elif user is not None and record["status"].lower() in ("tobedeleted", "inactive") \
-                and self.members.get(user.id, set()) - self.scope:
+        elif user is not None and (record["status"].lower() in ("tobedeleted", "inactive")
+                                   or record.get("enabledUser", "").lower() in ("false", "0", "no")) \
+                and user.active and self.members.get(user.id, set()) - self.scope:
             why = f"user {sid} also belongs to another school, so their account stays active"
         if why is None:
             return False

@@ -346,3 +346,22 @@ def test_a_guardian_with_children_in_two_schools_is_a_member_of_both_after_a_ros
     assert schools == {"north", "south"}
     assert db.session.scalar(select(func.count()).select_from(GuardianLink).where(
         GuardianLink.guardian_id == kim.id)) == 2
+
+
+def test_a_school_admins_roster_does_not_switch_off_someone_who_also_belongs_to_another_school(app: Flask) -> None:
+    from gradebook.models import SchoolMember
+
+    _district_roster()
+    north = db.session.scalars(select(School).where(School.sourced_id == "north")).one()
+    south = db.session.scalars(select(School).where(School.sourced_id == "south")).one()
+    teacher = db.session.scalars(select(User).where(User.sourced_id == "t1")).one()
+    db.session.add(SchoolMember(user_id=teacher.id, school_id=south.id))  # teaches in both schools
+    db.session.commit()
+    tables = two_schools()
+    next(u for u in tables["users"] if u["sourcedId"] == "t1")["enabledUser"] = "false"
+    report = import_oneroster(db.session, roster_zip(tables, mode="delta"), actor=None, school_ids=[north.id],
+                              skip_rejected=True)
+    db.session.commit()
+    assert any("user t1 also belongs to another school" in str(r) for r in report.rejected)
+    db.session.expire_all()
+    assert db.session.get(User, teacher.id).active
