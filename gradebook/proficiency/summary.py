@@ -14,21 +14,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ._format import round_score
-from .methods import DEFAULT_MASTERY, _evaluate, compute
+from .methods import _FUNCS, DEFAULT_MASTERY, compute
 from .observation import Observation, check_evidence_weight, check_score, describe_evidence
 from .policy import Policy
 from .rollup import ChildResult, rollup
 from .scale import Scale
-from .signals import trend
+from .signals import _slope, trend
 
 _INF = math.inf
 _DATE = itemgetter(-5)  # the rows' tail: (observed_on, recorded_at, ref, score, source)
 _FLOAT = {float}
+_NUMBER = {float, int}
 TREND_WINDOW = 3
 TREND_THRESHOLD = 0.25
 
@@ -83,18 +83,20 @@ def summarise_rollup(scores: Sequence[float | None], rule: str, scale: Scale | N
     )
 
 
-@lru_cache(maxsize=16)
-def _design(k: int) -> tuple[tuple[float, ...], float]:
-    """signals._slope's constants for k points: the centred positions and their sum of squares."""
-    mean_x = (k - 1) / 2
-    return tuple(i - mean_x for i in range(k)), math.fsum([(i - mean_x) ** 2 for i in range(k)])
-
-
 def _window_slope(values: list[float]) -> float:
-    """signals._slope, the same arithmetic with its constants computed once per length."""
-    centred, sxx = _design(len(values))
-    mean_y = math.fsum(values) / len(values)
-    return math.fsum([c * (v - mean_y) for c, v in zip(centred, values, strict=True)]) / sxx
+    """signals._slope of 2 or 3 values, the same arithmetic: with centred positions (-0.5, 0.5) or (-1, 0, 1),
+    the sum of the products is that of two terms (the middle one is zero), and a sum of two floats is
+    exactly what math.fsum gives for them (one correctly rounded addition)."""
+    k = len(values)
+    if k == 3:
+        v0, _v1, v2 = values
+        mean_y = math.fsum(values) / 3
+        return ((v2 - mean_y) - (v0 - mean_y)) / 2.0
+    if k == 2:
+        v0, v1 = values
+        mean_y = math.fsum(values) / 2
+        return (-0.5 * (v0 - mean_y) + 0.5 * (v1 - mean_y)) / 0.5
+    return _slope(values)
 
 
 def _date_then_time(row: Sequence[Any]) -> tuple[Any, bool, Any]:
@@ -127,7 +129,11 @@ class Summariser:
         for key, (weight, kind) in self._sources.items():
             check_evidence_weight(weight, f"source {key!r}")
             self.weights[key] = 0.0 if weight == 0 else kind_weights.get(kind, 1.0)
+        self._plain = all(w == 1 for w in self.weights.values())
         self.date_of = date_of
+        self._func = _FUNCS[policy.method]
+        self._n_mastery = policy.method == "n_mastery"
+        self._w, self._n, self._min_evidence = policy.weight, policy.n, policy.min_evidence
         self._levels: dict[float, float | None] = {}
         self._rollup_method = f"rollup:{policy.rollup}"
         self.empty = self._result([], None, None)
@@ -142,11 +148,20 @@ class Summariser:
         return points  # type: ignore[return-value]
 
     def _result(self, values: list[Any], weights: list[float] | None, last: Any) -> Summary:
-        policy = self.policy
-        raw, needed = _evaluate(self.method, values, weights, policy.weight, policy.n, self._mastery,
-                                policy.min_evidence)
-        score = None if raw is None else round_score(raw)
-        if len(values) < 2:
+        """methods._evaluate, round_score, the level, and signals.trend of the counted values."""
+        count = len(values)
+        min_evidence = self._min_evidence
+        needed = min_evidence - count if count < min_evidence else 0
+        if self._n_mastery:
+            mastery = self._mastery
+            at = 0
+            for v in values:
+                if v >= mastery:
+                    at += 1
+            if at < self._n and self._n - at > needed:
+                needed = self._n - at
+        score = None if needed else round_score(self._func(values, weights, self._w, self._n, self._mastery))
+        if count < 2:
             direction = None
         else:
             slope = _window_slope(values[-TREND_WINDOW:])
@@ -154,27 +169,35 @@ class Summariser:
                 else "steady"
         if last is not None and self.date_of is not None:
             last = self.date_of(last)
-        return Summary(score, self._level_points(score), len(values), needed, self.method, direction, last)
+        if score is None or self.scale is None:
+            points = None
+        else:
+            points = self._levels.get(score, self)
+            if points is self:
+                points = self._level_points(score)
+        return Summary(score, points, count, needed, self.method, direction, last)
 
     def summarise(self, rows: Sequence[Sequence[Any]]) -> Summary:
         """``summarise`` of the Observations these rows stand for (no rows: the empty result)."""
-        if not rows:
+        n = len(rows)
+        if n == 0:
             return self.empty
         dates = [r[-5] for r in rows]
         ordered = rows
-        if len(rows) > 1:
-            if None in dates:  # an undated piece: compute takes the order given, the trend may not; rare
-                return self._by_observations(rows)
+        if n > 1:
             try:
-                in_order = sorted(dates) == dates
-            except TypeError:  # dates that do not compare: Observation says what is wrong with them
+                distinct = sorted(set(dates))
+            except TypeError:  # an undated piece (or dates that do not compare): rare, by the object path
                 return self._by_observations(rows)
-            if not in_order:
-                ordered = sorted(rows, key=_DATE)
-            if len(set(dates)) < len(dates) and any(r[-4] is not None for r in rows):
-                ordered = sorted(ordered, key=_date_then_time)
-            if ordered is not rows:
-                dates = [r[-5] for r in ordered]
+            if distinct != dates:  # not strictly in date order: as methods._prepare orders Observations
+                if None in dates:
+                    return self._by_observations(rows)
+                if sorted(dates) != dates:
+                    ordered = sorted(rows, key=_DATE)
+                if len(distinct) < n and any(r[-4] is not None for r in rows):
+                    ordered = sorted(ordered, key=_date_then_time)
+                if ordered is not rows:
+                    dates = [r[-5] for r in ordered]
         scores = [r[-2] for r in ordered]
         try:
             valid = 0 <= sum(scores) < _INF and min(scores) >= 0 and set(map(type, scores)) == _FLOAT
@@ -185,6 +208,8 @@ class Summariser:
                       for r in ordered]
         table = self.weights
         weights = [table[r[-1]] for r in ordered]  # (a KeyError names a source the caller did not give)
+        if self._plain:  # every source counts 1: the usual case
+            return self._result(scores, None, max(filter(None, dates), default=None))
         if 0.0 in weights:
             kept = [i for i, w in enumerate(weights) if w > 0]
             scores = [scores[i] for i in kept]
@@ -203,22 +228,19 @@ class Summariser:
 
     def rollup(self, scores: Sequence[float | None]) -> Summary:
         """``summarise_rollup`` of these child scores under the policy's roll-up rule."""
-        rule = self.policy.rollup
         values = [s for s in scores if s is not None]
-        try:
-            valid = all(type(s) is float or type(s) is int for s in values) and \
-                (not values or (0 <= sum(values) < _INF and min(values) >= 0))
-        except TypeError:
-            valid = False
-        if not valid:  # rollup() names the child whose score it refuses
-            return summarise_rollup(scores, rule, self.scale)
         missing = len(scores) - len(values)
         if not values:
             return Summary(None, None, 0, missing, self._rollup_method, None, None)
-        floats = [float(v) for v in values]
-        if rule == "average" or (rule == "all_at_mastery" and min(floats) >= self._mastery):
-            raw = math.fsum(floats) / len(floats)
+        types = set(map(type, values))
+        if not types <= _NUMBER or not (0 <= sum(values) < _INF and min(values) >= 0):
+            return summarise_rollup(scores, self.policy.rollup, self.scale)  # rollup() names the refused score
+        if types != _FLOAT:
+            values = [float(v) for v in values]
+        rule = self.policy.rollup
+        if rule == "average" or (rule == "all_at_mastery" and min(values) >= self._mastery):
+            raw = math.fsum(values) / len(values)
         else:
-            raw = min(floats)
+            raw = min(values)
         score = round_score(raw)
         return Summary(score, self._level_points(score), len(values), missing, self._rollup_method, None, None)

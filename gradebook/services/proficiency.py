@@ -566,6 +566,9 @@ _STORED_SQL = ("SELECT id, section_id, student_id, competency_id, score, level_p
                "trend, last_observed_on FROM proficiency_records WHERE section_id {sections}")
 _VALUES = ("score", "level_points", "evidence_count", "needed", "method", "trend", "last_observed_on")
 _INSERTED = ("student_id", "competency_id", "section_id", *_VALUES, "computed_at")
+_SQLITE_UPDATE = ("UPDATE proficiency_records SET score = ?, level_points = ?, evidence_count = ?, needed = ?, "
+                  "method = ?, trend = ?, last_observed_on = ?, computed_at = ? WHERE id = ?")
+_SQLITE_INSERT = f"INSERT INTO proficiency_records ({', '.join(_INSERTED)}) VALUES ({', '.join('?' * len(_INSERTED))})"
 _PG_UPDATE = (
     "UPDATE proficiency_records AS p SET score = v.score, level_points = v.level_points, "
     "evidence_count = v.evidence_count, needed = v.needed, method = v.method, trend = v.trend, "
@@ -626,16 +629,18 @@ def _store_sections(session: Session, computed_by_section: dict[int, dict[tuple[
     table = ProficiencyRecord.__table__
     for start in range(0, len(removed), 500):
         session.execute(table.delete().where(table.c.id.in_(removed[start:start + 500])))
+    if sqlite and (updates or new_rows):  # the driver's executemany, dates as SQLAlchemy stores them
+        dialect = session.get_bind().dialect
+        as_text = table.c.last_observed_on.type.dialect_impl(dialect).bind_processor(dialect) or (lambda d: d)
+        stamp = (table.c.computed_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda d: d))(now)
     if updates:  # only the rows whose values changed
         if sqlite:
-            session.execute(table.update().where(table.c.id == bindparam("record_id")),
-                            [{"record_id": u[0], **dict(zip(_VALUES, u[1:], strict=True)), "computed_at": now}
-                             for u in updates])
+            cursor.executemany(_SQLITE_UPDATE, [(*u[1:7], as_text(u[7]), stamp, u[0]) for u in updates])
         else:  # one statement, the changes as arrays
             cursor.execute(_PG_UPDATE, [now, *(list(column) for column in zip(*updates, strict=True))])
     if new_rows:  # a first recompute creates them all
         if sqlite:
-            session.execute(insert(table), [dict(zip(_INSERTED, (*r, now), strict=True)) for r in new_rows])
+            cursor.executemany(_SQLITE_INSERT, [(*r[:9], as_text(r[9]), stamp) for r in new_rows])
         else:
             with cursor.copy(f"COPY proficiency_records ({', '.join(_INSERTED)}) FROM STDIN") as copy:
                 for r in new_rows:
