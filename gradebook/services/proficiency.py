@@ -372,7 +372,7 @@ def _raw_cursor(session: Session) -> tuple[Any, bool]:
 def _in(ids: Sequence[int], sqlite: bool) -> tuple[str, list[Any]]:
     """`IN (…)` for the driver's own cursor: a list of placeholders on SQLite, one array on PostgreSQL."""
     if sqlite:
-        return f"IN ({','.join('?' * len(ids))})", list(ids)
+        return (f"IN ({','.join('?' * len(ids))})" if ids else "IN (NULL)"), list(ids)
     return "= ANY(%s)", [list(ids)]
 
 
