@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradebook.proficiency import (
@@ -64,7 +64,7 @@ def _observations(table: dict, rows: list[tuple]) -> list[Observation]:
                         ref=ref) for _s, _t, on, at, ref, score, key in rows]
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow], deadline=None)  # a shared machine
 @given(evidence(), policies, scales)
 def test_rows_give_what_observations_give(found: tuple[dict, list[tuple]], policy: Policy, scale: Scale | None) -> None:
     table, rows = found
@@ -72,7 +72,7 @@ def test_rows_give_what_observations_give(found: tuple[dict, list[tuple]], polic
     assert Summariser(policy, scale, table).summarise(rows) == expected
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)  # a shared machine
 @given(evidence(undated=False), policies, scales)
 def test_iso_text_dates_as_sqlite_returns_them_give_the_same(found: tuple[dict, list[tuple]], policy: Policy,
                                                              scale: Scale | None) -> None:
@@ -89,7 +89,7 @@ child_scores = st.lists(st.one_of(st.none(), st.sampled_from([1, 2, 3, 4]), st.f
                         max_size=8)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)  # a shared machine
 @given(child_scores, policies, scales)
 def test_rollup_of_scores_gives_what_rollup_gives(scores: list[float | None], policy: Policy,
                                                   scale: Scale | None) -> None:
