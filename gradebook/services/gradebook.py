@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Integer, Select, String, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -255,15 +268,16 @@ def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
     return load_grid(session, section, scale, habits or [])[0]
 
 
-_GRID_MARKS: dict[bool, list[Select]] = {}
+_GRID_MARKS: dict[bool, Any] = {}
 
 
-def _grid_marks_parts(with_habits: bool) -> list[Select]:
-    """Live overrides, missing-work counts and (with habits) the habit observations, parts of one union,
-    built once (the section and the habits' ids are bound parameters)."""
-    parts = _GRID_MARKS.get(with_habits)
-    if parts is not None:
-        return parts
+def _grid_marks(with_habits: bool) -> Any:
+    """Live overrides, missing-work counts, (with habits) the habit observations and what each student showed
+    at mastery in earlier sections (their record): one union, built once (the section, its term, the mastery
+    points and the habits' ids are bound parameters)."""
+    marks = _GRID_MARKS.get(with_habits)
+    if marks is not None:
+        return marks
     section_id = bindparam("section_id")
     overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
                        Override.level_points.label("value"), Override.id, Override.reason,
@@ -272,7 +286,9 @@ def _grid_marks_parts(with_habits: bool) -> list[Select]:
     missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
                      func.count().label("value"), literal(None, Integer), literal(None, String),
                      literal(None, Date)).where(
-        Evidence.section_id == section_id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
+        # 'missing' written out, not bound: the partial index ix_evidence_missing is then used (SQLite and a
+        # PostgreSQL generic plan match a partial index's condition only against a literal)
+        Evidence.section_id == section_id, Evidence.status == literal_column("'missing'"), Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
     parts = [overrides, missing]
     if with_habits:  # habit observations ride in the same statement, and are kept apart below
@@ -280,8 +296,8 @@ def _grid_marks_parts(with_habits: bool) -> list[Select]:
                             HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
                      .where(HabitEvidence.section_id == section_id, HabitEvidence.deleted_at.is_(None),
                             HabitEvidence.competency_id.in_(bindparam("habit_ids", expanding=True))))
-    _GRID_MARKS[with_habits] = parts
-    return parts
+    marks = _GRID_MARKS[with_habits] = union_all(*parts, earlier_mastery_rows())
+    return marks
 
 
 def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
@@ -304,14 +320,12 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
         level = level_for(score) if score is not None else None
         cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
                                                   needed=needed, trend=trend, _mastery=mastery)
-    params: dict[str, Any] = {"section_id": section.id}
+    params: dict[str, Any] = earlier_mastery_params(section, mastery)
     if habits:
         params["habit_ids"] = [h.id for h in habits]
-    # What each student showed at mastery in earlier sections (their record) rides in the same statement.
-    marks = union_all(*_grid_marks_parts(bool(habits)), earlier_mastery_rows(section, mastery))
     habit_rows = []
     for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(
-            marks, params):
+            _grid_marks(bool(habits)), params):
         if kind == 3:
             habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
             continue
@@ -327,32 +341,53 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
     return cells, habit_cells(habits, habit_rows)
 
 
-def earlier_mastery_rows(section: Section, mastery: float) -> Select:
-    """(4, student, this section's standard, best level, None, None, None) for each enrolled student who showed the
-    standard, or an exact match of it, at mastery in an earlier section (a teacher's judgement there counts)."""
-    from gradebook.models import Term
-    from gradebook.services.record import earlier_sections_filter
+_EARLIER_MASTERY: list[Select] = []
 
-    here, there, assessed, enrolled = aliased(Competency), aliased(Competency), aliased(SectionStandard), \
-        aliased(Enrollment)
+
+def earlier_mastery_rows() -> Select:
+    """(4, student, this section's standard, best level, None, None, None) for each enrolled student who showed the
+    standard, or an exact match of it, at mastery in an earlier section (a teacher's judgement there counts).
+    Built once: the section, its term and the mastery points are bound parameters (`section_id`, `term_id`,
+    `mastery`, which `earlier_mastery_params` gives)."""
+    if _EARLIER_MASTERY:
+        return _EARLIER_MASTERY[0]
+    from gradebook.models import Term
+
+    section_id, term_id = bindparam("section_id"), bindparam("term_id")
+    here, there, assessed, enrolled, this_term = (aliased(Competency), aliased(Competency),
+                                                  aliased(SectionStandard), aliased(Enrollment), aliased(Term))
+    # This section's standards and what counts as each (itself, and the standards that share its match): a
+    # few dozen pairs, so the records are then found by (student, standard), never by scanning for an OR.
+    counts_as = union(
+        select(assessed.competency_id.label("target"), assessed.competency_id.label("source"))
+        .where(assessed.section_id == section_id),
+        select(assessed.competency_id, there.id)
+        .join(here, here.id == assessed.competency_id)
+        .join(there, there.match_id == here.match_id)
+        .where(assessed.section_id == section_id, here.match_id.is_not(None))).subquery()
     judged = select(Override.level_points).where(
         Override.student_id == ProficiencyRecord.student_id, Override.section_id == ProficiencyRecord.section_id,
         Override.competency_id == ProficiencyRecord.competency_id, Override.cleared_at.is_(None)
     ).correlate(ProficiencyRecord).scalar_subquery()
     points = func.coalesce(judged, ProficiencyRecord.level_points)
-    return (
-        select(literal(4).label("kind"), ProficiencyRecord.student_id, assessed.competency_id,
+    starts_on = select(this_term.starts_on).where(this_term.id == term_id).scalar_subquery()
+    _EARLIER_MASTERY.append(
+        select(literal(4).label("kind"), ProficiencyRecord.student_id, counts_as.c.target,
                func.max(points).label("value"), literal(None, Integer), literal(None, String), literal(None, Date))
-        .select_from(assessed)
-        .join(here, here.id == assessed.competency_id)
-        .join(there, or_(there.id == here.id, and_(here.match_id.is_not(None), there.match_id == here.match_id)))
-        .join(ProficiencyRecord, ProficiencyRecord.competency_id == there.id)
-        .join(enrolled, (enrolled.section_id == section.id) & (enrolled.student_id == ProficiencyRecord.student_id)
-              & enrolled.active.is_(True))
+        .select_from(enrolled)
+        .join(ProficiencyRecord, ProficiencyRecord.student_id == enrolled.student_id)
+        .join(counts_as, counts_as.c.source == ProficiencyRecord.competency_id)
         .join(Section, Section.id == ProficiencyRecord.section_id)
         .join(Term, Term.id == Section.term_id)
-        .where(assessed.section_id == section.id, points >= mastery, earlier_sections_filter(section))
-        .group_by(ProficiencyRecord.student_id, assessed.competency_id))
+        .where(enrolled.section_id == section_id, enrolled.active.is_(True), points >= bindparam("mastery"),
+               Section.id != section_id,  # an earlier section: as services.record.earlier_sections_filter says
+               or_(Term.starts_on < starts_on, Term.closed_at.is_not(None), Section.closed_at.is_not(None)))
+        .group_by(ProficiencyRecord.student_id, counts_as.c.target))
+    return _EARLIER_MASTERY[0]
+
+
+def earlier_mastery_params(section: Section, mastery: float) -> dict[str, Any]:
+    return {"section_id": section.id, "term_id": section.term_id, "mastery": mastery}
 
 
 def load_cells(session: Session, section: Section, scale: prof.Scale, student_ids: list[int] | None = None,
