@@ -123,65 +123,64 @@ class SectionGradebook:
 
 
 class GridCell(NamedTuple):
-    """What one grid cell shows, worked out before the template (which then only writes it out): the
-    level's CSS class, the standard's id (the cell's link ends with it), the link's title, the level's
-    symbol (None without a level), the text (the score, the override's points, or "·"), whether it is the
-    teacher's judgement, and how many pieces of work are missing."""
+    """What a grid cell in a given state shows (`grid_cell`): the level's CSS class, the link's title after
+    "<student> · <standard>: ", the level's symbol (None without a level), the text (the score, the override's
+    points, or "·"), whether it is the teacher's judgement, how many pieces of work are missing, and whether it
+    was shown at mastery in an earlier section."""
 
     css: str
-    competency_id: int
     title: str
     symbol: str | None
     text: str
     override: bool
     missing: int
+    earlier: bool
 
 
-def grid_rows(book: SectionGradebook, students: list[User],
-              standards: list[Competency]) -> list[tuple[User, list[tuple]]]:
-    """The grid's rows: each student with the cells of `standards` in order, as plain tuples. Scores are shown
-    through the scale (`scale.show`), each distinct score worked out once."""
-    scale = book.scale
-    empty = Cell(_mastery=scale.mastery.points)
-    shown: dict[tuple[float, int], str] = {}
+# A cell's state: (level, score, teacher judgement?, missing count, best level shown earlier or None, any
+# evidence?). Few distinct states in a grid: what each shows is worked out once (`grid_cell`).
+GridState = tuple[prof.Level | None, float | None, bool, int, float | None, bool]
+EMPTY_STATE: GridState = (None, None, False, 0, None, False)
 
-    def show(score: float, places: int) -> str:
-        key = (score, places)
-        text = shown.get(key)
-        if text is None:
-            text = shown[key] = scale.show(score, places)
-        return text
 
+def grid_rows(book: SectionGradebook, students: list[Any],
+              standards: list[Any]) -> list[tuple[int, str, list[GridState]]]:
+    """The grid's rows: each student's id and name with the state of each cell of `standards`, in order."""
     cells = book.cells
-    codes = [(s.id, s.code) for s in standards]
-    rows: list[tuple[User, list[tuple]]] = []
+    ids = [s.id for s in standards]
+    rows: list[tuple[int, str, list[GridState]]] = []
     for student in students:
-        name, sid, row = student.name, student.id, []
-        for cid, code in codes:
-            cell = cells.get((sid, cid)) or empty
-            level, score, missing = cell.level, cell.score, cell.missing
-            override = cell.override is not None
-            if level is not None:
-                title = f"{name} · {code}: {level.label}"
-                if score is not None:
-                    title += f" ({show(score, 2)})"
-                if override:
-                    title += ", teacher judgement"
-                text = show(score, 1) if score is not None and not override else f"{level.points:g}"
-                symbol: str | None = level.symbol
-                css = level_class(level.points)
-            else:
-                title = f"{name} · {code}: " + ("not enough evidence yet" if cell.count else "no evidence yet")
-                text, symbol, css = "·", None, "lv-none"
-            if missing:
-                title += f"; {missing} missing"
-            earlier = cell.shown_last_year
-            if earlier:
-                before = scale.level_for(cell.shown_before)  # type: ignore[arg-type]
-                title += f"; shown last year at {before.label if before else cell.shown_before}"
-            row.append((css, cid, title, symbol, text, override, missing, earlier))  # a GridCell's fields, as a plain tuple
-        rows.append((student, row))
+        sid, states = student.id, []
+        for cid in ids:
+            cell = cells.get((sid, cid))
+            states.append(EMPTY_STATE if cell is None else (
+                cell.level, cell.score, cell.override is not None, cell.missing,
+                cell.shown_before if cell.shown_last_year else None, cell.count > 0))
+        rows.append((sid, student.name, states))
     return rows
+
+
+def grid_cell(scale: prof.Scale, state: GridState) -> GridCell:
+    """What a cell in this state shows; scores through the scale (`scale.show`)."""
+    level, score, override, missing, before, counted = state
+    if level is not None:
+        title = level.label
+        if score is not None:
+            title += f" ({scale.show(score, 2)})"
+        if override:
+            title += ", teacher judgement"
+        text = scale.show(score, 1) if score is not None and not override else f"{level.points:g}"
+        symbol: str | None = level.symbol
+        css = level_class(level.points)
+    else:
+        title = "not enough evidence yet" if counted else "no evidence yet"
+        text, symbol, css = "·", None, "lv-none"
+    if missing:
+        title += f"; {missing} missing"
+    if before is not None:
+        shown = scale.level_for(before)
+        title += f"; shown last year at {shown.label if shown else before}"
+    return GridCell(css, title, symbol, text, override, missing, before is not None)
 
 
 def section_students(session: Session, section_id: int) -> list[User]:

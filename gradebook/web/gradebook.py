@@ -32,6 +32,7 @@ from gradebook.services.paths import ready_counts
 from gradebook.services.proficiency import load_section_with_settings, scale_for
 from gradebook.web import MAX_ID, refuse_writes_to_closed, render_page_or_fragment
 from gradebook.web.downloads import send_download
+from gradebook.web.grid_html import grid_body
 
 bp = Blueprint("gradebook", __name__)
 TEACHING = ("teacher", "admin")
@@ -166,19 +167,23 @@ def grid() -> Any:
     assessments = list(db.session.scalars(
         select(Assessment).where(Assessment.section_id == _section().id, Assessment.deleted_at.is_(None))
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()).limit(8)))
+    body = grid_body(read.grid_rows(book, students, standards), standards, book.habits, book.habit_cells,
+                     book.scale, _grid_urls())
     return render_page_or_fragment(
-        "gradebook/grid.html", "gradebook/_grid.html", book=book, groups=groups, students=students,
-        rows=read.grid_rows(book, students, standards), **_grid_urls(),
+        "gradebook/grid.html", "gradebook/_grid.html", book=book, groups=groups, students=students, body=body,
         competency=competency, below=below, sort=sort, all_groups=book.groups, assessments=assessments)
 
 
 def _grid_urls() -> dict[str, str]:
     """The grid's links from one `url_for` each: a student's page is `student_url` + id, a cell's
-    `cell_url` + student id + `cell_url_middle` + standard id (the routes' own shape, whatever it becomes)."""
+    `cell_url` + student id + `cell_url_middle` + standard id, a habit cell's `habit_url` + student id +
+    `habit_url_middle` + habit id (the routes' own shape, whatever it becomes)."""
     mark = str(MAX_ID)
     student_url = url_for("gradebook.student", student_id=MAX_ID)
     cell_url, middle, _end = url_for("gradebook.cell_detail", student_id=MAX_ID, competency_id=MAX_ID).split(mark)
-    return {"student_url": student_url[:student_url.rindex(mark)], "cell_url": cell_url, "cell_url_middle": middle}
+    habit_url, habit_middle, _end = url_for("gradebook.habit_detail", student_id=MAX_ID, habit_id=MAX_ID).split(mark)
+    return {"student_url": student_url[:student_url.rindex(mark)], "cell_url": cell_url, "cell_url_middle": middle,
+            "habit_url": habit_url, "habit_url_middle": habit_middle}
 
 
 @bp.get("/sections/<int:section_id>/export.csv")
