@@ -137,9 +137,10 @@ class GridCell(NamedTuple):
     earlier: bool
 
 
-# A cell's state: (level, score, teacher judgement?, missing count, best level shown earlier or None, any
-# evidence?). Few distinct states in a grid: what each shows is worked out once (`grid_cell`).
-GridState = tuple[prof.Level | None, float | None, bool, int, float | None, bool]
+# A cell's state: (its level's points or None, score, teacher judgement?, missing count, best level shown earlier
+# or None, any evidence?), plain values (a float hashes in C, a Level in Python). Far fewer distinct states than
+# cells in a grid: what each shows is worked out once (`grid_cell`).
+GridState = tuple[float | None, float | None, bool, int, float | None, bool]
 EMPTY_STATE: GridState = (None, None, False, 0, None, False)
 
 
@@ -153,16 +154,20 @@ def grid_rows(book: SectionGradebook, students: list[Any],
         sid, states = student.id, []
         for cid in ids:
             cell = cells.get((sid, cid))
-            states.append(EMPTY_STATE if cell is None else (
-                cell.level, cell.score, cell.override is not None, cell.missing,
-                cell.shown_before if cell.shown_last_year else None, cell.count > 0))
+            if cell is None:
+                states.append(EMPTY_STATE)
+                continue
+            level = cell.level
+            states.append((level.points if level is not None else None, cell.score, cell.override is not None,
+                           cell.missing, cell.shown_before if cell.shown_last_year else None, cell.count > 0))
         rows.append((sid, student.name, states))
     return rows
 
 
 def grid_cell(scale: prof.Scale, state: GridState) -> GridCell:
     """What a cell in this state shows; scores through the scale (`scale.show`)."""
-    level, score, override, missing, before, counted = state
+    points, score, override, missing, before, counted = state
+    level = scale.level_with_points(points) if points is not None else None
     if level is not None:
         title = level.label
         if score is not None:
@@ -305,20 +310,16 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
     in the overrides' and missing counts' union, and are sorted out of it before any achievement cell."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
-    levels: dict[float, prof.Level | None] = {}  # each distinct score's level, found once
-
-    def level_for(score: float) -> prof.Level | None:
+    levels: dict[float | None, prof.Level | None] = {None: None}  # each distinct score's level, found once
+    connection = session.connection()  # plain rows through Core: no ORM result machinery for 1,400 of them
+    for student_id, competency_id, score, count, needed, trend in connection.execute(
+            _GRID_RECORDS, {"section_id": section.id}).all():
         level = levels.get(score, levels)
         if level is levels:
             level = levels[score] = scale.level_for(score)
-        return level  # type: ignore[return-value]
-
-    connection = session.connection()  # plain rows through Core: no ORM result machinery for 1,400 of them
-    for student_id, competency_id, score, count, needed, trend in connection.execute(
-            _GRID_RECORDS, {"section_id": section.id}):
-        level = level_for(score) if score is not None else None
-        cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
-                                                  needed=needed, trend=trend, _mastery=mastery)
+        # positional (score, level, computed level, count, needed, trend, override, missing, shown before, mastery)
+        cells[(student_id, competency_id)] = Cell(score, level, level, count, needed, trend,  # type: ignore[arg-type]
+                                                  None, 0, None, mastery)
     params: dict[str, Any] = earlier_mastery_params(section, mastery)
     if habits:
         params["habit_ids"] = [h.id for h in habits]
