@@ -259,76 +259,76 @@ class ShownOverride:
     reason: str
 
 
-_GRID_RECORDS = select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
-                       ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend).where(
-    ProficiencyRecord.section_id == bindparam("section_id"))
-
-
 def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
                     habits: list[HabitColumn] | None = None) -> dict[tuple[int, int], Cell]:
-    """The grid's cells: the cache read as rows, then live overrides, missing-work counts and what each
-    student showed at mastery in earlier sections (the standard or an exact match of it) in one more
-    statement (a cell's `override` is then a ShownOverride row, not the entity)."""
+    """The grid's cells: the cache read as rows, with live overrides, missing-work counts and what each
+    student showed at mastery in earlier sections (the standard or an exact match of it), in one statement
+    (a cell's `override` is then a ShownOverride row, not the entity)."""
     return load_grid(session, section, scale, habits or [])[0]
 
 
-_GRID_MARKS: dict[bool, Any] = {}
+_GRID_ROWS: dict[bool, Any] = {}
 
 
-def _grid_marks(with_habits: bool) -> Any:
-    """Live overrides, missing-work counts, (with habits) the habit observations and what each student showed
-    at mastery in earlier sections (their record): one union, built once (the section, its term, the mastery
-    points and the habits' ids are bound parameters)."""
-    marks = _GRID_MARKS.get(with_habits)
-    if marks is not None:
-        return marks
-    section_id = bindparam("section_id")
-    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
-                       Override.level_points.label("value"), Override.id, Override.reason,
-                       literal(None, Date).label("observed_on")).where(
+def _grid_statement(with_habits: bool) -> Any:
+    """The grid's cells in one union, built once (the section, its term, the mastery points and the habits' ids
+    are bound parameters): (kind, student, standard, value, id, text, date, number) rows of the cache (kind 0:
+    score, evidence count, trend, needed), live overrides (1: points, id, reason), missing-work counts (2), (with
+    habits) the habit observations (3: score, id, status, date) and what each student showed at mastery in
+    earlier sections (4: the best points)."""
+    statement = _GRID_ROWS.get(with_habits)
+    if statement is not None:
+        return statement
+    section_id, no_number = bindparam("section_id"), literal(None, Integer).label("number")
+    records = select(literal(0).label("kind"), ProficiencyRecord.student_id, ProficiencyRecord.competency_id,
+                     ProficiencyRecord.score.label("value"), ProficiencyRecord.evidence_count.label("id"),
+                     ProficiencyRecord.trend.label("text"), literal(None, Date).label("observed_on"),
+                     ProficiencyRecord.needed.label("number")).where(ProficiencyRecord.section_id == section_id)
+    overrides = select(literal(1), Override.student_id, Override.competency_id, Override.level_points, Override.id,
+                       Override.reason, literal(None, Date), no_number).where(
         Override.section_id == section_id, Override.cleared_at.is_(None))
-    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
-                     func.count().label("value"), literal(None, Integer), literal(None, String),
-                     literal(None, Date)).where(
+    missing = select(literal(2), Evidence.student_id, Evidence.competency_id, func.count(), literal(None, Integer),
+                     literal(None, String), literal(None, Date), no_number).where(
         # 'missing' written out, not bound: the partial index ix_evidence_missing is then used (SQLite and a
         # PostgreSQL generic plan match a partial index's condition only against a literal)
         Evidence.section_id == section_id, Evidence.status == literal_column("'missing'"), Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
-    parts = [overrides, missing]
+    parts = [records, overrides, missing]
     if with_habits:  # habit observations ride in the same statement, and are kept apart below
-        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
-                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
+        parts.append(select(literal(3), HabitEvidence.student_id, HabitEvidence.competency_id, HabitEvidence.score,
+                            HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on, no_number)
                      .where(HabitEvidence.section_id == section_id, HabitEvidence.deleted_at.is_(None),
                             HabitEvidence.competency_id.in_(bindparam("habit_ids", expanding=True))))
-    marks = _GRID_MARKS[with_habits] = union_all(*parts, earlier_mastery_rows())
-    return marks
+    statement = _GRID_ROWS[with_habits] = union_all(*parts, earlier_mastery_rows())
+    return statement
 
 
 def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
               ) -> tuple[dict[tuple[int, int], Cell], dict[tuple[int, int], HabitCell]]:
-    """The achievement cells and, apart, the habit cells, in two statements: the habit observations ride
-    in the overrides' and missing counts' union, and are sorted out of it before any achievement cell."""
+    """The achievement cells and, apart, the habit cells, in one statement (`_grid_statement`): the cache as
+    rows, then the marks on them; the habit observations are sorted out before any achievement cell."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
     levels: dict[float | None, prof.Level | None] = {None: None}  # each distinct score's level, found once
-    connection = session.connection()  # plain rows through Core: no ORM result machinery for 1,400 of them
-    for student_id, competency_id, score, count, needed, trend in connection.execute(
-            _GRID_RECORDS, {"section_id": section.id}).all():
-        level = levels.get(score, levels)
-        if level is levels:
-            level = levels[score] = scale.level_for(score)
-        # positional (score, level, computed level, count, needed, trend, override, missing, shown before, mastery)
-        cells[(student_id, competency_id)] = Cell(score, level, level, count, needed, trend,  # type: ignore[arg-type]
-                                                  None, 0, None, mastery)
     params: dict[str, Any] = earlier_mastery_params(section, mastery)
     if habits:
         params["habit_ids"] = [h.id for h in habits]
-    habit_rows = []
-    for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(
-            _grid_marks(bool(habits)), params):
-        if kind == 3:
+    marks, habit_rows = [], []
+    # plain rows through Core: no ORM result machinery for 1,400 of them
+    for kind, student_id, competency_id, value, row_id, text, observed_on, needed in session.connection().execute(
+            _grid_statement(bool(habits)), params).all():
+        if kind == 0:
+            level = levels.get(value, levels)
+            if level is levels:
+                level = levels[value] = scale.level_for(value)
+            # positional: score, level, computed level, count, needed, trend, override, missing, shown before, mastery
+            cells[(student_id, competency_id)] = Cell(value, level, level, row_id, needed, text,  # type: ignore[arg-type]
+                                                      None, 0, None, mastery)
+        elif kind == 3:
             habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
-            continue
+        else:
+            marks.append((kind, student_id, competency_id, value, row_id, text))
+    for kind, student_id, competency_id, value, row_id, text in marks:  # after every cache row, whatever the order
         key = (student_id, competency_id)
         cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
         if kind == 4:
@@ -345,7 +345,7 @@ _EARLIER_MASTERY: list[Select] = []
 
 
 def earlier_mastery_rows() -> Select:
-    """(4, student, this section's standard, best level, None, None, None) for each enrolled student who showed the
+    """(4, student, this section's standard, best level, None, None, None, None) for each enrolled student who showed the
     standard, or an exact match of it, at mastery in an earlier section (a teacher's judgement there counts).
     Built once: the section, its term and the mastery points are bound parameters (`section_id`, `term_id`,
     `mastery`, which `earlier_mastery_params` gives)."""
@@ -373,7 +373,8 @@ def earlier_mastery_rows() -> Select:
     starts_on = select(this_term.starts_on).where(this_term.id == term_id).scalar_subquery()
     _EARLIER_MASTERY.append(
         select(literal(4).label("kind"), ProficiencyRecord.student_id, counts_as.c.target,
-               func.max(points).label("value"), literal(None, Integer), literal(None, String), literal(None, Date))
+               func.max(points).label("value"), literal(None, Integer), literal(None, String), literal(None, Date),
+               literal(None, Integer))
         .select_from(enrolled)
         .join(ProficiencyRecord, ProficiencyRecord.student_id == enrolled.student_id)
         .join(counts_as, counts_as.c.source == ProficiencyRecord.competency_id)
