@@ -431,6 +431,85 @@ def load_gradebook(session: Session, section: Section) -> SectionGradebook:
     return SectionGradebook(section, scale, students, groups, cells, habits, habit_cells_)
 
 
+class ColumnRow(NamedTuple):
+    """A standard, its parent competency or a habit as the grid shows it: a row, not the entity."""
+
+    id: int
+    code: str
+    short_name: str | None
+    statement: str
+    parent_id: int | None
+
+
+class StudentRow(NamedTuple):
+    """A student as the grid shows them: a row, not the entity."""
+
+    id: int
+    name: str
+
+
+class LevelRow(NamedTuple):
+    """A habit scale's level as `habit_scale_from` reads it: a row, not the entity."""
+
+    id: int
+    points: float
+    label: str
+    colour: str
+    is_mastery: bool
+    description: str | None
+
+
+_GRID_STUDENTS = (select(User.id, User.name).join(Enrollment, Enrollment.student_id == User.id)
+                  .where(Enrollment.section_id == bindparam("section_id"), Enrollment.active.is_(True))
+                  .order_by(User.name))
+_GRID_COLUMNS: list[Select] = []
+
+
+def _grid_columns(session: Session, section_id: int) -> tuple[list[Group], list[HabitColumn]]:
+    """`section_columns` as rows (Core, no entities): the standards grouped under their parents and, apart,
+    the habits with their methods and scales, in one statement."""
+    if not _GRID_COLUMNS:  # built once, the section a bound parameter
+        parent = aliased(Competency)
+        placed = union_all(
+            select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
+                   literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
+            select(SectionHabit.competency_id, SectionHabit.position, literal(1))
+            .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
+        _GRID_COLUMNS.append(
+            select(Competency.id, Competency.code, Competency.short_name, Competency.statement, Competency.parent_id,
+                   parent.id, parent.code, parent.short_name, parent.statement, parent.parent_id,
+                   placed.c.habit, Framework.habit_method, ScaleLevel.id, ScaleLevel.points, ScaleLevel.label,
+                   ScaleLevel.colour, ScaleLevel.is_mastery, ScaleLevel.description)
+            .join(placed, placed.c.cid == Competency.id)
+            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
+            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
+            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
+            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+    groups: dict[int | None, Group] = {}
+    habit_rows: list[tuple[Any, str | None, LevelRow | None]] = []
+    for row in session.connection().execute(_GRID_COLUMNS[0], {"section_id": section_id}).all():
+        column = ColumnRow(*row[0:5])
+        if row[10]:
+            habit_rows.append((column, row[11], LevelRow(*row[12:18]) if row[12] is not None else None))
+            continue
+        key = column.parent_id
+        if key not in groups:
+            groups[key] = Group(ColumnRow(*row[5:10]) if key else None)  # type: ignore[arg-type]
+        groups[key].standards.append(column)  # type: ignore[arg-type]
+    return list(groups.values()), habit_columns_from_rows(habit_rows)  # type: ignore[arg-type]
+
+
+def load_grid_book(session: Session, section: Section) -> SectionGradebook:
+    """The grid's gradebook: `load_gradebook` with its students and columns read as rows (StudentRow,
+    ColumnRow), for the grid page alone (the CSV, the exports and reteach read the entities)."""
+    scale = scale_for(session, section)
+    students = [StudentRow(*row) for row in session.connection().execute(
+        _GRID_STUDENTS, {"section_id": section.id}).all()]
+    groups, habits = _grid_columns(session, section.id)
+    cells, habit_cells_ = load_grid(session, section, scale, habits)
+    return SectionGradebook(section, scale, students, groups, cells, habits, habit_cells_)  # type: ignore[arg-type]
+
+
 @dataclass
 class EntrySheet:
     """An assessment's entry page: students × its standards, with the live evidence in each cell."""

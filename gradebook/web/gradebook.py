@@ -148,7 +148,7 @@ SORTS = ("name", "level")
 @roles_required(*TEACHING)
 @discloses("grid", students=authz.section_roster)
 def grid() -> Any:
-    book = read.load_gradebook(db.session, _section())
+    book = read.load_grid_book(db.session, _section())
     g.roster_shown = (_section().id, [s.id for s in book.students])  # for the audit rows: no second query
     competency = request.args.get("competency", type=int)
     below = request.args.get("below") == "1"
@@ -164,9 +164,10 @@ def grid() -> Any:
             points = [book.cell(student.id, c.id).level.points for c in standards if book.cell(student.id, c.id).level]
             return sum(points) / len(points) if points else -1
         students.sort(key=lambda s: (average_points(s), s.name))
-    assessments = list(db.session.scalars(
-        select(Assessment).where(Assessment.section_id == _section().id, Assessment.deleted_at.is_(None))
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()).limit(8)))
+    assessments = db.session.execute(  # rows (id, title, assessed_on), not entities
+        select(Assessment.id, Assessment.title, Assessment.assessed_on)
+        .where(Assessment.section_id == _section().id, Assessment.deleted_at.is_(None))
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()).limit(8)).all()
     body = grid_body(read.grid_rows(book, students, standards), standards, book.habits, book.habit_cells,
                      book.scale, _grid_urls())
     return render_page_or_fragment(
