@@ -144,24 +144,12 @@ GridState = tuple[float | None, float | None, bool, int, float | None, bool]
 EMPTY_STATE: GridState = (None, None, False, 0, None, False)
 
 
-def grid_rows(book: SectionGradebook, students: list[Any],
+def grid_rows(book: GridBook, students: list[Any],
               standards: list[Any]) -> list[tuple[int, str, list[GridState]]]:
     """The grid's rows: each student's id and name with the state of each cell of `standards`, in order."""
-    cells = book.cells
-    ids = [s.id for s in standards]
-    rows: list[tuple[int, str, list[GridState]]] = []
-    for student in students:
-        sid, states = student.id, []
-        for cid in ids:
-            cell = cells.get((sid, cid))
-            if cell is None:
-                states.append(EMPTY_STATE)
-                continue
-            level = cell.level
-            states.append((level.points if level is not None else None, cell.score, cell.override is not None,
-                           cell.missing, cell.shown_before if cell.shown_last_year else None, cell.count > 0))
-        rows.append((sid, student.name, states))
-    return rows
+    states, ids = book.states.get, [s.id for s in standards]
+    return [(student.id, student.name, [states((student.id, cid), EMPTY_STATE) for cid in ids])
+            for student in students]
 
 
 def grid_cell(scale: prof.Scale, state: GridState) -> GridCell:
@@ -303,6 +291,54 @@ def _grid_statement(with_habits: bool) -> Any:
     return statement
 
 
+def _grid_union(session: Session, section: Section, mastery: float, habits: list[HabitColumn]) -> list[Any]:
+    """`_grid_statement`'s rows: plain rows through Core, no ORM result machinery for 1,400 of them."""
+    params: dict[str, Any] = earlier_mastery_params(section, mastery)
+    if habits:
+        params["habit_ids"] = [h.id for h in habits]
+    return session.connection().execute(_grid_statement(bool(habits)), params).all()
+
+
+def load_grid_states(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
+                     ) -> tuple[dict[tuple[int, int], GridState], dict[tuple[int, int], HabitCell]]:
+    """`load_grid` for the grid page: each cell's GridState (what `grid_cell` shows) instead of a Cell, from the
+    same statement, by the same rules (an override's level replaces the computed one; what was shown at mastery
+    earlier is marked only while the cell is below mastery here)."""
+    mastery = scale.mastery.points
+    states: dict[tuple[int, int], GridState] = {}
+    points: dict[float | None, float | None] = {None: None}  # each distinct score's level's points, found once
+    marks, habit_rows = [], []
+    for kind, student_id, competency_id, value, row_id, text, observed_on, _needed in _grid_union(
+            session, section, mastery, habits):
+        if kind == 0:
+            found = points.get(value, points)
+            if found is points:
+                level = scale.level_for(value)
+                found = points[value] = level.points if level is not None else None
+            states[(student_id, competency_id)] = (found, value, False, 0, None, row_id > 0)  # type: ignore[assignment]
+        elif kind == 3:
+            habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
+        else:
+            marks.append((kind, student_id, competency_id, value))
+    earlier = []
+    for kind, student_id, competency_id, value in marks:  # after every cache row, whatever the order
+        key = (student_id, competency_id)
+        level_points, score, override, missing, before, counted = states.get(key, EMPTY_STATE)
+        if kind == 4:
+            before = value
+            earlier.append(key)
+        elif kind == 1:
+            level_points, override = scale.level_with_points(value).points, True
+        else:
+            missing = int(value)
+        states[key] = (level_points, score, override, missing, before, counted)
+    for key in earlier:  # shown last year only while not at mastery here (Cell.shown_last_year)
+        level_points, score, override, missing, before, counted = states[key]
+        if level_points is not None and level_points >= mastery:
+            states[key] = (level_points, score, override, missing, None, counted)
+    return states, habit_cells(habits, habit_rows)
+
+
 def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
               ) -> tuple[dict[tuple[int, int], Cell], dict[tuple[int, int], HabitCell]]:
     """The achievement cells and, apart, the habit cells, in one statement (`_grid_statement`): the cache as
@@ -310,13 +346,9 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
     levels: dict[float | None, prof.Level | None] = {None: None}  # each distinct score's level, found once
-    params: dict[str, Any] = earlier_mastery_params(section, mastery)
-    if habits:
-        params["habit_ids"] = [h.id for h in habits]
     marks, habit_rows = [], []
-    # plain rows through Core: no ORM result machinery for 1,400 of them
-    for kind, student_id, competency_id, value, row_id, text, observed_on, needed in session.connection().execute(
-            _grid_statement(bool(habits)), params).all():
+    for kind, student_id, competency_id, value, row_id, text, observed_on, needed in _grid_union(
+            session, section, mastery, habits):
         if kind == 0:
             level = levels.get(value, levels)
             if level is levels:
@@ -499,15 +531,37 @@ def _grid_columns(session: Session, section_id: int) -> tuple[list[Group], list[
     return list(groups.values()), habit_columns_from_rows(habit_rows)  # type: ignore[arg-type]
 
 
-def load_grid_book(session: Session, section: Section) -> SectionGradebook:
-    """The grid's gradebook: `load_gradebook` with its students and columns read as rows (StudentRow,
-    ColumnRow), for the grid page alone (the CSV, the exports and reteach read the entities)."""
+@dataclass
+class GridBook:
+    """The grid page's read model: `SectionGradebook` as rows (StudentRow, ColumnRow) and each cell's GridState
+    rather than a Cell (the CSV, the exports and reteach read `load_gradebook`)."""
+
+    section: Section
+    scale: prof.Scale
+    students: list[StudentRow]
+    groups: list[Group]
+    states: dict[tuple[int, int], GridState]
+    habits: list[HabitColumn] = field(default_factory=list)
+    habit_cells: dict[tuple[int, int], HabitCell] = field(default_factory=dict)
+
+    def level_points(self, student_id: int, competency_id: int) -> float | None:
+        """The points of the cell's level (the teacher's judgement if any), None without a level."""
+        return self.states.get((student_id, competency_id), EMPTY_STATE)[0]
+
+    def below_mastery(self, student_id: int, competency_id: int) -> bool:
+        points = self.level_points(student_id, competency_id)
+        return points is not None and points < self.scale.mastery.points  # (Cell.below_mastery)
+
+
+def load_grid_book(session: Session, section: Section) -> GridBook:
+    """The grid page's data in four statements: the scale (remembered for the transaction), the students, the
+    columns, every cell."""
     scale = scale_for(session, section)
     students = [StudentRow(*row) for row in session.connection().execute(
         _GRID_STUDENTS, {"section_id": section.id}).all()]
     groups, habits = _grid_columns(session, section.id)
-    cells, habit_cells_ = load_grid(session, section, scale, habits)
-    return SectionGradebook(section, scale, students, groups, cells, habits, habit_cells_)  # type: ignore[arg-type]
+    states, habit_cells_ = load_grid_states(session, section, scale, habits)
+    return GridBook(section, scale, students, groups, states, habits, habit_cells_)
 
 
 @dataclass

@@ -158,10 +158,10 @@ def grid() -> Any:
     standards = [s for grp in groups for s in grp.standards]
     students = list(book.students)
     if below:
-        students = [s for s in students if any(book.cell(s.id, c.id).below_mastery for c in standards)]
+        students = [s for s in students if any(book.below_mastery(s.id, c.id) for c in standards)]
     if sort == "level":
-        def average_points(student: User) -> float:
-            points = [book.cell(student.id, c.id).level.points for c in standards if book.cell(student.id, c.id).level]
+        def average_points(student: read.StudentRow) -> float:
+            points = [p for c in standards if (p := book.level_points(student.id, c.id)) is not None]
             return sum(points) / len(points) if points else -1
         students.sort(key=lambda s: (average_points(s), s.name))
     assessments = db.session.execute(  # rows (id, title, assessed_on), not entities
