@@ -437,6 +437,20 @@ def every_student(**_: Any) -> list[int]:
     return list(db.session.scalars(select(User.id).where(User.role == "student")))
 
 
+def job_students(job_id: int, **_: Any) -> list[int]:
+    """Whom a job's download holds: a school's export, that school's students; a district export or a
+    backup, every student."""
+    from gradebook.models import Job, SchoolMember, Section
+
+    school_id = db.session.scalar(select(Job.school_id).where(Job.id == job_id))
+    if school_id is None:
+        return every_student()
+    return list(db.session.scalars(select(User.id).where(User.role == "student", User.id.in_(
+        select(SchoolMember.user_id).where(SchoolMember.school_id == school_id)) | User.id.in_(
+        select(Enrollment.student_id).where(Enrollment.section_id.in_(
+            select(Section.id).where(Section.school_id == school_id)))))))
+
+
 def admins_students(**_: Any) -> list[int]:
     """Every student of the admin's schools (what a school admin's export holds)."""
     return list(db.session.scalars(admin_scope().users(select(User.id).where(User.role == "student"))))
