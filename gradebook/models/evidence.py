@@ -28,6 +28,13 @@ class Evidence(Base):
             postgresql_where=text("deleted_at IS NULL AND assessment_id IS NOT NULL"),
         ),
         Index("ix_evidence_lookup", "section_id", "student_id", "competency_id"),
+        # The grid's missing-work marks: the live pieces marked missing, without reading the section's evidence.
+        Index(
+            "ix_evidence_missing",
+            "section_id", "student_id", "competency_id",
+            sqlite_where=text("status = 'missing' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'missing' AND deleted_at IS NULL"),
+        ),
         # Accepting a standard shown in an earlier section is done once per student, section and standard.
         Index(
             "uq_evidence_carried_once",

@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Integer, Select, String, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from gradebook import proficiency as prof
@@ -110,65 +123,57 @@ class SectionGradebook:
 
 
 class GridCell(NamedTuple):
-    """What one grid cell shows, worked out before the template (which then only writes it out): the
-    level's CSS class, the standard's id (the cell's link ends with it), the link's title, the level's
-    symbol (None without a level), the text (the score, the override's points, or "·"), whether it is the
-    teacher's judgement, and how many pieces of work are missing."""
+    """What a grid cell in a given state shows (`grid_cell`): the level's CSS class, the link's title after
+    "<student> · <standard>: ", the level's symbol (None without a level), the text (the score, the override's
+    points, or "·"), whether it is the teacher's judgement, how many pieces of work are missing, and whether it
+    was shown at mastery in an earlier section."""
 
     css: str
-    competency_id: int
     title: str
     symbol: str | None
     text: str
     override: bool
     missing: int
+    earlier: bool
 
 
-def grid_rows(book: SectionGradebook, students: list[User],
-              standards: list[Competency]) -> list[tuple[User, list[tuple]]]:
-    """The grid's rows: each student with the cells of `standards` in order, as plain tuples. Scores are shown
-    through the scale (`scale.show`), each distinct score worked out once."""
-    scale = book.scale
-    empty = Cell(_mastery=scale.mastery.points)
-    shown: dict[tuple[float, int], str] = {}
+# A cell's state: (its level's points or None, score, teacher judgement?, missing count, best level shown earlier
+# or None, any evidence?), plain values (a float hashes in C, a Level in Python). Far fewer distinct states than
+# cells in a grid: what each shows is worked out once (`grid_cell`).
+GridState = tuple[float | None, float | None, bool, int, float | None, bool]
+EMPTY_STATE: GridState = (None, None, False, 0, None, False)
 
-    def show(score: float, places: int) -> str:
-        key = (score, places)
-        text = shown.get(key)
-        if text is None:
-            text = shown[key] = scale.show(score, places)
-        return text
 
-    cells = book.cells
-    codes = [(s.id, s.code) for s in standards]
-    rows: list[tuple[User, list[tuple]]] = []
-    for student in students:
-        name, sid, row = student.name, student.id, []
-        for cid, code in codes:
-            cell = cells.get((sid, cid)) or empty
-            level, score, missing = cell.level, cell.score, cell.missing
-            override = cell.override is not None
-            if level is not None:
-                title = f"{name} · {code}: {level.label}"
-                if score is not None:
-                    title += f" ({show(score, 2)})"
-                if override:
-                    title += ", teacher judgement"
-                text = show(score, 1) if score is not None and not override else f"{level.points:g}"
-                symbol: str | None = level.symbol
-                css = level_class(level.points)
-            else:
-                title = f"{name} · {code}: " + ("not enough evidence yet" if cell.count else "no evidence yet")
-                text, symbol, css = "·", None, "lv-none"
-            if missing:
-                title += f"; {missing} missing"
-            earlier = cell.shown_last_year
-            if earlier:
-                before = scale.level_for(cell.shown_before)  # type: ignore[arg-type]
-                title += f"; shown last year at {before.label if before else cell.shown_before}"
-            row.append((css, cid, title, symbol, text, override, missing, earlier))  # a GridCell's fields, as a plain tuple
-        rows.append((student, row))
-    return rows
+def grid_rows(book: GridBook, students: list[Any],
+              standards: list[Any]) -> list[tuple[int, str, list[GridState]]]:
+    """The grid's rows: each student's id and name with the state of each cell of `standards`, in order."""
+    states, ids = book.states.get, [s.id for s in standards]
+    return [(student.id, student.name, [states((student.id, cid), EMPTY_STATE) for cid in ids])
+            for student in students]
+
+
+def grid_cell(scale: prof.Scale, state: GridState) -> GridCell:
+    """What a cell in this state shows; scores through the scale (`scale.show`)."""
+    points, score, override, missing, before, counted = state
+    level = scale.level_with_points(points) if points is not None else None
+    if level is not None:
+        title = level.label
+        if score is not None:
+            title += f" ({scale.show(score, 2)})"
+        if override:
+            title += ", teacher judgement"
+        text = scale.show(score, 1) if score is not None and not override else f"{level.points:g}"
+        symbol: str | None = level.symbol
+        css = level_class(level.points)
+    else:
+        title = "not enough evidence yet" if counted else "no evidence yet"
+        text, symbol, css = "·", None, "lv-none"
+    if missing:
+        title += f"; {missing} missing"
+    if before is not None:
+        shown = scale.level_for(before)
+        title += f"; shown last year at {shown.label if shown else before}"
+    return GridCell(css, title, symbol, text, override, missing, before is not None)
 
 
 def section_students(session: Session, section_id: int) -> list[User]:
@@ -242,79 +247,120 @@ class ShownOverride:
     reason: str
 
 
-_GRID_RECORDS = select(ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
-                       ProficiencyRecord.evidence_count, ProficiencyRecord.needed, ProficiencyRecord.trend).where(
-    ProficiencyRecord.section_id == bindparam("section_id"))
-
-
 def load_grid_cells(session: Session, section: Section, scale: prof.Scale,
                     habits: list[HabitColumn] | None = None) -> dict[tuple[int, int], Cell]:
-    """The grid's cells: the cache read as rows, then live overrides, missing-work counts and what each
-    student showed at mastery in earlier sections (the standard or an exact match of it) in one more
-    statement (a cell's `override` is then a ShownOverride row, not the entity)."""
+    """The grid's cells: the cache read as rows, with live overrides, missing-work counts and what each
+    student showed at mastery in earlier sections (the standard or an exact match of it), in one statement
+    (a cell's `override` is then a ShownOverride row, not the entity)."""
     return load_grid(session, section, scale, habits or [])[0]
 
 
-_GRID_MARKS: dict[bool, list[Select]] = {}
+_GRID_ROWS: dict[bool, Any] = {}
 
 
-def _grid_marks_parts(with_habits: bool) -> list[Select]:
-    """Live overrides, missing-work counts and (with habits) the habit observations, parts of one union,
-    built once (the section and the habits' ids are bound parameters)."""
-    parts = _GRID_MARKS.get(with_habits)
-    if parts is not None:
-        return parts
-    section_id = bindparam("section_id")
-    overrides = select(literal(1).label("kind"), Override.student_id, Override.competency_id,
-                       Override.level_points.label("value"), Override.id, Override.reason,
-                       literal(None, Date).label("observed_on")).where(
+def _grid_statement(with_habits: bool) -> Any:
+    """The grid's cells in one union, built once (the section, its term, the mastery points and the habits' ids
+    are bound parameters): (kind, student, standard, value, id, text, date, number) rows of the cache (kind 0:
+    score, evidence count, trend, needed), live overrides (1: points, id, reason), missing-work counts (2), (with
+    habits) the habit observations (3: score, id, status, date) and what each student showed at mastery in
+    earlier sections (4: the best points)."""
+    statement = _GRID_ROWS.get(with_habits)
+    if statement is not None:
+        return statement
+    section_id, no_number = bindparam("section_id"), literal(None, Integer).label("number")
+    records = select(literal(0).label("kind"), ProficiencyRecord.student_id, ProficiencyRecord.competency_id,
+                     ProficiencyRecord.score.label("value"), ProficiencyRecord.evidence_count.label("id"),
+                     ProficiencyRecord.trend.label("text"), literal(None, Date).label("observed_on"),
+                     ProficiencyRecord.needed.label("number")).where(ProficiencyRecord.section_id == section_id)
+    overrides = select(literal(1), Override.student_id, Override.competency_id, Override.level_points, Override.id,
+                       Override.reason, literal(None, Date), no_number).where(
         Override.section_id == section_id, Override.cleared_at.is_(None))
-    missing = select(literal(2).label("kind"), Evidence.student_id, Evidence.competency_id,
-                     func.count().label("value"), literal(None, Integer), literal(None, String),
-                     literal(None, Date)).where(
-        Evidence.section_id == section_id, Evidence.status == "missing", Evidence.deleted_at.is_(None)
+    missing = select(literal(2), Evidence.student_id, Evidence.competency_id, func.count(), literal(None, Integer),
+                     literal(None, String), literal(None, Date), no_number).where(
+        # 'missing' written out, not bound: the partial index ix_evidence_missing is then used (SQLite and a
+        # PostgreSQL generic plan match a partial index's condition only against a literal)
+        Evidence.section_id == section_id, Evidence.status == literal_column("'missing'"), Evidence.deleted_at.is_(None)
     ).group_by(Evidence.student_id, Evidence.competency_id)
-    parts = [overrides, missing]
+    parts = [records, overrides, missing]
     if with_habits:  # habit observations ride in the same statement, and are kept apart below
-        parts.append(select(literal(3).label("kind"), HabitEvidence.student_id, HabitEvidence.competency_id,
-                            HabitEvidence.score, HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on)
+        parts.append(select(literal(3), HabitEvidence.student_id, HabitEvidence.competency_id, HabitEvidence.score,
+                            HabitEvidence.id, HabitEvidence.status, HabitEvidence.observed_on, no_number)
                      .where(HabitEvidence.section_id == section_id, HabitEvidence.deleted_at.is_(None),
                             HabitEvidence.competency_id.in_(bindparam("habit_ids", expanding=True))))
-    _GRID_MARKS[with_habits] = parts
-    return parts
+    statement = _GRID_ROWS[with_habits] = union_all(*parts, earlier_mastery_rows())
+    return statement
+
+
+def _grid_union(session: Session, section: Section, mastery: float, habits: list[HabitColumn]) -> list[Any]:
+    """`_grid_statement`'s rows: plain rows through Core, no ORM result machinery for 1,400 of them."""
+    params: dict[str, Any] = earlier_mastery_params(section, mastery)
+    if habits:
+        params["habit_ids"] = [h.id for h in habits]
+    return session.connection().execute(_grid_statement(bool(habits)), params).all()
+
+
+def load_grid_states(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
+                     ) -> tuple[dict[tuple[int, int], GridState], dict[tuple[int, int], HabitCell]]:
+    """`load_grid` for the grid page: each cell's GridState (what `grid_cell` shows) instead of a Cell, from the
+    same statement, by the same rules (an override's level replaces the computed one; what was shown at mastery
+    earlier is marked only while the cell is below mastery here)."""
+    mastery = scale.mastery.points
+    states: dict[tuple[int, int], GridState] = {}
+    points: dict[float | None, float | None] = {None: None}  # each distinct score's level's points, found once
+    marks, habit_rows = [], []
+    for kind, student_id, competency_id, value, row_id, text, observed_on, _needed in _grid_union(
+            session, section, mastery, habits):
+        if kind == 0:
+            found = points.get(value, points)
+            if found is points:
+                level = scale.level_for(value)
+                found = points[value] = level.points if level is not None else None
+            states[(student_id, competency_id)] = (found, value, False, 0, None, row_id > 0)  # type: ignore[assignment]
+        elif kind == 3:
+            habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
+        else:
+            marks.append((kind, student_id, competency_id, value))
+    earlier = []
+    for kind, student_id, competency_id, value in marks:  # after every cache row, whatever the order
+        key = (student_id, competency_id)
+        level_points, score, override, missing, before, counted = states.get(key, EMPTY_STATE)
+        if kind == 4:
+            before = value
+            earlier.append(key)
+        elif kind == 1:
+            level_points, override = scale.level_with_points(value).points, True
+        else:
+            missing = int(value)
+        states[key] = (level_points, score, override, missing, before, counted)
+    for key in earlier:  # shown last year only while not at mastery here (Cell.shown_last_year)
+        level_points, score, override, missing, before, counted = states[key]
+        if level_points is not None and level_points >= mastery:
+            states[key] = (level_points, score, override, missing, None, counted)
+    return states, habit_cells(habits, habit_rows)
 
 
 def load_grid(session: Session, section: Section, scale: prof.Scale, habits: list[HabitColumn]
               ) -> tuple[dict[tuple[int, int], Cell], dict[tuple[int, int], HabitCell]]:
-    """The achievement cells and, apart, the habit cells, in two statements: the habit observations ride
-    in the overrides' and missing counts' union, and are sorted out of it before any achievement cell."""
+    """The achievement cells and, apart, the habit cells, in one statement (`_grid_statement`): the cache as
+    rows, then the marks on them; the habit observations are sorted out before any achievement cell."""
     mastery = scale.mastery.points
     cells: dict[tuple[int, int], Cell] = {}
-    levels: dict[float, prof.Level | None] = {}  # each distinct score's level, found once
-
-    def level_for(score: float) -> prof.Level | None:
-        level = levels.get(score, levels)
-        if level is levels:
-            level = levels[score] = scale.level_for(score)
-        return level  # type: ignore[return-value]
-
-    connection = session.connection()  # plain rows through Core: no ORM result machinery for 1,400 of them
-    for student_id, competency_id, score, count, needed, trend in connection.execute(
-            _GRID_RECORDS, {"section_id": section.id}):
-        level = level_for(score) if score is not None else None
-        cells[(student_id, competency_id)] = Cell(score=score, level=level, computed_level=level, count=count,
-                                                  needed=needed, trend=trend, _mastery=mastery)
-    params: dict[str, Any] = {"section_id": section.id}
-    if habits:
-        params["habit_ids"] = [h.id for h in habits]
-    # What each student showed at mastery in earlier sections (their record) rides in the same statement.
-    marks = union_all(*_grid_marks_parts(bool(habits)), earlier_mastery_rows(section, mastery))
-    habit_rows = []
-    for kind, student_id, competency_id, value, row_id, text, observed_on in connection.execute(
-            marks, params):
-        if kind == 3:
+    levels: dict[float | None, prof.Level | None] = {None: None}  # each distinct score's level, found once
+    marks, habit_rows = [], []
+    for kind, student_id, competency_id, value, row_id, text, observed_on, needed in _grid_union(
+            session, section, mastery, habits):
+        if kind == 0:
+            level = levels.get(value, levels)
+            if level is levels:
+                level = levels[value] = scale.level_for(value)
+            # positional: score, level, computed level, count, needed, trend, override, missing, shown before, mastery
+            cells[(student_id, competency_id)] = Cell(value, level, level, row_id, needed, text,  # type: ignore[arg-type]
+                                                      None, 0, None, mastery)
+        elif kind == 3:
             habit_rows.append((student_id, competency_id, row_id, text, value, observed_on))
-            continue
+        else:
+            marks.append((kind, student_id, competency_id, value, row_id, text))
+    for kind, student_id, competency_id, value, row_id, text in marks:  # after every cache row, whatever the order
         key = (student_id, competency_id)
         cell = cells.get(key) or cells.setdefault(key, Cell(_mastery=mastery))
         if kind == 4:
@@ -327,32 +373,54 @@ def load_grid(session: Session, section: Section, scale: prof.Scale, habits: lis
     return cells, habit_cells(habits, habit_rows)
 
 
-def earlier_mastery_rows(section: Section, mastery: float) -> Select:
-    """(4, student, this section's standard, best level, None, None, None) for each enrolled student who showed the
-    standard, or an exact match of it, at mastery in an earlier section (a teacher's judgement there counts)."""
-    from gradebook.models import Term
-    from gradebook.services.record import earlier_sections_filter
+_EARLIER_MASTERY: list[Select] = []
 
-    here, there, assessed, enrolled = aliased(Competency), aliased(Competency), aliased(SectionStandard), \
-        aliased(Enrollment)
+
+def earlier_mastery_rows() -> Select:
+    """(4, student, this section's standard, best level, None, None, None, None) for each enrolled student who showed the
+    standard, or an exact match of it, at mastery in an earlier section (a teacher's judgement there counts).
+    Built once: the section, its term and the mastery points are bound parameters (`section_id`, `term_id`,
+    `mastery`, which `earlier_mastery_params` gives)."""
+    if _EARLIER_MASTERY:
+        return _EARLIER_MASTERY[0]
+    from gradebook.models import Term
+
+    section_id, term_id = bindparam("section_id"), bindparam("term_id")
+    here, there, assessed, enrolled, this_term = (aliased(Competency), aliased(Competency),
+                                                  aliased(SectionStandard), aliased(Enrollment), aliased(Term))
+    # This section's standards and what counts as each (itself, and the standards that share its match): a
+    # few dozen pairs, so the records are then found by (student, standard), never by scanning for an OR.
+    counts_as = union(
+        select(assessed.competency_id.label("target"), assessed.competency_id.label("source"))
+        .where(assessed.section_id == section_id),
+        select(assessed.competency_id, there.id)
+        .join(here, here.id == assessed.competency_id)
+        .join(there, there.match_id == here.match_id)
+        .where(assessed.section_id == section_id, here.match_id.is_not(None))).subquery()
     judged = select(Override.level_points).where(
         Override.student_id == ProficiencyRecord.student_id, Override.section_id == ProficiencyRecord.section_id,
         Override.competency_id == ProficiencyRecord.competency_id, Override.cleared_at.is_(None)
     ).correlate(ProficiencyRecord).scalar_subquery()
     points = func.coalesce(judged, ProficiencyRecord.level_points)
-    return (
-        select(literal(4).label("kind"), ProficiencyRecord.student_id, assessed.competency_id,
-               func.max(points).label("value"), literal(None, Integer), literal(None, String), literal(None, Date))
-        .select_from(assessed)
-        .join(here, here.id == assessed.competency_id)
-        .join(there, or_(there.id == here.id, and_(here.match_id.is_not(None), there.match_id == here.match_id)))
-        .join(ProficiencyRecord, ProficiencyRecord.competency_id == there.id)
-        .join(enrolled, (enrolled.section_id == section.id) & (enrolled.student_id == ProficiencyRecord.student_id)
-              & enrolled.active.is_(True))
+    starts_on = select(this_term.starts_on).where(this_term.id == term_id).scalar_subquery()
+    _EARLIER_MASTERY.append(
+        select(literal(4).label("kind"), ProficiencyRecord.student_id, counts_as.c.target,
+               func.max(points).label("value"), literal(None, Integer), literal(None, String), literal(None, Date),
+               literal(None, Integer))
+        .select_from(enrolled)
+        .join(ProficiencyRecord, ProficiencyRecord.student_id == enrolled.student_id)
+        .join(counts_as, counts_as.c.source == ProficiencyRecord.competency_id)
         .join(Section, Section.id == ProficiencyRecord.section_id)
         .join(Term, Term.id == Section.term_id)
-        .where(assessed.section_id == section.id, points >= mastery, earlier_sections_filter(section))
-        .group_by(ProficiencyRecord.student_id, assessed.competency_id))
+        .where(enrolled.section_id == section_id, enrolled.active.is_(True), points >= bindparam("mastery"),
+               Section.id != section_id,  # an earlier section: as services.record.earlier_sections_filter says
+               or_(Term.starts_on < starts_on, Term.closed_at.is_not(None), Section.closed_at.is_not(None)))
+        .group_by(ProficiencyRecord.student_id, counts_as.c.target))
+    return _EARLIER_MASTERY[0]
+
+
+def earlier_mastery_params(section: Section, mastery: float) -> dict[str, Any]:
+    return {"section_id": section.id, "term_id": section.term_id, "mastery": mastery}
 
 
 def load_cells(session: Session, section: Section, scale: prof.Scale, student_ids: list[int] | None = None,
@@ -393,6 +461,107 @@ def load_gradebook(session: Session, section: Section) -> SectionGradebook:
     groups, habits = section_columns(session, section.id)
     cells, habit_cells_ = load_grid(session, section, scale, habits)
     return SectionGradebook(section, scale, students, groups, cells, habits, habit_cells_)
+
+
+class ColumnRow(NamedTuple):
+    """A standard, its parent competency or a habit as the grid shows it: a row, not the entity."""
+
+    id: int
+    code: str
+    short_name: str | None
+    statement: str
+    parent_id: int | None
+
+
+class StudentRow(NamedTuple):
+    """A student as the grid shows them: a row, not the entity."""
+
+    id: int
+    name: str
+
+
+class LevelRow(NamedTuple):
+    """A habit scale's level as `habit_scale_from` reads it: a row, not the entity."""
+
+    id: int
+    points: float
+    label: str
+    colour: str
+    is_mastery: bool
+    description: str | None
+
+
+_GRID_STUDENTS = (select(User.id, User.name).join(Enrollment, Enrollment.student_id == User.id)
+                  .where(Enrollment.section_id == bindparam("section_id"), Enrollment.active.is_(True))
+                  .order_by(User.name))
+_GRID_COLUMNS: list[Select] = []
+
+
+def _grid_columns(session: Session, section_id: int) -> tuple[list[Group], list[HabitColumn]]:
+    """`section_columns` as rows (Core, no entities): the standards grouped under their parents and, apart,
+    the habits with their methods and scales, in one statement."""
+    if not _GRID_COLUMNS:  # built once, the section a bound parameter
+        parent = aliased(Competency)
+        placed = union_all(
+            select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
+                   literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
+            select(SectionHabit.competency_id, SectionHabit.position, literal(1))
+            .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
+        _GRID_COLUMNS.append(
+            select(Competency.id, Competency.code, Competency.short_name, Competency.statement, Competency.parent_id,
+                   parent.id, parent.code, parent.short_name, parent.statement, parent.parent_id,
+                   placed.c.habit, Framework.habit_method, ScaleLevel.id, ScaleLevel.points, ScaleLevel.label,
+                   ScaleLevel.colour, ScaleLevel.is_mastery, ScaleLevel.description)
+            .join(placed, placed.c.cid == Competency.id)
+            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
+            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
+            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
+            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+    groups: dict[int | None, Group] = {}
+    habit_rows: list[tuple[Any, str | None, LevelRow | None]] = []
+    for row in session.connection().execute(_GRID_COLUMNS[0], {"section_id": section_id}).all():
+        column = ColumnRow(*row[0:5])
+        if row[10]:
+            habit_rows.append((column, row[11], LevelRow(*row[12:18]) if row[12] is not None else None))
+            continue
+        key = column.parent_id
+        if key not in groups:
+            groups[key] = Group(ColumnRow(*row[5:10]) if key else None)  # type: ignore[arg-type]
+        groups[key].standards.append(column)  # type: ignore[arg-type]
+    return list(groups.values()), habit_columns_from_rows(habit_rows)  # type: ignore[arg-type]
+
+
+@dataclass
+class GridBook:
+    """The grid page's read model: `SectionGradebook` as rows (StudentRow, ColumnRow) and each cell's GridState
+    rather than a Cell (the CSV, the exports and reteach read `load_gradebook`)."""
+
+    section: Section
+    scale: prof.Scale
+    students: list[StudentRow]
+    groups: list[Group]
+    states: dict[tuple[int, int], GridState]
+    habits: list[HabitColumn] = field(default_factory=list)
+    habit_cells: dict[tuple[int, int], HabitCell] = field(default_factory=dict)
+
+    def level_points(self, student_id: int, competency_id: int) -> float | None:
+        """The points of the cell's level (the teacher's judgement if any), None without a level."""
+        return self.states.get((student_id, competency_id), EMPTY_STATE)[0]
+
+    def below_mastery(self, student_id: int, competency_id: int) -> bool:
+        points = self.level_points(student_id, competency_id)
+        return points is not None and points < self.scale.mastery.points  # (Cell.below_mastery)
+
+
+def load_grid_book(session: Session, section: Section) -> GridBook:
+    """The grid page's data in four statements: the scale (remembered for the transaction), the students, the
+    columns, every cell."""
+    scale = scale_for(session, section)
+    students = [StudentRow(*row) for row in session.connection().execute(
+        _GRID_STUDENTS, {"section_id": section.id}).all()]
+    groups, habits = _grid_columns(session, section.id)
+    states, habit_cells_ = load_grid_states(session, section, scale, habits)
+    return GridBook(section, scale, students, groups, states, habits, habit_cells_)
 
 
 @dataclass

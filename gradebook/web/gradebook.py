@@ -33,6 +33,7 @@ from gradebook.services.paths import ready_counts
 from gradebook.services.proficiency import load_section_with_settings
 from gradebook.web import MAX_ID, refuse_writes_to_closed, render_page_or_fragment
 from gradebook.web.downloads import send_download
+from gradebook.web.grid_html import grid_body
 
 bp = Blueprint("gradebook", __name__)
 TEACHING = ("teacher", "admin")
@@ -167,7 +168,7 @@ SORTS = ("name", "level")
 @roles_required(*TEACHING)
 @discloses("grid", students=authz.section_roster)
 def grid() -> Any:
-    book = read.load_gradebook(db.session, _section())
+    book = read.load_grid_book(db.session, _section())
     g.roster_shown = (_section().id, [s.id for s in book.students])  # for the audit rows: no second query
     competency = request.args.get("competency", type=int)
     below = request.args.get("below") == "1"
@@ -177,28 +178,33 @@ def grid() -> Any:
     standards = [s for grp in groups for s in grp.standards]
     students = list(book.students)
     if below:
-        students = [s for s in students if any(book.cell(s.id, c.id).below_mastery for c in standards)]
+        students = [s for s in students if any(book.below_mastery(s.id, c.id) for c in standards)]
     if sort == "level":
-        def average_points(student: User) -> float:
-            points = [book.cell(student.id, c.id).level.points for c in standards if book.cell(student.id, c.id).level]
+        def average_points(student: read.StudentRow) -> float:
+            points = [p for c in standards if (p := book.level_points(student.id, c.id)) is not None]
             return sum(points) / len(points) if points else -1
         students.sort(key=lambda s: (average_points(s), s.name))
-    assessments = list(db.session.scalars(
-        select(Assessment).where(Assessment.section_id == _section().id, Assessment.deleted_at.is_(None))
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()).limit(8)))
+    assessments = db.session.execute(  # rows (id, title, assessed_on), not entities
+        select(Assessment.id, Assessment.title, Assessment.assessed_on)
+        .where(Assessment.section_id == _section().id, Assessment.deleted_at.is_(None))
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()).limit(8)).all()
+    body = grid_body(read.grid_rows(book, students, standards), standards, book.habits, book.habit_cells,
+                     book.scale, _grid_urls())
     return render_page_or_fragment(
-        "gradebook/grid.html", "gradebook/_grid.html", book=book, groups=groups, students=students,
-        rows=read.grid_rows(book, students, standards), **_grid_urls(),
+        "gradebook/grid.html", "gradebook/_grid.html", book=book, groups=groups, students=students, body=body,
         competency=competency, below=below, sort=sort, all_groups=book.groups, assessments=assessments)
 
 
 def _grid_urls() -> dict[str, str]:
     """The grid's links from one `url_for` each: a student's page is `student_url` + id, a cell's
-    `cell_url` + student id + `cell_url_middle` + standard id (the routes' own shape, whatever it becomes)."""
+    `cell_url` + student id + `cell_url_middle` + standard id, a habit cell's `habit_url` + student id +
+    `habit_url_middle` + habit id (the routes' own shape, whatever it becomes)."""
     mark = str(MAX_ID)
     student_url = url_for("gradebook.student", student_id=MAX_ID)
     cell_url, middle, _end = url_for("gradebook.cell_detail", student_id=MAX_ID, competency_id=MAX_ID).split(mark)
-    return {"student_url": student_url[:student_url.rindex(mark)], "cell_url": cell_url, "cell_url_middle": middle}
+    habit_url, habit_middle, _end = url_for("gradebook.habit_detail", student_id=MAX_ID, habit_id=MAX_ID).split(mark)
+    return {"student_url": student_url[:student_url.rindex(mark)], "cell_url": cell_url, "cell_url_middle": middle,
+            "habit_url": habit_url, "habit_url_middle": habit_middle}
 
 
 @bp.get("/sections/<int:section_id>/export.csv")

@@ -196,6 +196,28 @@ def test_the_grid_budget_holds_with_earlier_years(client: FlaskClient, login_as,
     assert queries.count <= 8, queries.count
 
 
+def test_the_grids_cell_states_say_what_the_gradebooks_cells_say(app) -> None:  # type: ignore[no-untyped-def]
+    """The grid page reads each cell's state (services.gradebook.load_grid_states) apart from the Cells the CSV
+    and the exports read (load_grid): both say the same level, score, judgement, missing work and earlier mastery."""
+    from gradebook.models import Override
+    from gradebook.services import gradebook as read
+
+    years, new = _next_year(shown=4, now=2)
+    student, (first, second) = years.student, years.standards
+    make_evidence(new, student, second, status="missing")
+    db.session.add(Override(student_id=student.id, competency_id=first.id, section_id=new.section.id,
+                            level_points=3, reason="Shown in the lab", created_by_id=new.teacher.id))
+    db.session.commit()
+    book, grid = read.load_gradebook(db.session, new.section), read.load_grid_book(db.session, new.section)
+    for standard in (first, second):
+        cell = book.cell(student.id, standard.id)
+        expected = (cell.level.points if cell.level else None, cell.score, cell.override is not None, cell.missing,
+                    cell.shown_before if cell.shown_last_year else None, cell.count > 0)
+        assert grid.states.get((student.id, standard.id), read.EMPTY_STATE) == expected
+    assert grid.states[(student.id, first.id)][2:5] == (True, 0, None)  # judged at mastery: no earlier mark
+    assert grid.states[(student.id, second.id)][3:5] == (1, 4)  # a missing piece, and Exceeds shown last year
+
+
 def test_the_cell_detail_shows_last_years_mastery_and_accepting_it_is_one_click(client: FlaskClient,  # type: ignore[no-untyped-def]
                                                                                login_as) -> None:
     years, new = _next_year(shown=3)
