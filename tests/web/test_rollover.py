@@ -134,3 +134,29 @@ def test_an_admin_sets_the_records_rule(client: FlaskClient, login_as, fall) -> 
     assert db.session.query(School).one().record_rule == "highest"
     page = client.post("/admin/record-rule", data={"rule": "best"}, follow_redirects=True).get_data(as_text=True)
     assert "Choose one of" in page and db.session.query(School).one().record_rule == "highest"
+
+
+def test_after_the_rollover_no_one_changes_the_closed_section(client: FlaskClient, login_as, fall) -> None:  # type: ignore[no-untyped-def]
+    """Every table counted before and after: the teacher's, the student's and the admin's changes are all 423."""
+    from gradebook.models import Evidence
+    from tests.path_builders import make_activity, make_way
+
+    world, quiz = fall
+    activity, way = make_activity(world, world.standards[0]), make_way(world, world.standards[0])
+    rollover(db.session, None, term=db.session.get(Term, world.section.term_id), next_name="Spring 2027")
+    db.session.commit()
+    before = _counts()
+    sid, student, standard = world.section.id, world.students[0], world.standards[0]
+    evidence = db.session.scalar(select(Evidence).where(Evidence.section_id == sid, Evidence.student_id == student.id))
+    login_as(world.teacher)
+    assert client.post(f"/sections/{sid}/path/units", data={"unit-title": "New"}).status_code == 423
+    login_as(student)
+    for url, data in ((f"/portfolio/sections/{sid}/path/focus", {"competency_id": standard.id}),
+                      (f"/portfolio/sections/{sid}/path/activities/{activity.id}", {"status": "chosen"}),
+                      (f"/portfolio/sections/{sid}/path/ready", {"way_id": way.id, "note": "Ready."}),
+                      (f"/portfolio/feedback/{evidence.id}/reply", {"body": "Thanks."}),
+                      (f"/portfolio/sections/{sid}/standards/{standard.id}/reassessment", {"note": "Again."})):
+        assert client.post(url, data=data).status_code == 423, url
+    login_as(make_user("admin"))
+    assert client.post(f"/admin/sections/{sid}", data={"action": "unenrol", "enrollment_id": 1}).status_code == 423
+    assert _counts() == {**before, "users": before["users"] + 1}
