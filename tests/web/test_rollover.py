@@ -160,3 +160,61 @@ def test_after_the_rollover_no_one_changes_the_closed_section(client: FlaskClien
     login_as(make_user("admin"))
     assert client.post(f"/admin/sections/{sid}", data={"action": "unenrol", "enrollment_id": 1}).status_code == 423
     assert _counts() == {**before, "users": before["users"] + 1}
+
+
+def test_the_rollover_carries_the_learning_path_but_nothing_of_the_students(fall) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from gradebook.models.paths import (
+        Activity,
+        ActivityAssignment,
+        ActivityChoice,
+        PathFocus,
+        PathUnit,
+        PathUnitStandard,
+        Prerequisite,
+        ReadyToShow,
+        WayToShow,
+    )
+    from tests.path_builders import assign, make_activity, make_prerequisite, make_unit, make_way
+
+    world, _quiz = fall
+    first, second = world.standards
+    unit = make_unit(world, [first, second], title="Forces", starts_on=date(2026, 9, 1),
+                     target_on=date(2026, 10, 30))
+    make_prerequisite(world, second, first)
+    activity = make_activity(world, first, title="Push and pull", url="https://example.org/push")
+    removed = make_activity(world, first, title="Old worksheet")
+    removed.deleted_at = removed.created_at
+    way = make_way(world, second, title="Build a cart")
+    assign(world, activity, world.students[0].id, note="Start here.")
+    student = world.students[0]
+    db.session.add(ActivityChoice(activity_id=activity.id, student_id=student.id, status="working"))
+    db.session.add(PathFocus(section_id=world.section.id, student_id=student.id, competency_id=first.id))
+    db.session.add(ReadyToShow(section_id=world.section.id, student_id=student.id, competency_id=second.id,
+                               way_id=way.id, note="Ready."))
+    db.session.commit()
+    old_term = db.session.get(Term, world.section.term_id)
+    students_rows = {m: db.session.query(m).count() for m in (ActivityAssignment, ActivityChoice, PathFocus,
+                                                               ReadyToShow)}
+
+    report = rollover(db.session, None, term=old_term, next_name="Spring 2027", copy_sections=True)
+    db.session.commit()
+    new = db.session.scalar(select(Section).where(Section.term_id == report.next_term.id))
+    shift = report.next_term.starts_on - old_term.starts_on
+    [copied_unit] = db.session.query(PathUnit).filter_by(section_id=new.id).all()
+    assert copied_unit.title == "Forces" and copied_unit.id != unit.id
+    assert (copied_unit.starts_on, copied_unit.target_on) == (date(2026, 9, 1) + shift, date(2026, 10, 30) + shift)
+    assert [r.competency_id for r in db.session.query(PathUnitStandard).filter_by(unit_id=copied_unit.id)
+            .order_by(PathUnitStandard.position)] == [first.id, second.id]
+    [pre] = db.session.query(Prerequisite).filter_by(section_id=new.id).all()
+    assert (pre.competency_id, pre.requires_id) == (second.id, first.id)
+    [copied] = db.session.query(Activity).filter_by(section_id=new.id).all()  # not the removed one
+    assert (copied.title, copied.url, copied.created_by) == ("Push and pull", "https://example.org/push",
+                                                             world.teacher.id)
+    assert [w.title for w in db.session.query(WayToShow).filter_by(section_id=new.id)] == ["Build a cart"]
+    assert {m: db.session.query(m).count() for m in students_rows} == students_rows  # none of the students'
+    assert db.session.query(ActivityChoice).filter(ActivityChoice.activity_id == copied.id).count() == 0
+    assert report.paths_copied == 1 and "1 learning path(s)" in str(report)
+    assert db.session.query(PathUnit).filter_by(section_id=world.section.id).one().id == unit.id  # the old one kept
+    assert isinstance(shift, timedelta)
