@@ -325,3 +325,26 @@ def test_a_savepoint_inside_the_import_does_not_send_early(app: Flask, smtp: Inb
     assert smtp.messages == []
     db.session.commit()
     assert len(smtp.messages) == 1
+
+
+def test_the_digest_has_a_work_habits_line_in_the_familys_language(app: Flask, smtp: Inbox) -> None:
+    from tests.builders import make_habit, make_habits
+
+    world, child, guardian = a_week_of_news()
+    responsibility, persistence, _collaboration = make_habits(world)
+    make_habit(world, child, responsibility, "4")
+    make_habit(world, child, persistence, "2")
+    send_digests(db.session, base_url="https://school.example")
+    db.session.commit()
+    [message] = smtp.messages
+    text = body(message)
+    line = next(row for row in text.splitlines() if row.startswith("Work habits"))
+    assert line.startswith("Work habits (never part of a grade): Responsibility: ") and "; Persistence: " in line
+    assert "Collaboration" not in line  # not seen yet: left out
+    assert "Work habits (never part of a grade):" in body(message, "text/html")
+
+    guardian.language = "es"
+    db.session.commit()
+    send_digests(db.session, base_url="https://school.example")
+    db.session.commit()
+    assert "Hábitos de trabajo (nunca cuentan en la nota): " in body(smtp.messages[-1])
