@@ -165,17 +165,9 @@ def test_after_the_rollover_no_one_changes_the_closed_section(client: FlaskClien
 def test_the_rollover_carries_the_learning_path_but_nothing_of_the_students(fall) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from gradebook.models.paths import (
-        Activity,
-        ActivityAssignment,
-        ActivityChoice,
-        PathFocus,
-        PathUnit,
-        PathUnitStandard,
-        Prerequisite,
-        ReadyToShow,
-        WayToShow,
-    )
+    from gradebook.models import paths as m
+
+    Activity, ActivityChoice, PathUnit, PathUnitStandard = m.Activity, m.ActivityChoice, m.PathUnit, m.PathUnitStandard
     from tests.path_builders import assign, make_activity, make_prerequisite, make_unit, make_way
 
     world, _quiz = fall
@@ -190,13 +182,13 @@ def test_the_rollover_carries_the_learning_path_but_nothing_of_the_students(fall
     assign(world, activity, world.students[0].id, note="Start here.")
     student = world.students[0]
     db.session.add(ActivityChoice(activity_id=activity.id, student_id=student.id, status="working"))
-    db.session.add(PathFocus(section_id=world.section.id, student_id=student.id, competency_id=first.id))
-    db.session.add(ReadyToShow(section_id=world.section.id, student_id=student.id, competency_id=second.id,
+    db.session.add(m.PathFocus(section_id=world.section.id, student_id=student.id, competency_id=first.id))
+    db.session.add(m.ReadyToShow(section_id=world.section.id, student_id=student.id, competency_id=second.id,
                                way_id=way.id, note="Ready."))
     db.session.commit()
     old_term = db.session.get(Term, world.section.term_id)
-    students_rows = {m: db.session.query(m).count() for m in (ActivityAssignment, ActivityChoice, PathFocus,
-                                                               ReadyToShow)}
+    students_rows = {t: db.session.query(t).count() for t in (m.ActivityAssignment, ActivityChoice, m.PathFocus,
+                                                               m.ReadyToShow)}
 
     report = rollover(db.session, None, term=old_term, next_name="Spring 2027", copy_sections=True)
     db.session.commit()
@@ -207,13 +199,13 @@ def test_the_rollover_carries_the_learning_path_but_nothing_of_the_students(fall
     assert (copied_unit.starts_on, copied_unit.target_on) == (date(2026, 9, 1) + shift, date(2026, 10, 30) + shift)
     assert [r.competency_id for r in db.session.query(PathUnitStandard).filter_by(unit_id=copied_unit.id)
             .order_by(PathUnitStandard.position)] == [first.id, second.id]
-    [pre] = db.session.query(Prerequisite).filter_by(section_id=new.id).all()
+    [pre] = db.session.query(m.Prerequisite).filter_by(section_id=new.id).all()
     assert (pre.competency_id, pre.requires_id) == (second.id, first.id)
     [copied] = db.session.query(Activity).filter_by(section_id=new.id).all()  # not the removed one
     assert (copied.title, copied.url, copied.created_by) == ("Push and pull", "https://example.org/push",
                                                              world.teacher.id)
-    assert [w.title for w in db.session.query(WayToShow).filter_by(section_id=new.id)] == ["Build a cart"]
-    assert {m: db.session.query(m).count() for m in students_rows} == students_rows  # none of the students'
+    assert [w.title for w in db.session.query(m.WayToShow).filter_by(section_id=new.id)] == ["Build a cart"]
+    assert {t: db.session.query(t).count() for t in students_rows} == students_rows  # none of the students'
     assert db.session.query(ActivityChoice).filter(ActivityChoice.activity_id == copied.id).count() == 0
     assert report.paths_copied == 1 and "1 learning path(s)" in str(report)
     assert db.session.query(PathUnit).filter_by(section_id=world.section.id).one().id == unit.id  # the old one kept
