@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -34,7 +34,15 @@ def scope_to_section(bp: Blueprint) -> None:
     def _load_section() -> None:
         if g.section_id is None:
             return
-        section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
+        locks = getattr(current_app.view_functions.get(request.endpoint or ""), "locks_student", None)
+        if locks is not None and request.method == "POST" and isinstance((request.view_args or {}).get(locks), int):
+            from gradebook.services.evidence import (
+                load_section_for_save,  # the save's lock in the same statement
+            )
+
+            section, teaches = load_section_for_save(db.session, g.section_id, current_user, request.view_args[locks])
+        else:
+            section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
         authz.require(section is not None and teaches)
         g.section = section
         refuse_writes_to_closed(section)
