@@ -116,7 +116,7 @@ def send_digests_command(days: int, base_url: str | None) -> None:
 @click.option("--starts", type=click.DateTime(formats=["%Y-%m-%d"]), help="A new next term's first day.")
 @click.option("--ends", type=click.DateTime(formats=["%Y-%m-%d"]), help="A new next term's last day.")
 @click.option("--copy-sections", is_flag=True,
-              help="Carry each section into the next term with its teachers, standards and students.")
+              help="Carry each section into the next term with its teachers, standards, learning path and students.")
 def rollover_command(term_name: str, next_name: str, starts, ends, copy_sections: bool) -> None:  # type: ignore[no-untyped-def]
     """End a term: its sections become read-only (every row kept, pages still readable); open the next."""
     from gradebook.services.terms import find_term, rollover

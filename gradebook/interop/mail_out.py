@@ -25,7 +25,7 @@ from gradebook.services import ServiceError
 from gradebook.services.accounts import issue_set_password_link
 from gradebook.services.audit import record_disclosures
 from gradebook.services.digest import family_digest, guardians_to_write_to
-from gradebook.services.mail import MailSettings, compose, send
+from gradebook.services.mail import MailSettings, compose, send, send_after_commit
 
 
 @dataclass
@@ -132,16 +132,19 @@ def set_password_message(session: Session, user: User, url: str, *, days: int = 
 
 
 def email_set_password_link(session: Session, user: User, url: str, *, days: int = 14) -> str:
-    """E-mail a one-time set-password link to the account's own address; returns where it went."""
+    """E-mail a one-time set-password link to the account's own address once the caller commits (a refused
+    server is a ServiceError now); returns where it goes."""
     mail = settings()
-    return send(mail, [set_password_message(session, user, url, days=days, sender=mail.sender)])
+    return send_after_commit(session, mail, [set_password_message(session, user, url, days=days, sender=mail.sender)])
 
 
 def email_set_password_links(session: Session, users: list[User], *, actor: User | None = None, days: int = 14,
                              base_url: str | None = None) -> str:
     """A one-time set-password link by e-mail to each of these accounts (each has an address), each in the
     person's language, over one connection (or into the outbox); returns where they went. The tokens are
-    issued in the caller's transaction: if the mail server refuses, the caller rolls them back."""
+    issued in the caller's transaction and the mail goes once the caller commits it (services/mail.py
+    send_after_commit): a refused mail server is a ServiceError before the commit, so the caller rolls them
+    back; a failed commit sends nothing."""
     school = session.scalar(select(School.name).order_by(School.id).limit(1))
     mail = settings()
     root = _base_url(base_url)
@@ -149,4 +152,4 @@ def email_set_password_links(session: Session, users: list[User], *, actor: User
                                      f"{root}/set-password/{issue_set_password_link(session, user, days=days, actor=actor)}",
                                      days=days, sender=mail.sender, base_url=base_url, school=school or "")
                 for user in users]
-    return send(mail, messages)
+    return send_after_commit(session, mail, messages)

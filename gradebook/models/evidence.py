@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from gradebook.models.base import Base, choice, utcnow
 from gradebook.models.users import User
@@ -12,7 +12,41 @@ from gradebook.models.users import User
 EVIDENCE_STATUSES = ("scored", "missing", "excused", "not_yet")
 
 
-class Evidence(Base):
+class ObservationColumns:
+    """The columns an observation of one student shares, whether of a standard (Evidence) or of a habit of work
+    (HabitEvidence, its own table: see models/habits.py): who, where, which assessment, the status and score,
+    when, who recorded it, its removal (never a hard delete) and its version (no lost update). Each model adds
+    its own `competency_id` (indexed on evidence only), its own words and its table's constraints."""
+
+    # sort_order keeps each table's columns in the order its migration made them: these first, then the
+    # model's competency_id (-1), then these (-1), the model's own words (0), and the rest (0).
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-2)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, sort_order=-2)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), sort_order=-2)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True, sort_order=-1)
+    status: Mapped[str] = mapped_column(String(10), default="scored", sort_order=-1)
+    score: Mapped[float | None] = mapped_column(Float, sort_order=-1)
+    observed_on: Mapped[date] = mapped_column(sort_order=-1)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805  (a declarative directive)
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "score": self.score,
+            "observed_on": self.observed_on.isoformat() if self.observed_on else None,
+        }
+
+
+class Evidence(ObservationColumns, Base):
     """One observation of one student on one standard. Never hard-deleted; every change has a revision."""
 
     __tablename__ = "evidence"
@@ -45,38 +79,17 @@ class Evidence(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
-    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
-    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="scored")
-    score: Mapped[float | None] = mapped_column(Float)
-    observed_on: Mapped[date]
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True, sort_order=-1)
     feedback: Mapped[str] = mapped_column(Text, default="")
     is_reassessment: Mapped[bool] = mapped_column(Boolean, default=False)
     # Evidence a teacher accepted from the student's record: the earlier section where the standard was shown.
     carried_from_section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    deleted_at: Mapped[datetime | None]
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    version: Mapped[int] = mapped_column(default=1)
 
-    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id], lazy="raise")
-
-    __mapper_args__ = {"version_id_col": version}
+    recorded_by: Mapped[User] = relationship(foreign_keys="Evidence.recorded_by_id", lazy="raise")
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "score": self.score,
-            "observed_on": self.observed_on.isoformat() if self.observed_on else None,
-            "feedback": self.feedback,
-            "is_reassessment": self.is_reassessment,
-            "deleted": self.deleted_at is not None,
-        }
+        return {**self._snapshot(), "feedback": self.feedback, "is_reassessment": self.is_reassessment,
+                "deleted": self.deleted_at is not None}
 
 
 class EvidenceRevision(Base):

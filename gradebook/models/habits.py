@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gradebook.models.base import Base, choice, utcnow
+from gradebook.models.evidence import ObservationColumns
 
 # A habit is scored on its scale, or marked missing / late / excused (visible states, never a level).
 HABIT_STATUSES = ("scored", "missing", "late", "excused")
@@ -22,7 +23,7 @@ class SectionHabit(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class HabitEvidence(Base):
+class HabitEvidence(ObservationColumns, Base):
     """One observation of one student on one habit of work. Kept apart from achievement evidence by its own
     table, so nothing that computes a level, a roll-up, a pace or a grade can read it. Never hard-deleted;
     every change has a revision."""
@@ -41,32 +42,11 @@ class HabitEvidence(Base):
         Index("ix_habit_evidence_lookup", "section_id", "student_id", "competency_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
-    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"))
-    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="scored")
-    score: Mapped[float | None] = mapped_column(Float)
-    observed_on: Mapped[date]
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), sort_order=-1)
     note: Mapped[str] = mapped_column(Text, default="")
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    deleted_at: Mapped[datetime | None]
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "score": self.score,
-            "observed_on": self.observed_on.isoformat() if self.observed_on else None,
-            "note": self.note,
-            "deleted": self.deleted_at is not None,
-        }
+        return {**self._snapshot(), "note": self.note, "deleted": self.deleted_at is not None}
 
 
 class HabitRevision(Base):

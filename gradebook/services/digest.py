@@ -29,6 +29,7 @@ from gradebook.models import (
     SectionStandard,
     User,
 )
+from gradebook.services.habits import HabitLevel, habit_levels_for
 from gradebook.services.proficiency import observation_of, policy_for, scale_for
 
 
@@ -68,6 +69,7 @@ class ChildDigest:
     moves: list[LevelMove] = field(default_factory=list)
     next_steps: list[NextStep] = field(default_factory=list)
     help_at_home: list[tuple[Activity, Competency]] = field(default_factory=list)
+    habits: list[HabitLevel] = field(default_factory=list)  # work habits seen so far: one line, never a grade
 
     @property
     def has_news(self) -> bool:
@@ -98,6 +100,7 @@ def child_digest(session: Session, child: User, since: datetime, until: datetime
         .where(Enrollment.student_id == child.id, Enrollment.active.is_(True)))}
     if not sections:
         return out
+    out.habits = [h for h in habit_levels_for(session, child.id, list(sections)) if h.level is not None]
     assessed = {(sid, c.id): c for sid, c in session.execute(
         select(SectionStandard.section_id, Competency).join(Competency, Competency.id == SectionStandard.competency_id)
         .where(SectionStandard.section_id.in_(list(sections))))}

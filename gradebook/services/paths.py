@@ -586,6 +586,48 @@ def copy_playlist(session: Session, actor: User, section: Section, *, from_secti
     return copied
 
 
+def copy_path(session: Session, source: Section, target: Section, *, shift: timedelta = timedelta(0)) -> int:
+    """The rollover's copy of a section's learning path into its successor: the units (their dates moved by
+    ``shift``, the distance between the two terms' starts) with their standards, the teacher's prerequisites,
+    the playlists (activities not removed, their links and files) and the ways to show. Nothing of the
+    students' (assignments, choices, focus, "ready to show", own dates) is copied. Returns the rows written."""
+    written = 0
+    units = list(session.scalars(select(PathUnit).where(PathUnit.section_id == source.id)
+                                 .order_by(PathUnit.position, PathUnit.id)))
+    placed: dict[int, list[PathUnitStandard]] = defaultdict(list)
+    for row in session.scalars(select(PathUnitStandard).where(PathUnitStandard.unit_id.in_([u.id for u in units]))
+                               .order_by(PathUnitStandard.position, PathUnitStandard.id)) if units else []:
+        placed[row.unit_id].append(row)
+    for unit in units:
+        new = PathUnit(section_id=target.id, title=unit.title, position=unit.position,
+                       starts_on=unit.starts_on + shift, target_on=unit.target_on + shift)
+        session.add(new)
+        session.flush()
+        for row in placed[unit.id]:
+            session.add(PathUnitStandard(unit_id=new.id, competency_id=row.competency_id, position=row.position))
+        written += 1 + len(placed[unit.id])
+    for pre in session.scalars(select(Prerequisite).where(Prerequisite.section_id == source.id)
+                               .order_by(Prerequisite.id)):
+        session.add(Prerequisite(competency_id=pre.competency_id, requires_id=pre.requires_id,
+                                 section_id=target.id, source=pre.source))
+        written += 1
+    for a in session.scalars(select(Activity).where(Activity.section_id == source.id, Activity.deleted_at.is_(None))
+                             .order_by(Activity.competency_id, Activity.position, Activity.id)):
+        session.add(Activity(
+            section_id=target.id, competency_id=a.competency_id, title=a.title, instructions=a.instructions,
+            url=a.url, artifact_id=a.artifact_id, kind=a.kind, minutes=a.minutes, band=a.band,
+            for_home=a.for_home, interest_tags=a.interest_tags, position=a.position, created_by=a.created_by))
+        written += 1
+    for way in session.scalars(select(WayToShow).where(WayToShow.section_id == source.id,
+                                                       WayToShow.deleted_at.is_(None))
+                               .order_by(WayToShow.competency_id, WayToShow.position, WayToShow.id)):
+        session.add(WayToShow(section_id=target.id, competency_id=way.competency_id, title=way.title,
+                              description=way.description, position=way.position))
+        written += 1
+    session.flush()
+    return written
+
+
 # ------------------------------------------------------------------ ways to show
 
 

@@ -9,7 +9,7 @@ it as evidence of their own with one click), and the exact-match groups the reco
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, func, or_, select, update
@@ -123,6 +123,7 @@ class StudentRecord:
     terms: list[TermColumn]
     rows: list[RecordRow]
     method: str = ""
+    scales: list[prof.Scale] = field(default_factory=list)  # every scale the record's sections use, latest first
 
     @property
     def sections(self) -> list[Section]:
@@ -163,14 +164,17 @@ def load_record(session: Session, student: User) -> StudentRecord:
     of sections, terms and years): sections with their terms; the cached levels of every standard assessed
     with its competency; live overrides; the school's rule; and, under the rule "all the evidence", the scored
     evidence itself."""
-    scale = scale_for(session, None)
-    mastery = scale.mastery.points
     rule = record_rule(session)
     rows = session.execute(
         select(Section, Term).join(Term, Term.id == Section.term_id)
         .join(Enrollment, Enrollment.section_id == Section.id)
         .where(Enrollment.student_id == student.id)
         .order_by(Term.starts_on, Term.id, Section.name, Section.id)).all()
+    # Each section's levels in its own scale (its own, else its school's: schools may differ); the record's
+    # own scale, for the overall level under "all the evidence" and the key, is the latest section's.
+    scales = {section.id: scale_for(session, section) for section, _term in rows}
+    scale = scales[rows[-1][0].id] if rows else scale_for(session, None)
+    mastery = scale.mastery.points
     sections = {s.id: (s, t) for s, t in rows}
     columns: dict[int, TermColumn] = {}
     for section, term in rows:
@@ -191,8 +195,9 @@ def load_record(session: Session, student: User) -> StudentRecord:
         if not record.evidence_count and override is None:
             continue
         section, term = sections[record.section_id]
-        level = scale.level_with_points(override) if override is not None else \
-            (scale.level_for(record.score) if record.score is not None else None)
+        own = scales[section.id]
+        level = own.level_with_points(override) if override is not None else \
+            (own.level_for(record.score) if record.score is not None else None)
         groups[competency.match_key].append(SectionLevel(
             section=section, term=term, competency=competency, level=level, score=record.score,
             count=record.evidence_count, override=override is not None, last_observed_on=record.last_observed_on))
@@ -244,9 +249,11 @@ def load_record(session: Session, student: User) -> StudentRecord:
             if lv.competency.id not in seen:
                 seen.add(lv.competency.id)
                 others.append(lv.competency)
-        out.append(RecordRow(latest.competency, others, levels, overall, score, overall_from, mastery))
+        goal = scales[overall_from.section.id].mastery.points if overall_from is not None else mastery
+        out.append(RecordRow(latest.competency, others, levels, overall, score, overall_from, goal))
     out.sort(key=lambda r: (r.competency.code, r.competency.id))
-    return StudentRecord(student, scale, rule, list(columns.values()), out, method=policy.method)
+    shown = list({sc.levels: sc for sc in (scales[s.id] for s, _t in reversed(rows))}.values()) or [scale]
+    return StudentRecord(student, scale, rule, list(columns.values()), out, method=policy.method, scales=shown)
 
 
 # ---------------------------------------------------------------- shown in an earlier section

@@ -3,7 +3,8 @@
 The end-of-term rollover closes a term: its sections become read-only (no new evidence, no edits; their
 pages stay readable and every row is kept), and the next term opens (found by name, or created). With
 `copy_sections` each closed section gets a successor in the next term: the same name, code, subject, scale,
-policy, teachers, standards and active students, and no evidence (what the students showed before follows
+policy, teachers, standards, learning path (units with their dates moved into the new term, prerequisites,
+playlists, ways to show; nothing of the students' own) and active students, and no evidence (what the students showed before follows
 them on their record, and their new teacher may accept it). Running it again changes nothing.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from gradebook.models import Enrollment, Section, SectionStandard, SectionTeacher, Term, User, utcnow
 from gradebook.services import ServiceError
 from gradebook.services.audit import record_change
+from gradebook.services.paths import copy_path
 
 
 @dataclass
@@ -28,13 +30,15 @@ class RolloverReport:
     sections_closed: list[str] = field(default_factory=list)
     sections_copied: list[str] = field(default_factory=list)
     enrolments_copied: int = 0
+    paths_copied: int = 0  # successors that got their section's learning path
 
     def __str__(self) -> str:
         text = (f"{self.closed_term.name} is closed: {len(self.sections_closed)} section(s) made read-only"
                 f"{' (' + ', '.join(self.sections_closed) + ')' if self.sections_closed else ''}. "
                 f"{self.next_term.name} is {'created and ' if self.next_created else ''}open")
         if self.sections_copied:
-            text += (f"; {len(self.sections_copied)} section(s) carried into it with their teachers, standards "
+            text += (f"; {len(self.sections_copied)} section(s) carried into it with their teachers, standards"
+                     f"{f', {self.paths_copied} learning path(s)' if self.paths_copied else ''} "
                      f"and {self.enrolments_copied} enrolment(s)")
         return text + ". Nothing was deleted."
 
@@ -90,11 +94,13 @@ def rollover(session: Session, actor: User | None, *, term: Term, next_name: str
     session.flush()
     record_change(session, actor, "term.rollover", target_type="term", target_id=term.id,
                   detail={"next_term_id": following.id, "closed": len(report.sections_closed),
-                          "copied": len(report.sections_copied), "enrolments": report.enrolments_copied})
+                          "copied": len(report.sections_copied), "enrolments": report.enrolments_copied,
+                          "paths": report.paths_copied})
     return report
 
 
 def _copy_sections(session: Session, actor: User | None, sections: list[Section], following: Term, report: RolloverReport) -> None:
+    old_term = report.closed_term
     ids = [s.id for s in sections]
     existing = {(s.name, s.code) for s in session.scalars(select(Section).where(Section.term_id == following.id))}
     teachers: dict[int, list[int]] = {}
@@ -126,4 +132,7 @@ def _copy_sections(session: Session, actor: User | None, sections: list[Section]
             record_change(session, actor, "enrollment.add", student_id=student_id, target_type="section",
                           target_id=new.id, detail={"carried_from_section_id": old.id})
             report.enrolments_copied += 1
+        session.flush()
+        if copy_path(session, old, new, shift=following.starts_on - old_term.starts_on):
+            report.paths_copied += 1
         report.sections_copied.append(old.name)

@@ -43,12 +43,26 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
     return render_template(template, **context), status
 
 
-def refuse_writes_to_closed(section: Any) -> None:
-    """A section closed with its term is read-only: its pages answer, every change is refused (423) with why."""
-    if section is not None and section.closed_at is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
-        from gradebook.services.evidence import closed_message
+def closed_section_message(section: Any) -> str:
+    """Why a closed section refuses a change, in the reader's language: for its teachers and admins, where new
+    evidence goes; for a student or a family, that the class can be read but no longer changed."""
+    from flask_babel import format_date
+    from flask_login import current_user
 
-        abort(423, closed_message(section))
+    when = format_date(section.closed_at, "d MMM yyyy")
+    if getattr(current_user, "role", None) in ("student", "guardian"):
+        return _("%(section)s ended with its term on %(date)s. You can still read it, but nothing in it can "
+                 "change now. Nothing was saved.", section=section.name, date=when)
+    return _("%(section)s was closed on %(date)s with its term: its record is read-only. Everything in it is "
+             "kept and can still be read; record new evidence in this term's section.",
+             section=section.name, date=when)
+
+
+def refuse_writes_to_closed(section: Any) -> None:
+    """A section closed with its term is read-only: its pages answer, every change is refused (423) with why.
+    The one check of every route that changes a record tied to a section (teachers', admins', students')."""
+    if section is not None and section.closed_at is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        abort(423, closed_section_message(section))
 
 
 # ---------------------------------------------------------------- what a request may carry

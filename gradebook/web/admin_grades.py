@@ -13,6 +13,7 @@ from gradebook.authz import admin_scope, discloses, discloses_none, roles_requir
 from gradebook.extensions import db
 from gradebook.models import GradeBridgeChange, User
 from gradebook.proficiency.grade_bridge import (
+    MAX_CONDITIONS,
     MAX_RULES,
     NO_LEVEL_MODES,
     Condition,
@@ -33,23 +34,27 @@ from gradebook.services.term_grades import (
 from gradebook.web.admin import bp
 from gradebook.web.downloads import send_download
 
-CONDITIONS_PER_RULE = 2
+CONDITIONS_SHOWN = 2  # condition columns the form shows at first; "Add a condition" shows one more, up to MAX_CONDITIONS
 NO_LEVEL_LABELS = {"below": "count as not reached yet (below every level)",
                    "left_out": "are left out of the count"}
 
 
 def bridge_from_form(form: Any) -> GradeBridge:
-    """Read the table form: rule rows with a grade, each with up to two conditions (a share and a level).
-    A row with no grade and no condition is left out; anything half-filled is a problem named by row."""
+    """Read the table form: rule rows with a grade, each with up to MAX_CONDITIONS conditions (a share and a
+    level). A row with no grade and no condition is left out; anything half-filled is a problem named by row."""
     rules: list[Rule] = []
     problems: list[str] = []
     for row in range(1, MAX_RULES + 1):
         grade = (form.get(f"grade_{row}") or "").strip()
         conditions = []
-        for c in range(1, CONDITIONS_PER_RULE + 1):
+        unshared = []  # a level chosen with no share: a problem, unless the row is otherwise empty (dropped)
+        for c in range(1, MAX_CONDITIONS + 1):
             raw_percent = (form.get(f"percent_{row}_{c}") or "").strip()
             raw_points = (form.get(f"points_{row}_{c}") or "").strip()
             if not raw_percent:
+                if raw_points:
+                    unshared.append(f"Row {row}, condition {c}: say what share of skills must be at that level "
+                                    "(a whole number of percent), or choose “level…” to drop the condition.")
                 continue
             percent = form.get(f"percent_{row}_{c}", type=int)
             points = form.get(f"points_{row}_{c}", type=float)
@@ -62,6 +67,7 @@ def bridge_from_form(form: Any) -> GradeBridge:
                 conditions.append(Condition(percent, points))
         if grade or conditions:
             rules.append(Rule(grade, tuple(conditions)))
+            problems.extend(unshared)
     if problems:
         raise ServiceError(" ".join(problems), "rules")
     no_level = form.get("no_level") or ""
@@ -125,8 +131,14 @@ def _grade_bridge_page() -> Any:
     stored = stored_bridge(db.session, school)
     scale = scale_for(db.session, None)
     bridge, version, preview, error, status = stored.bridge, stored.version, None, None, 200
+    longest = max((len(r.conditions) for r in bridge.rules), default=0)
+    columns = max(CONDITIONS_SHOWN, longest)
     if request.method == "POST":
         version = request.form.get("version", type=int)
+        columns = min(MAX_CONDITIONS, max(columns, request.form.get("columns", type=int) or 0))
+    if request.method == "POST" and request.form.get("action") == "add_condition":
+        columns = min(MAX_CONDITIONS, columns + 1)  # one more column, what was typed kept, nothing checked yet
+    elif request.method == "POST":
         try:
             bridge = bridge_from_form(request.form)
             check_bridge(db.session, school, bridge)
@@ -154,7 +166,7 @@ def _grade_bridge_page() -> Any:
                                                     - len(bridge.rules))
     html = render_template(
         "admin/grade_bridge.html", school=school, bridge=bridge, rows=rows, version=version, preview=preview,
-        error=error, history=history, typed=request.form if request.method == "POST" and status != 409 else None, scale=scale, conditions_per_rule=CONDITIONS_PER_RULE,
+        error=error, history=history, typed=request.form if request.method == "POST" and status != 409 else None, scale=scale, columns=columns, max_conditions=MAX_CONDITIONS,
         no_level_modes=[(mode, NO_LEVEL_LABELS[mode]) for mode in NO_LEVEL_MODES],
         published=table_sentences(stored.bridge, label_for),
         proposed=table_sentences(bridge, label_for) if preview else None)

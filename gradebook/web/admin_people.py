@@ -40,6 +40,7 @@ from gradebook.services.accounts import create_user, find_user_by_email, issue_s
 from gradebook.services.audit import record_change
 from gradebook.services.proficiency import recompute
 from gradebook.services.schools import add_members
+from gradebook.web import refuse_writes_to_closed
 from gradebook.web.admin import bp
 from gradebook.web.admin_section_standards import save_section_standards, standards_picker
 
@@ -296,6 +297,7 @@ def rollover(term_id: int) -> Any:
 def section(section_id: int) -> Any:
     scope = admin_scope()
     section = scope.section_or_404(section_id)
+    refuse_writes_to_closed(section)
     error = None
     if request.method == "POST":
         action = request.form.get("action")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
@@ -30,45 +30,20 @@ from gradebook.models import (
 )
 from gradebook.services import gradebook as read
 from gradebook.services.paths import ready_counts
-from gradebook.services.proficiency import load_section_with_settings
-from gradebook.web import MAX_ID, refuse_writes_to_closed, render_page_or_fragment
+from gradebook.web import MAX_ID, render_page_or_fragment
 from gradebook.web.downloads import send_download
 from gradebook.web.grid_html import grid_body
+from gradebook.web.section_scope import scope_to_section, scoped_section, scoped_standard_or_404
 
 bp = Blueprint("gradebook", __name__)
 TEACHING = ("teacher", "admin")
 
 
-@bp.url_value_preprocessor
-def _pull_section_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    g.section_id = values.pop("section_id", None) if values else None
+scope_to_section(bp)
 
 
-@bp.url_defaults
-def _refill_section_id(endpoint: str, values: dict[str, Any]) -> None:
-    if "section_id" not in values and getattr(g, "section_id", None) is not None:
-        values["section_id"] = g.section_id
-
-
-@bp.before_request
-def _load_section() -> None:
-    """The section in the URL is loaded and authorised once, here (after the role check)."""
-    if g.section_id is None:
-        return
-    locks = getattr(current_app.view_functions.get(request.endpoint or ""), "locks_student", None)
-    if locks is not None and request.method == "POST" and isinstance((request.view_args or {}).get(locks), int):
-        from gradebook.services.evidence import load_section_for_save  # the save's lock in the same statement
-
-        section, teaches = load_section_for_save(db.session, g.section_id, current_user, request.view_args[locks])
-    else:
-        section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
-    authz.require(section is not None and teaches)
-    g.section = section
-    refuse_writes_to_closed(section)  # type: ignore[arg-type]
-
-
-def _section() -> Section:
-    return g.section
+_section = scoped_section
+_standard_or_404 = scoped_standard_or_404
 
 
 def _assessment_or_404(assessment_id: int) -> Assessment:
@@ -84,14 +59,6 @@ def _enrolled_student_or_404(student_id: int) -> User:
         .where(Enrollment.section_id == _section().id, User.id == student_id, Enrollment.active.is_(True)))
     authz.require(student is not None)
     return student  # type: ignore[return-value]
-
-
-def _standard_or_404(competency_id: int) -> Competency:
-    standard = db.session.scalar(
-        select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
-        .where(SectionStandard.section_id == _section().id, Competency.id == competency_id))
-    authz.require(standard is not None)
-    return standard  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------ my sections

@@ -9,17 +9,31 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from gradebook import authz
 from gradebook.authz import discloses_none, roles_required
 from gradebook.extensions import db
+from gradebook.models import Enrollment, Section
 from gradebook.services import ServiceError, path_choices, path_views
 from gradebook.services.path_choices import NotFound
-from gradebook.web import render_page_or_fragment
+from gradebook.web import refuse_writes_to_closed, render_page_or_fragment
 from gradebook.web.paths import bp
 
 ID_MAX = 2**31 - 1  # the largest id a database integer holds
+
+
+@bp.before_request
+def _closed_sections_are_read_only() -> None:
+    """A student's change to their path in a section closed with its term is refused (423) with why. Only in
+    a section they are in: another one answers 404 from the view, as before."""
+    section_id = (request.view_args or {}).get("section_id")
+    if section_id is None or request.method == "GET" or getattr(current_user, "role", None) != "student":
+        return
+    refuse_writes_to_closed(db.session.scalar(select(Section).join(Enrollment, Enrollment.section_id == Section.id)
+                                              .where(Section.id == section_id, Enrollment.student_id == current_user.id,
+                                                     Enrollment.active.is_(True))))
 
 
 def _int(name: str) -> int | None:

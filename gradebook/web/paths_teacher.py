@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -19,14 +19,13 @@ from wtforms.fields.choices import SelectChoice
 from gradebook import authz
 from gradebook.authz import discloses, discloses_none, roles_required
 from gradebook.extensions import db
-from gradebook.models import Artifact, Competency, Enrollment, PathAdjustment, Section, SectionStandard, User
+from gradebook.models import Artifact, Competency, Enrollment, PathAdjustment, SectionStandard, User
 from gradebook.services import ServiceError
 from gradebook.services import paths as svc
 from gradebook.services.artifacts import Upload
 from gradebook.services.evidence import parse_cell
 from gradebook.services.gradebook import load_cells, section_students
 from gradebook.services.proficiency import scale_for
-from gradebook.web import refuse_writes_to_closed
 from gradebook.web.paths_forms import (
     ActivityForm,
     AssignForm,
@@ -39,43 +38,17 @@ from gradebook.web.paths_forms import (
     WayForm,
     apply_error,
 )
+from gradebook.web.section_scope import scope_to_section, scoped_section, scoped_standard_or_404
 
 bp = Blueprint("paths_teacher", __name__)
 TEACHING = ("teacher", "admin")
 
 
-@bp.url_value_preprocessor
-def _pull_section_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    g.section_id = values.pop("section_id", None) if values else None
+scope_to_section(bp)
 
 
-@bp.url_defaults
-def _refill_section_id(_endpoint: str, values: dict[str, Any]) -> None:
-    if "section_id" not in values and getattr(g, "section_id", None) is not None:
-        values["section_id"] = g.section_id
-
-
-@bp.before_request
-def _load_section() -> None:
-    """The section in the URL is loaded and authorised once, here (after the role check)."""
-    if g.section_id is None:
-        return
-    section = db.session.get(Section, g.section_id)
-    authz.require(section is not None and authz.teaches_section(current_user, section.id))
-    g.section = section
-    refuse_writes_to_closed(section)  # type: ignore[arg-type]
-
-
-def _section() -> Section:
-    return g.section
-
-
-def _standard_or_404(competency_id: int) -> Competency:
-    standard = db.session.scalar(
-        select(Competency).join(SectionStandard, SectionStandard.competency_id == Competency.id)
-        .where(SectionStandard.section_id == _section().id, Competency.id == competency_id))
-    authz.require(standard is not None)
-    return standard  # type: ignore[return-value]
+_section = scoped_section
+_standard_or_404 = scoped_standard_or_404
 
 
 def _student_or_404(student_id: int) -> User:

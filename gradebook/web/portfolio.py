@@ -45,6 +45,7 @@ from gradebook.services import portfolio_entries as entries
 from gradebook.services.artifacts import Upload
 from gradebook.services.portfolio import load_story
 from gradebook.services.term_grades import term_report
+from gradebook.web import refuse_writes_to_closed
 from gradebook.web.forms import IdsField
 from gradebook.web.i18n import local
 
@@ -133,6 +134,7 @@ def _own_evidence_or_404(evidence_id: int) -> Evidence:
 @discloses_none("the student's own record: only they reach it")
 def reply(evidence_id: int) -> Response:
     evidence = _own_evidence_or_404(evidence_id)
+    refuse_writes_to_closed(db.session.get(Section, evidence.section_id))
     body = (request.form.get("body") or "").strip()
     target = url_for("portfolio.why", section_id=evidence.section_id, competency_id=evidence.competency_id)
     if not body:
@@ -151,6 +153,7 @@ def reply(evidence_id: int) -> Response:
 @discloses_none("the student's own record: only they reach it")
 def request_reassessment(section_id: int, competency_id: int) -> Response:
     why_context(current_user.id, section_id, competency_id)  # 404 unless the student is in it
+    refuse_writes_to_closed(db.session.get(Section, section_id))
     note = (request.form.get("note") or "").strip()
     target = url_for("portfolio.why", section_id=section_id, competency_id=competency_id)
     existing = db.session.scalar(select(ReassessmentRequest.id).where(

@@ -155,3 +155,36 @@ def test_the_term_grades_download_as_csv_and_the_download_is_audited(client: Fla
     assert any("Maya Lopez" in line and ",B,Maya's grade is B because" in line for line in lines)
     shown = set(db.session.scalars(select(AuditEvent.student_id).where(AuditEvent.action == "view.term_grades_csv")))
     assert shown == {s.id for s in world.students}
+
+
+def test_an_admin_adds_conditions_beyond_two_and_saves_a_rule_with_three(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    a_class_with_grades()
+    login_as(make_user("admin"))
+    page = client.get("/admin/grade-bridge").get_data(as_text=True)
+    assert 'name="percent_1_2"' in page and 'name="percent_1_3"' not in page
+    assert "Add a condition to each rule" in page
+    typed = table_form(action="add_condition", grade_1="A+", columns="2")
+    more = client.post("/admin/grade-bridge", data=typed)
+    html = more.get_data(as_text=True)
+    assert more.status_code == 200 and 'name="percent_1_3"' in html and 'value="A+"' in html  # typed kept
+    assert db.session.scalar(select(func.count()).select_from(GradeBridgeTable)) == 0  # nothing saved
+    html = client.post("/admin/grade-bridge", data={**typed, "columns": "4"}).get_data(as_text=True)  # at most four
+    assert 'name="percent_1_4"' in html and 'name="percent_1_5"' not in html
+    assert "Add a condition to each rule" not in html
+
+    rule = {"percent_1_1": "100", "points_1_1": "3.0", "percent_1_2": "50", "points_1_2": "4.0",
+            "percent_1_3": "25", "points_1_3": "4.0", "columns": "3"}
+    saved = client.post("/admin/grade-bridge", data=table_form(action="save", **rule))
+    assert saved.status_code == 303, unescape(saved.get_data(as_text=True))[:3000]
+    stored = db.session.scalar(select(GradeBridgeTable)).table["rules"][0]["conditions"]
+    assert [c["percent"] for c in stored] == [100, 50, 25]
+    again = client.get("/admin/grade-bridge").get_data(as_text=True)
+    assert 'name="percent_1_3"' in again and 'value="25"' in again  # the stored rule's three shown
+
+
+def test_a_level_without_a_share_is_named(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    a_class_with_grades()
+    login_as(make_user("admin"))
+    response = client.post("/admin/grade-bridge", data=table_form(points_1_3="4.0", columns="3"))  # row 1 has a grade
+    assert response.status_code == 422
+    assert "Row 1, condition 3: say what share of skills" in unescape(response.get_data(as_text=True))

@@ -226,3 +226,14 @@ def test_habits_never_join_the_reteach_groups_or_the_grid_csv(client: FlaskClien
     assert "HW.1" not in csv_text and "Responsibility" not in csv_text
     reteach = client.get(f"/sections/{world.section.id}/reteach").get_data(as_text=True)
     assert "Responsibility" not in reteach
+
+
+def test_the_admin_frameworks_list_marks_habit_frameworks(client: FlaskClient, world: SectionWorld, login_as) -> None:
+    make_habits(world)
+    login_as(make_user("admin"))
+    html = client.get("/admin/frameworks").get_data(as_text=True)
+    rows = [row for row in html.split("<tr>") if "admin/frameworks/" in row]
+    habits = [row for row in rows if "Habits of work" in row]
+    standards = [row for row in rows if "Habits of work" not in row]
+    assert habits and all(">Work habits</span>" in row for row in habits)
+    assert standards and not any(">Work habits</span>" in row for row in standards)

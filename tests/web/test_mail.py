@@ -281,3 +281,70 @@ def test_a_roster_import_whose_mail_server_refuses_imports_nothing_and_says_why(
     assert "Nothing was imported" in page and "did not take the mail" in page
     assert db.session.scalars(select(User).where(User.sourced_id == "g1")).first() is None
     assert db.session.scalars(select(PasswordReset)).first() is None
+
+
+def test_roster_emails_wait_for_the_commit_and_a_failed_commit_sends_none(app: Flask, smtp: Inbox) -> None:
+    """The links are e-mailed once the import is committed, never before: a commit that fails sends nothing
+    (no link to an account that does not exist); the next import that commits sends them all."""
+    from sqlalchemy.exc import IntegrityError
+
+    from gradebook.interop.oneroster import import_oneroster
+    from gradebook.models import User
+
+    report = import_oneroster(db.session, _spanish_roster(), actor=None)
+    assert report.emailed == 28 and smtp.messages == []  # composed and the server asked, nothing sent yet
+    first = db.session.scalars(select(User).where(User.sourced_id == "g1")).one()
+    db.session.add(User(email=first.email, name="Same address", role="guardian", session_token="t0"))  # the commit will fail
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert smtp.messages == []
+    assert db.session.scalars(select(User).where(User.sourced_id == "g1")).first() is None
+    assert db.session.scalars(select(PasswordReset)).first() is None
+
+    import_oneroster(db.session, _spanish_roster(), actor=None)
+    assert smtp.messages == []
+    db.session.commit()
+    assert len(smtp.messages) == 28
+    tokens = {m["To"] for m in smtp.messages}
+    assert len(tokens) == 28
+
+
+def test_a_savepoint_inside_the_import_does_not_send_early(app: Flask, smtp: Inbox) -> None:
+    from gradebook.interop.mail_out import email_set_password_links
+
+    parent = make_user("guardian")
+    email_set_password_links(db.session, [parent])
+    from gradebook.models import User
+
+    with db.session.begin_nested():  # a savepoint released inside the caller's transaction
+        db.session.add(User(email="other@example.org", name="Other", role="guardian", session_token="t1"))
+    with pytest.raises(ValueError), db.session.begin_nested():  # one rolled back
+        db.session.add(User(email="third@example.org", name="Third", role="guardian", session_token="t2"))
+        raise ValueError
+    assert smtp.messages == []
+    db.session.commit()
+    assert len(smtp.messages) == 1
+
+
+def test_the_digest_has_a_work_habits_line_in_the_familys_language(app: Flask, smtp: Inbox) -> None:
+    from tests.builders import make_habit, make_habits
+
+    world, child, guardian = a_week_of_news()
+    responsibility, persistence, _collaboration = make_habits(world)
+    make_habit(world, child, responsibility, "4")
+    make_habit(world, child, persistence, "2")
+    send_digests(db.session, base_url="https://school.example")
+    db.session.commit()
+    [message] = smtp.messages
+    text = body(message)
+    line = next(row for row in text.splitlines() if row.startswith("Work habits"))
+    assert line.startswith("Work habits (never part of a grade): Responsibility: ") and "; Persistence: " in line
+    assert "Collaboration" not in line  # not seen yet: left out
+    assert "Work habits (never part of a grade):" in body(message, "text/html")
+
+    guardian.language = "es"
+    db.session.commit()
+    send_digests(db.session, base_url="https://school.example")
+    db.session.commit()
+    assert "Hábitos de trabajo (nunca cuentan en la nota): " in body(smtp.messages[-1])

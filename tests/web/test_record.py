@@ -257,3 +257,32 @@ def test_only_a_teacher_of_the_new_section_may_accept(app) -> None:  # type: ign
     with pytest.raises(ServiceError):
         accept_earlier_mastery(db.session, make_user("teacher"), section=new.section, student_id=years.student.id,
                                competency_id=years.standards[0].id, from_section_id=years.years[0].section.id)
+
+
+def test_each_sections_level_is_in_its_own_schools_scale(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    """A student who moved to a school with its own scale: last year's level in the old school's words, this
+    year's in the new school's, each school's key shown."""
+    from gradebook.models import ProficiencyScale, ScaleLevel, Section
+
+    years = make_years(2, standards=1, scores=[3, 3])
+    scale = ProficiencyScale(name="Second school's scale")
+    db.session.add(scale)
+    db.session.flush()
+    for points, label, mastery in ((1, "Not yet", False), (2, "Nearly", False), (3, "Got it", True),
+                                   (4, "Beyond", False)):
+        db.session.add(ScaleLevel(scale_id=scale.id, points=points, label=label, colour="#2a6fb0",
+                                  is_mastery=mastery, description=f"{label}, in the words of the second school."))
+    second = School(name="Second School", default_scale_id=scale.id)
+    db.session.add(second)
+    db.session.flush()
+    db.session.get(Section, years.years[1].section.id).school_id = second.id
+    db.session.commit()
+
+    record = load_record(db.session, years.student)
+    [row] = record.rows
+    assert [lv.level.label for lv in row.levels] == ["Meets", "Got it"]
+    assert row.overall.label == "Got it" and row.mastered  # rule "latest": the new school's section
+    login_as(years.student)
+    html = client.get(f"/students/{years.student.id}/record").get_data(as_text=True)
+    assert "Meets" in html and "Got it" in html
+    assert "Got it, in the words of the second school." in html and "Has got it: does it right" in html

@@ -134,3 +134,79 @@ def test_an_admin_sets_the_records_rule(client: FlaskClient, login_as, fall) -> 
     assert db.session.query(School).one().record_rule == "highest"
     page = client.post("/admin/record-rule", data={"rule": "best"}, follow_redirects=True).get_data(as_text=True)
     assert "Choose one of" in page and db.session.query(School).one().record_rule == "highest"
+
+
+def test_after_the_rollover_no_one_changes_the_closed_section(client: FlaskClient, login_as, fall) -> None:  # type: ignore[no-untyped-def]
+    """Every table counted before and after: the teacher's, the student's and the admin's changes are all 423."""
+    from gradebook.models import Evidence
+    from tests.path_builders import make_activity, make_way
+
+    world, quiz = fall
+    activity, way = make_activity(world, world.standards[0]), make_way(world, world.standards[0])
+    rollover(db.session, None, term=db.session.get(Term, world.section.term_id), next_name="Spring 2027")
+    db.session.commit()
+    before = _counts()
+    sid, student, standard = world.section.id, world.students[0], world.standards[0]
+    evidence = db.session.scalar(select(Evidence).where(Evidence.section_id == sid, Evidence.student_id == student.id))
+    login_as(world.teacher)
+    assert client.post(f"/sections/{sid}/path/units", data={"unit-title": "New"}).status_code == 423
+    login_as(student)
+    for url, data in ((f"/portfolio/sections/{sid}/path/focus", {"competency_id": standard.id}),
+                      (f"/portfolio/sections/{sid}/path/activities/{activity.id}", {"status": "chosen"}),
+                      (f"/portfolio/sections/{sid}/path/ready", {"way_id": way.id, "note": "Ready."}),
+                      (f"/portfolio/feedback/{evidence.id}/reply", {"body": "Thanks."}),
+                      (f"/portfolio/sections/{sid}/standards/{standard.id}/reassessment", {"note": "Again."})):
+        assert client.post(url, data=data).status_code == 423, url
+    login_as(make_user("admin"))
+    assert client.post(f"/admin/sections/{sid}", data={"action": "unenrol", "enrollment_id": 1}).status_code == 423
+    assert _counts() == {**before, "users": before["users"] + 1}
+
+
+def test_the_rollover_carries_the_learning_path_but_nothing_of_the_students(fall) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from gradebook.models import paths as m
+
+    Activity, ActivityChoice, PathUnit, PathUnitStandard = m.Activity, m.ActivityChoice, m.PathUnit, m.PathUnitStandard
+    from tests.path_builders import assign, make_activity, make_prerequisite, make_unit, make_way
+
+    world, _quiz = fall
+    first, second = world.standards
+    unit = make_unit(world, [first, second], title="Forces", starts_on=date(2026, 9, 1),
+                     target_on=date(2026, 10, 30))
+    make_prerequisite(world, second, first)
+    activity = make_activity(world, first, title="Push and pull", url="https://example.org/push")
+    removed = make_activity(world, first, title="Old worksheet")
+    removed.deleted_at = removed.created_at
+    way = make_way(world, second, title="Build a cart")
+    assign(world, activity, world.students[0].id, note="Start here.")
+    student = world.students[0]
+    db.session.add(ActivityChoice(activity_id=activity.id, student_id=student.id, status="working"))
+    db.session.add(m.PathFocus(section_id=world.section.id, student_id=student.id, competency_id=first.id))
+    db.session.add(m.ReadyToShow(section_id=world.section.id, student_id=student.id, competency_id=second.id,
+                               way_id=way.id, note="Ready."))
+    db.session.commit()
+    old_term = db.session.get(Term, world.section.term_id)
+    students_rows = {t: db.session.query(t).count() for t in (m.ActivityAssignment, ActivityChoice, m.PathFocus,
+                                                               m.ReadyToShow)}
+
+    report = rollover(db.session, None, term=old_term, next_name="Spring 2027", copy_sections=True)
+    db.session.commit()
+    new = db.session.scalar(select(Section).where(Section.term_id == report.next_term.id))
+    shift = report.next_term.starts_on - old_term.starts_on
+    [copied_unit] = db.session.query(PathUnit).filter_by(section_id=new.id).all()
+    assert copied_unit.title == "Forces" and copied_unit.id != unit.id
+    assert (copied_unit.starts_on, copied_unit.target_on) == (date(2026, 9, 1) + shift, date(2026, 10, 30) + shift)
+    assert [r.competency_id for r in db.session.query(PathUnitStandard).filter_by(unit_id=copied_unit.id)
+            .order_by(PathUnitStandard.position)] == [first.id, second.id]
+    [pre] = db.session.query(m.Prerequisite).filter_by(section_id=new.id).all()
+    assert (pre.competency_id, pre.requires_id) == (second.id, first.id)
+    [copied] = db.session.query(Activity).filter_by(section_id=new.id).all()  # not the removed one
+    assert (copied.title, copied.url, copied.created_by) == ("Push and pull", "https://example.org/push",
+                                                             world.teacher.id)
+    assert [w.title for w in db.session.query(m.WayToShow).filter_by(section_id=new.id)] == ["Build a cart"]
+    assert {t: db.session.query(t).count() for t in students_rows} == students_rows  # none of the students'
+    assert db.session.query(ActivityChoice).filter(ActivityChoice.activity_id == copied.id).count() == 0
+    assert report.paths_copied == 1 and "1 learning path(s)" in str(report)
+    assert db.session.query(PathUnit).filter_by(section_id=world.section.id).one().id == unit.id  # the old one kept
+    assert isinstance(shift, timedelta)
