@@ -80,7 +80,9 @@ def is_postgres() -> bool:
 
 def pytest_report_header(config: pytest.Config) -> str:
     url = database_url()
-    return f"gradebook database: {'PostgreSQL' if is_postgres() else 'SQLite'} ({url.split('@')[-1]})"
+    workers = config.getoption("numprocesses", None) if config.pluginmanager.hasplugin("xdist") else None
+    each = f", {workers} workers: one database each" if workers else ""
+    return f"gradebook database: {'PostgreSQL' if is_postgres() else 'SQLite'} ({url.split('@')[-1]}{each})"
 
 
 class FreshClient(FlaskClient):
