@@ -11,6 +11,8 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 from benchmarks._support import ROOT
@@ -22,18 +24,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class Server:
+    port: int
+    pid: int  # gunicorn's master; its workers are its children
+    log_path: Path | None  # the app's request log (one JSON line per request), when asked for
+
+
 @contextmanager
 def gunicorn(database_url: str, *, workers: int = 1, app: str = "gradebook:create_app()",
              extra_env: dict[str, str] | None = None) -> Iterator[int]:
     """gunicorn with the project's config on `database_url`; yields its port; stops it afterwards."""
+    with gunicorn_server(database_url, workers=workers, app=app, extra_env=extra_env) as server:
+        yield server.port
+
+
+@contextmanager
+def gunicorn_server(database_url: str, *, workers: int = 1, app: str = "gradebook:create_app()",
+                    extra_env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[Server]:
+    """As `gunicorn`, yielding the Server; with `log_path` the app's request log (stderr) is kept there."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark-only-not-a-secret",
            "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
            "LOGIN_RATE_LIMIT": "100000 per minute", "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute",
            "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    log = open(log_path, "wb") if log_path is not None else None  # noqa: SIM115 - closed below
     server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
                                "--log-level", "warning", app], cwd=ROOT, env=env,
-                              stderr=subprocess.DEVNULL)  # the request log: one line per request
+                              stderr=log or subprocess.DEVNULL)  # the request log: one line per request
     try:
         for _ in range(300):
             try:
@@ -43,7 +61,7 @@ def gunicorn(database_url: str, *, workers: int = 1, app: str = "gradebook:creat
                 if server.poll() is not None:
                     raise RuntimeError(f"gunicorn exited with {server.returncode}") from None
                 time.sleep(0.1)
-        yield port
+        yield Server(port, server.pid, log_path)
     finally:
         server.terminate()
         try:
@@ -51,6 +69,40 @@ def gunicorn(database_url: str, *, workers: int = 1, app: str = "gradebook:creat
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(5)
+        if log is not None:
+            log.close()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (Linux /proc; 0 for one that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (gunicorn's workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used so far (/proc/stat, all CPUs, not idle or iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 class Browser:

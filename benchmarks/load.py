@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -157,6 +159,40 @@ def lost_writes(app, acknowledged: dict[tuple[int, int, int], int]) -> int:  # t
     return sum(1 for key, value in acknowledged.items() if stored.get(key) is None or float(stored[key]) != value)
 
 
+def _database_backends(app) -> list[int]:  # type: ignore[no-untyped-def]
+    """PostgreSQL: the server processes of the app's connections (their CPU is measured); SQLite: none."""
+    from gradebook.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return []
+        with db.engine.connect() as conn:
+            pids = list(conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND pid <> pg_backend_pid()")))
+        db.engine.dispose()
+    return pids
+
+
+def _server_times(log: str) -> dict[str, list[float]]:
+    """The app's own duration of each save and grid request, from its request log (gradebook/web/request_log.py)."""
+    import json
+
+    times: dict[str, list[float]] = {"save": [], "grid": []}
+    for raw in log.splitlines():
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if entry.get("event") != "request" or entry.get("ms") is None:
+            continue
+        route = entry.get("route") or ""
+        if entry.get("method") == "POST" and "/cells/" in route:
+            times["save"].append(entry["ms"])
+        elif entry.get("method") == "GET" and route == "/sections/<int:section_id>":
+            times["grid"].append(entry["ms"])
+    return times
+
+
 def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: int, seed: int,
         grid_only: bool = False) -> str:
     app = _support.make_app(temp.url)
@@ -169,7 +205,9 @@ def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: 
     plans = build_district(app, teachers, seed)
     print(f"    · {version}: {teachers} sections built in {time.perf_counter() - started:.1f} s", flush=True)
     results = Results()
-    with _http.gunicorn(temp.url, workers=workers) as port:
+    log_path = Path(tempfile.mkdtemp(prefix="gradebook-load-")) / "requests.log"
+    with _http.gunicorn_server(temp.url, workers=workers, log_path=log_path) as server:
+        port = server.port
         clock: dict[str, float] = {}
         start = threading.Barrier(len(plans) + 1, timeout=300,
                                   action=lambda: clock.__setitem__("stop_at", time.time() + seconds))
@@ -180,9 +218,20 @@ def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: 
             thread.start()
         start.wait()
         load_before = os.getloadavg()[0]
+        log_start = log_path.stat().st_size
+        server_pids = [server.pid, *_http.children(server.pid)]
+        database_pids = _database_backends(app)
+        cpu_before = (time.process_time(), _http.cpu_seconds(server_pids), _http.cpu_seconds(database_pids),
+                      _http.machine_busy_seconds(), time.perf_counter())
         for thread in threads:
             thread.join(seconds + 120)
+        cpu_after = (time.process_time(), _http.cpu_seconds(server_pids), _http.cpu_seconds(database_pids),
+                     _http.machine_busy_seconds(), time.perf_counter())
         load_after = os.getloadavg()[0]
+    with open(log_path, "rb") as log:
+        log.seek(log_start)
+        server_ms = _server_times(log.read().decode("utf-8", "replace"))
+    shutil.rmtree(log_path.parent, ignore_errors=True)
     lost = lost_writes(app, results.acknowledged)
     every = results.saves + results.grids
     ms = lambda values, q: _support.percentile(values, q) * 1000 if values else float("nan")  # noqa: E731
@@ -196,10 +245,20 @@ def run(temp: _support.TempDatabase, *, teachers: int, seconds: float, workers: 
             line("grids", results.grids),
             f"  p99 ÷ p50 = {p99 / p50:.2f} (target ≤ 3); errors: {len(results.errors)}",
         ])
+    served = lambda name, v: (f"  {name:<8} {len(v):>6} requests   p50 {_support.percentile(v, 50):7.1f} ms   "  # noqa: E731
+                              f"p95 {_support.percentile(v, 95):7.1f} ms   (in the app: before_request → after_request)")
+    client, app_cpu, database_cpu, busy, wall = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    requests = max(1, len(every) + len(results.errors))
+    cpu = (f"  CPU in the run ({wall:.0f} s × {os.cpu_count()} CPUs = {wall * (os.cpu_count() or 1):.0f} CPU-s): "
+           f"gunicorn {app_cpu:.1f} s ({app_cpu / requests * 1000:.1f} ms a request), database server "
+           + (f"{database_cpu:.1f} s ({database_cpu / requests * 1000:.1f} ms a request)" if database_pids else "in-process")
+           + f", this client {client:.1f} s ({client / requests * 1000:.1f} ms a request), everything else on the "
+           f"machine {max(0.0, busy - client - app_cpu - database_cpu):.1f} s")
     return "\n".join([
         f"{version}: {teachers} teachers for {seconds:.0f} s, gunicorn -w {workers}; load average "
         f"{load_before:.2f} → {load_after:.2f} (1 min)",
         line("saves", results.saves), line("grids", results.grids), line("all", every),
+        served("saves", server_ms.get("save", [])), served("grids", server_ms.get("grid", [])), cpu,
         f"  errors: {len(results.errors)}" + (f" (first: {results.errors[0]})" if results.errors else ""),
         f"  lost writes: {lost} of {len(results.acknowledged)} acknowledged cells (last value checked in the database)",
         "  target: p95 ≤ 100 ms, 0 errors, 0 lost writes",

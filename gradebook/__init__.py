@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     with app.app_context():
         _configure_sqlite(db.engine, immediate=app.config.get("SQLITE_BEGIN_IMMEDIATE", True))
+        _ping_after_idle(db.engine, float(app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 10)))
 
     from gradebook.interop.queue import init_queue
 
@@ -94,6 +95,36 @@ def _unmark_reads_only(_exc: BaseException | None) -> None:
             sqlite_reads_only.reset(token)
         except ValueError:  # set in another context (a streamed answer): leave it
             sqlite_reads_only.set(False)
+
+
+def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """A pooled server connection idle for more than `idle_seconds` is pinged when it is checked out, and
+    replaced if the server dropped it (a restart, a timeout): what `pool_pre_ping` does, without its round
+    trip on every checkout, i.e. on every request of a busy worker. A connection dropped while in steady use
+    fails the one request that finds it; SQLAlchemy then replaces the whole pool (a restart drops them all)."""
+    if engine.dialect.name == "sqlite":
+        return
+    import time
+
+    from sqlalchemy import exc
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["gradebook_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        if record is not None:
+            record.info["gradebook_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        if time.monotonic() - record.info.get("gradebook_idle_since", 0.0) <= idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure: the pool connects afresh
+            raise exc.DisconnectionError(f"dropped while idle: {error}") from error
 
 
 def _configure_sqlite(engine: Engine, *, immediate: bool = True) -> None:

@@ -379,7 +379,7 @@ def _write_disclosure(view: Callable[..., Any] | None, status: int, *, commit: b
     if commit:
         from gradebook.extensions import begin_writing
 
-        begin_writing()  # a GET's reading transaction ends here; the audit rows are written in their own
+        begin_writing()  # SQLite: a GET's reading transaction ends here; the audit rows are written in their own
     written = record_disclosures(
         db.session, viewer_id, student_ids, disclosure.what, ip=request.remote_addr,
         detail={"endpoint": request.endpoint, "method": request.method, "path": request.full_path.rstrip("?"),
@@ -435,6 +435,20 @@ def user_page_students(user_id: int, **_: Any) -> list[int]:
 def every_student(**_: Any) -> list[int]:
     """The whole school (the school export)."""
     return list(db.session.scalars(select(User.id).where(User.role == "student")))
+
+
+def job_students(job_id: int, **_: Any) -> list[int]:
+    """Whom a job's download holds: a school's export, that school's students; a district export or a
+    backup, every student."""
+    from gradebook.models import Job, SchoolMember, Section
+
+    school_id = db.session.scalar(select(Job.school_id).where(Job.id == job_id))
+    if school_id is None:
+        return every_student()
+    return list(db.session.scalars(select(User.id).where(User.role == "student", User.id.in_(
+        select(SchoolMember.user_id).where(SchoolMember.school_id == school_id)) | User.id.in_(
+        select(Enrollment.student_id).where(Enrollment.section_id.in_(
+            select(Section.id).where(Section.school_id == school_id)))))))
 
 
 def admins_students(**_: Any) -> list[int]:

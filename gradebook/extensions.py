@@ -28,8 +28,10 @@ sqlite_reads_only: ContextVar[bool] = ContextVar("sqlite_reads_only", default=Fa
 
 
 def begin_writing() -> None:
-    """A read-only request is about to write (its audit rows): end its reading transaction, so the write
-    begins a transaction of its own, IMMEDIATE on SQLite. Nothing to do in a request that writes anyway."""
+    """A read-only request is about to write (its audit rows): on SQLite, end its reading transaction, so the
+    write begins a transaction of its own, IMMEDIATE. Nothing to do in a request that writes anyway, nor on
+    PostgreSQL, whose reading transaction takes no lock: the rows go into it (no COMMIT and BEGIN between)."""
     if sqlite_reads_only.get():
-        db.session.commit()
+        if db.session.get_bind().dialect.name == "sqlite":
+            db.session.commit()
         sqlite_reads_only.set(False)

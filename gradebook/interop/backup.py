@@ -168,12 +168,15 @@ def table_columns(table: Table) -> list[tuple[Column[Any], str]]:
     return [(column, column_kind(column)) for column in table.columns]
 
 
-def iter_portable_rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:
-    """Every row of a table in primary-key order, as portable values (see the module docstring)."""
+def iter_portable_rows(connection: Connection, table: Table, where: Any = None) -> Iterator[dict[str, Any]]:
+    """Every row of a table (those ``where`` picks, when given) in primary-key order, as portable values (see
+    the module docstring)."""
     columns = table_columns(table)
     json_columns = [column for column, kind in columns if kind == "json"]
     query = select(*table.columns, *[column.is_(None) for column in json_columns]) \
         .order_by(*table.primary_key.columns)
+    if where is not None:
+        query = query.where(where)
     # Streamed in batches (a server-side cursor on PostgreSQL). On the statement: options set on the
     # connection would stick to it and turn every later statement into a cursor.
     result = connection.execute(query.execution_options(yield_per=2000))
@@ -284,15 +287,19 @@ def _write_backup(connection: Connection, output: IO[bytes], files_folder: str |
 
 
 def write_files(connection: Connection, archive: zipfile.ZipFile, folder: Path, counts: BackupCounts,
-                progress: Progress) -> dict[str, Any]:
-    """Copy every artifact's file into ``files/`` (chunk by chunk) and list them in ``files/index.jsonl``.
+                progress: Progress, where: Any = None) -> dict[str, Any]:
+    """Copy every artifact's file (those ``where`` picks, when given) into ``files/`` (chunk by chunk) and list
+    them in ``files/index.jsonl``.
 
     A file missing from the folder, or whose bytes no longer match its row's hash, is listed (``file``
     null, or ``sha256`` the hash found) and counted; the backup still holds everything else.
     """
     table = Artifact.__table__
-    total = connection.scalar(select(func.count()).select_from(table)) or 0
+    counted = select(func.count()).select_from(table)
     query = select(table.c.id, table.c.stored_name, table.c.sha256).order_by(table.c.id)
+    if where is not None:
+        counted, query = counted.where(where), query.where(where)
+    total = connection.scalar(counted) or 0
     mismatched = 0
     # One zip entry can be open for writing at a time: the index waits in a spooled file (bounded memory).
     with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as index:

@@ -757,14 +757,32 @@ def _codes(items: dict[str, dict[str, Any]], siblings: dict[str | None, list[str
 # ---------------------------------------------------------------- CASE writing
 
 def import_case(session: Session, data: bytes, *, actor: User | None, dry_run: bool = False,
-                skip_rejected: bool = False) -> ImportReport:
+                skip_rejected: bool = False, school_id: int | None = None) -> ImportReport:
     """Import (or re-import) a CASE package; see the module docstring for the rules.
+
+    ``school_id``: a school admin's import, into that school's frameworks: a new framework is the school's;
+    the district's framework, or another school's, is not changed (refused with the reason).
 
     Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a package
     with a rejected item imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
     """
     package = parse_case(data)
-    return under_rule(session, lambda: _write_case(session, package, actor), dry_run=dry_run,
+    if school_id is not None:
+        found = session.execute(select(Framework.id, Framework.school_id)
+                                .where(Framework.identifier == package.document.identifier)).first()
+        owner = found.school_id if found is not None else school_id
+        if owner != school_id:
+            raise ServiceError(f"Nothing was imported: “{package.document.title}” is already "
+                               f"{'the district’s framework' if owner is None else 'another school’s framework'}; "
+                               "a district admin updates it. Your school's sections can use it as it is.")
+
+    def write() -> ImportReport:
+        report = _write_case(session, package, actor)
+        if school_id is not None and report.framework is not None and report.framework.school_id is None:
+            report.framework.school_id = school_id
+        return report
+
+    return under_rule(session, write, dry_run=dry_run,
                       skip_rejected=skip_rejected, what="The package")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from jinja2 import Environment, StrictUndefined, Template
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from gradebook.interop import csv_safe
@@ -49,7 +49,7 @@ SECRET_COLUMNS: dict[str, frozenset[str]] = {
 
 
 def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folder: str | None = None,
-               progress: Callable[[int, str], None] | None = None) -> Any:
+               progress: Callable[[int, str], None] | None = None, school_ids: list[int] | None = None) -> Any:
     """Every table as `json/<table>.json` (an array of rows) and `csv/<table>.csv`, plus a manifest.
 
     Values as in a backup (ISO dates, JSON as JSON); in CSV, empty for null, true/false, JSON as text,
@@ -57,7 +57,8 @@ def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folde
     UTF-8 byte-order mark so spreadsheets read accents correctly. With ``files_folder`` every uploaded file
     is included under `files/<stored name>` (the `artifacts` table names each one's original name), listed
     in `files/index.jsonl`. Streams row by row and file by file into ``output`` and returns the row counts;
-    without ``output`` returns the zip's bytes.
+    without ``output`` returns the zip's bytes. With ``school_ids``, only those schools' rows and files (see
+    `school_rows`); the manifest names the schools (or says the whole district).
     """
     from gradebook.interop.backup import BackupCounts, write_files
 
@@ -66,6 +67,7 @@ def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folde
     buffer = output if output is not None else io.BytesIO()
     counts = BackupCounts()
     tables = Base.metadata.sorted_tables
+    rules = school_rows(school_ids) if school_ids is not None else {}
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for number, table in enumerate(tables):
             progress(5 + 60 * number // len(tables), f"Table {number + 1} of {len(tables)}")
@@ -80,7 +82,7 @@ def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folde
                 writer.writerow([name for name, _ in columns])
                 with archive.open(f"json/{table.name}.json", "w", force_zip64=True) as as_json:
                     as_json.write(b"[")
-                    for row in iter_portable_rows(connection, table):
+                    for row in iter_portable_rows(connection, table, rules[table.name] if rules else None):
                         row.pop(SQL_NULL_KEY, None)
                         item = {name: row[name] for name, _ in columns}
                         as_json.write((",\n" if rows else "\n").encode()
@@ -96,12 +98,13 @@ def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folde
             counts[table.name] = rows
         files: dict[str, Any] | None = None
         if files_folder is not None:
-            files = write_files(connection, archive, Path(files_folder), counts, progress)
+            files = write_files(connection, archive, Path(files_folder), counts, progress, rules.get("artifacts"))
             files["note"] = ("files/<stored name> holds each uploaded file as it was uploaded; the artifacts "
                              "table gives its original name, owner and the evidence or portfolio entry it "
                              "belongs to.")
         archive.writestr("manifest.json", json.dumps({
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "scope": _scope(session, school_ids),
             "tables": dict(counts),
             "left_out": {table: sorted(names) for table, names in SECRET_COLUMNS.items()},
             "files": files or {"included": False, "note": "This export was made without the uploaded files; "
@@ -110,6 +113,20 @@ def school_zip(session: Session, output: IO[bytes] | None = None, *, files_folde
     if output is None:
         return buffer.getvalue()  # type: ignore[union-attr]
     return counts
+
+
+def _scope(session: Session, school_ids: list[int] | None) -> dict[str, Any]:
+    if school_ids is None:
+        return {"district": True, "schools": [{"id": i, "name": n} for i, n in session.execute(
+            select(School.id, School.name).order_by(School.id))],
+            "note": "The whole district: every school's rows and files."}
+    return {"district": False, "schools": [{"id": i, "name": n} for i, n in session.execute(
+        select(School.id, School.name).where(School.id.in_(school_ids)).order_by(School.id))],
+        "note": "Only these schools: their people (members, the students and teachers of their sections, the "
+                "guardians of their students), sections, terms, the frameworks and scales they use, everything "
+                "recorded in their sections, their students' portfolios, goals and profiles, and those records' "
+                "files. The audit log holds the entries about their students. A reference to someone outside "
+                "(a district admin who recorded something) names an account that is not in this export."}
 
 
 def _csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
@@ -287,3 +304,112 @@ def _template(gettext: Any, ngettext: Any) -> Template:
                                       lambda s, p, n: _WORDS["ngettext"](s, p, n), newstyle=True)
         _TEMPLATE = env.from_string(RECORD_TEMPLATE.read_text(encoding="utf-8"))
     return _TEMPLATE
+
+
+# ---------------------------------------------------------------- one school's part of it
+
+def school_rows(school_ids: list[int]) -> dict[str, Any]:
+    """For each table, the condition that picks one school's rows (a school admin's export, or a district
+    admin's export of one school): its people (members, the students enrolled and teachers teaching in its
+    sections, the guardians of its students), its sections and everything recorded in them, its terms (and
+    the district-wide terms its sections use), the frameworks it uses (its own and the district's library),
+    the scales its sections and frameworks use, its students' portfolios, goals and profiles, the uploaded
+    files of those records, its jobs and grade bridge. Nothing of another school: a record of a person who
+    belongs to both schools goes with the school it was recorded in (evidence by section), a portfolio with
+    the student.
+
+    Every table must have a rule here (a test checks it), so a new table is never exported whole by mistake."""
+    t = Base.metadata.tables
+
+    def col(table: str, name: str) -> Any:
+        return t[table].c[name]
+
+    schools = list(school_ids)
+    sections = select(col("sections", "id")).where(col("sections", "school_id").in_(schools))
+    members = select(col("school_members", "user_id")).where(col("school_members", "school_id").in_(schools))
+    enrolled = select(col("enrollments", "student_id")).where(col("enrollments", "section_id").in_(sections))
+    teaching = select(col("section_teachers", "teacher_id")).where(col("section_teachers", "section_id").in_(sections))
+    users = t["users"]
+    students = select(users.c.id).where(users.c.role == "student",
+                                        users.c.id.in_(members) | users.c.id.in_(enrolled))
+    guardians = select(col("guardian_links", "guardian_id")).where(col("guardian_links", "student_id").in_(students))
+    people = users.c.id.in_(members) | users.c.id.in_(enrolled) | users.c.id.in_(teaching) | users.c.id.in_(guardians)
+    frameworks = select(col("frameworks", "id")).where(
+        col("frameworks", "school_id").in_(schools) | col("frameworks", "school_id").is_(None))
+    competencies = select(col("competencies", "id")).where(col("competencies", "framework_id").in_(frameworks))
+    scales = (select(col("schools", "default_scale_id")).where(col("schools", "id").in_(schools))
+              .union(select(col("districts", "default_scale_id")),
+                     select(col("sections", "scale_id")).where(col("sections", "school_id").in_(schools)),
+                     select(col("frameworks", "scale_id")).where(col("frameworks", "id").in_(frameworks))))
+    goals = select(col("goals", "id")).where(col("goals", "student_id").in_(students))
+    entries = select(col("portfolio_entries", "id")).where(col("portfolio_entries", "student_id").in_(students))
+    evidence = select(col("evidence", "id")).where(col("evidence", "section_id").in_(sections))
+    habit_evidence = select(col("habit_evidence", "id")).where(col("habit_evidence", "section_id").in_(sections))
+    assessments = select(col("assessments", "id")).where(col("assessments", "section_id").in_(sections))
+    units = select(col("path_units", "id")).where(col("path_units", "section_id").in_(sections))
+    activities = select(col("activities", "id")).where(col("activities", "section_id").in_(sections))
+    levels = select(col("scale_levels", "id")).where(col("scale_levels", "scale_id").in_(scales))
+    descriptors = select(col("level_descriptors", "id")).where(col("level_descriptors", "competency_id").in_(competencies))
+    artifacts = t["artifacts"]
+    activity_files = select(col("activities", "artifact_id")).where(col("activities", "artifact_id").is_not(None))
+    translated = {"scale_levels": levels, "competencies": competencies, "level_descriptors": descriptors}
+
+    def in_sections(table: str) -> Any:
+        return col(table, "section_id").in_(sections)
+
+    rules: dict[str, Any] = {
+        "proficiency_scales": col("proficiency_scales", "id").in_(scales),
+        "scale_levels": col("scale_levels", "scale_id").in_(scales),
+        "text_translations": or_(*[(col("text_translations", "table_name") == name)
+                                   & col("text_translations", "row_id").in_(ids) for name, ids in translated.items()]),
+        "users": people,
+        "audit_log": col("audit_log", "student_id").in_(students),
+        "comments": ((col("comments", "subject_type") == "goal") & col("comments", "subject_id").in_(goals))
+        | ((col("comments", "subject_type") == "entry") & col("comments", "subject_id").in_(entries)),
+        "districts": true(),
+        "goals": col("goals", "student_id").in_(students),
+        "goal_steps": col("goal_steps", "goal_id").in_(goals),
+        "goal_competencies": col("goal_competencies", "goal_id").in_(goals),
+        "guardian_links": col("guardian_links", "student_id").in_(students),
+        "learner_profiles": col("learner_profiles", "student_id").in_(students),
+        "password_resets": col("password_resets", "user_id").in_(select(users.c.id).where(people)),
+        "portfolio_entries": col("portfolio_entries", "student_id").in_(students),
+        "portfolio_entry_standards": col("portfolio_entry_standards", "entry_id").in_(entries),
+        "portfolio_entry_evidence": col("portfolio_entry_evidence", "entry_id").in_(entries)
+        & col("portfolio_entry_evidence", "evidence_id").in_(evidence),
+        "schools": col("schools", "id").in_(schools),
+        "school_members": col("school_members", "school_id").in_(schools),
+        "frameworks": col("frameworks", "id").in_(frameworks),
+        "competencies": col("competencies", "id").in_(competencies),
+        "level_descriptors": col("level_descriptors", "competency_id").in_(competencies),
+        "crosswalks": col("crosswalks", "competency_id").in_(competencies),
+        "comment_bank": col("comment_bank", "teacher_id").in_(teaching),
+        "grade_bridges": col("grade_bridges", "school_id").in_(schools),
+        "grade_bridge_changes": col("grade_bridge_changes", "school_id").in_(schools),
+        "import_jobs": col("import_jobs", "school_id").in_(schools),
+        "terms": col("terms", "school_id").in_(schools)
+        | col("terms", "id").in_(select(col("sections", "term_id")).where(col("sections", "school_id").in_(schools))),
+        "sections": col("sections", "school_id").in_(schools),
+        "prerequisites": in_sections("prerequisites")
+        | (col("prerequisites", "section_id").is_(None) & col("prerequisites", "competency_id").in_(competencies)),
+        "policy_changes": in_sections("policy_changes") | col("policy_changes", "school_id").in_(schools)
+        | (col("policy_changes", "section_id").is_(None) & col("policy_changes", "school_id").is_(None)),
+        "assessment_standards": col("assessment_standards", "assessment_id").in_(assessments),
+        "path_unit_standards": col("path_unit_standards", "unit_id").in_(units),
+        "evidence_revisions": col("evidence_revisions", "evidence_id").in_(evidence),
+        "feedback_reads": col("feedback_reads", "evidence_id").in_(evidence),
+        "feedback_replies": col("feedback_replies", "evidence_id").in_(evidence),
+        "habit_revisions": col("habit_revisions", "habit_evidence_id").in_(habit_evidence),
+        "activity_assignments": col("activity_assignments", "activity_id").in_(activities),
+        "activity_choices": col("activity_choices", "activity_id").in_(activities),
+        "artifacts": artifacts.c.evidence_id.in_(evidence) | artifacts.c.portfolio_entry_id.in_(entries)
+        | artifacts.c.id.in_(select(col("activities", "artifact_id")).where(col("activities", "section_id").in_(sections)))
+        | (artifacts.c.evidence_id.is_(None) & artifacts.c.portfolio_entry_id.is_(None)
+           & artifacts.c.id.not_in(activity_files) & artifacts.c.owner_student_id.in_(students)),
+    }
+    for table in ("assessments", "enrollments", "narratives", "overrides", "path_focus", "path_units",
+                  "proficiency_records", "reassessment_requests", "section_habits", "section_standards",
+                  "section_teachers", "ways_to_show", "evidence", "habit_evidence", "path_adjustments",
+                  "activities", "ready_to_show"):
+        rules[table] = in_sections(table)
+    return rules

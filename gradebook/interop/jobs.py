@@ -40,13 +40,14 @@ def _importers() -> dict[str, Importer]:
         return {"dry_run": opts.get("mode") == "dry_run", "skip_rejected": bool(opts.get("skip_rejected"))}
 
     return {
-        "case": lambda s, data, actor, opts: case_import.import_case(s, data, actor=actor, **rule(opts)),
+        "case": lambda s, data, actor, opts: case_import.import_case(
+            s, data, actor=actor, school_id=opts.get("_school_id"), **rule(opts)),
         "standards_csv": lambda s, data, actor, opts: standards_csv.import_standards_csv(
             s, data, framework_title=opts.get("framework_title") or "", actor=actor,
-            filename=opts.get("_filename") or "the spreadsheet", **rule(opts)),
+            filename=opts.get("_filename") or "the spreadsheet", school_id=opts.get("_school_id"), **rule(opts)),
         "oneroster": lambda s, data, actor, opts: oneroster.import_oneroster(
             s, data, actor=actor, progress=opts.get("_progress"), base_url=opts.get("base_url") or None,
-            **rule(opts)),
+            school_ids=[opts["_school_id"]] if opts.get("_school_id") is not None else None, **rule(opts)),
     }
 
 
@@ -172,6 +173,9 @@ def run_import(session: Session, app: Flask, job: ImportJob, progress: queue.Pro
     actor = session.get(User, job.created_by_id)
     options["_progress"] = progress
     options["_filename"] = job.filename
+    # A school admin's import reaches only their school (a district admin's, everything, even with a school
+    # picked: the picked school only gets the new framework).
+    options["_school_id"] = job.school_id if actor is not None and not actor.district_admin else None
     progress(30, "Checking every row and item")
     report = _importers()[job.kind](session, data, actor, options)  # type: ignore[arg-type]
     progress(90, "Saving")

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gradebook.interop.case_import import check_size, decode_utf8
@@ -160,6 +160,7 @@ class RosterReport:
     version: str = "1.1"
     outcome: str = IMPORTED
     emails_due: int = 0  # set-password e-mails the import sends (a dry run shows the count)
+    role_changes: list[str] = field(default_factory=list)  # "Ana Ruiz (u-7): district admin → school admin"
 
     @property
     def changed(self) -> bool:
@@ -380,8 +381,11 @@ def _date(value: str) -> date | None:
 
 class _Importer:
     def __init__(self, session: Session, files: dict[str, _File], actor: User | None, report: RosterReport,
-                 version: str = "1.1"):
+                 version: str = "1.1", school_ids: list[int] | None = None):
         self.version = version
+        # A school admin's roster: only these schools' rows are imported (None: a district admin's, every row).
+        self.scope: frozenset[int] | None = frozenset(school_ids) if school_ids is not None else None
+        self.in_scope: set[str] = set()  # users.csv sourcedIds of the school's people (a scoped import)
         self.session = session
         self.files = files
         self.actor = actor
@@ -449,6 +453,18 @@ class _Importer:
                 changed = True
         return changed
 
+    def outside(self, school: School | None) -> bool:
+        """A school admin's roster: is this school not theirs?"""
+        return self.scope is not None and (school is None or school.id not in self.scope)
+
+    def ours(self, school_id: int | None) -> bool:
+        """Is this school's record the import's to change (always, for a district admin's roster)?"""
+        return self.scope is None or school_id in self.scope
+
+    def not_yours(self, what: str) -> str:
+        return (f"{what}; your roster imports only your school's rows (a district admin imports the other "
+                "schools').")
+
     def count(self, kind: str, created: bool, changed: bool) -> None:
         (self.report.created if created else self.report.updated if changed else self.report.unchanged)[kind] += 1
 
@@ -476,6 +492,19 @@ class _Importer:
             if not name or len(name) > 200:
                 self.reject(file, record, "the school needs a name of 1 to 200 characters.")
                 continue
+            if self.scope is not None:
+                if school is None:
+                    school = next((s for s in self.session.scalars(select(School).where(
+                        School.sourced_id.is_(None), School.id.in_(self.scope))) if s.name.strip().lower()
+                        == name.lower()), None)
+                    if school is not None:  # the admin's own school, not yet linked to the SIS: link it
+                        school.sourced_id = sid
+                        self.schools[sid] = school
+                        self.count("schools", False, True)
+                        continue
+                if self.outside(school):
+                    self.reject(file, record, self.not_yours(f"the school “{name}” ({sid}) is not yours"))
+                    continue
             if school is None:
                 unlinked = [s for s in self.session.scalars(select(School).where(School.sourced_id.is_(None)))
                             if s.name.strip().lower() == name.lower()]
@@ -530,12 +559,28 @@ class _Importer:
             self.sessions[sid] = {"type": match, "parent": record.get("parentSourcedId", ""), "title": title,
                                   "starts": starts, "ends": ends}
             if match in TERM_TYPES:
+                if self.term_outside(sid, title, starts, ends):
+                    self.reject(file, record, self.not_yours(
+                        f"the term {sid} is {'the district’s' if self.terms[sid].school_id is None else 'another school’s'}"
+                        " and this row would change it; your classes can still use it as it is"))
+                    continue
                 self.upsert_term(sid, title, starts, ends)
+
+    def term_outside(self, sid: str, title: str, starts: date, ends: date) -> bool:
+        """A school admin's roster would change a term not of their school (the district's, another school's)."""
+        term = self.terms.get(sid)
+        if self.scope is None or term is None or term.school_id in self.scope:
+            return False
+        return (term.name, term.starts_on, term.ends_on, term.active) != (title, starts, ends, True)
 
     def upsert_term(self, sid: str, title: str, starts: date, ends: date) -> Term:
         term = self.terms.get(sid)
+        if term is not None and self.term_outside(sid, title, starts, ends):
+            return term  # a school year above the class: used as it is
         if term is None:
-            term = Term(sourced_id=sid, name=title, starts_on=starts, ends_on=ends, active=True)
+            # A school admin's new term is their school's; a district admin's roster brings district-wide terms.
+            school_id = min(self.scope) if self.scope else None
+            term = Term(sourced_id=sid, name=title, starts_on=starts, ends_on=ends, active=True, school_id=school_id)
             self.session.add(term)
             self.terms[sid] = term
             self.count("terms", True, False)
@@ -545,6 +590,8 @@ class _Importer:
 
     def deactivate_term(self, sid: str) -> None:
         term = self.terms.get(sid)
+        if term is not None and self.scope is not None and term.school_id not in self.scope:
+            return  # not the school admin's to end
         if term is not None and term.active:
             term.active = False
             self.report.deactivated["terms"] += 1
@@ -584,6 +631,9 @@ class _Importer:
             section = self.sections.get(sid)
             if state == "deleted":
                 self.deleted_classes.add(sid)
+                if section is not None and self.scope is not None and section.school_id not in self.scope:
+                    self.reject(file, record, self.not_yours(f"the class {sid} is another school's"))
+                    continue
                 if section is not None and section.active:
                     section.active = False
                     self.report.deactivated["sections"] += 1
@@ -605,6 +655,10 @@ class _Importer:
             if school is None:
                 self.reject(file, record, f"schoolSourcedId {school_sid or '(empty)'} is not a school in orgs.csv "
                                           "or in an earlier import.")
+                continue
+            if self.outside(school) or (section is not None and self.scope is not None
+                                        and section.school_id not in self.scope):
+                self.reject(file, record, self.not_yours(f"the class {sid} belongs to {school.name}, not your school"))
                 continue
             term_sids = _split(record["termSourcedIds"])
             term = self.term_for(term_sids)
@@ -644,6 +698,8 @@ class _Importer:
                 return self.schools[parent]
             seen.add(parent)
             parent = self.other_orgs.get(parent, {}).get("parentSourcedId", "")
+        if self.scope is not None:
+            return None  # a school admin's roster makes no school
         name = org["name"][:200] or sid
         school = School(name=name, sourced_id=sid, default_scale_id=default_scale_row(self.session).id,
                         default_policy={})
@@ -720,7 +776,54 @@ class _Importer:
         return role
 
     # -- users
+    def orgs_of(self, record: dict[str, Any]) -> list[str]:
+        return _split(record.get("orgSourcedIds", "")) + [r.get("orgSourcedId", "")
+                                                          for r in self.user_roles.get(record["sourcedId"], [])]
+
+    def find_in_scope(self, file: _File) -> None:
+        """A school admin's roster: the people of their school (an org of theirs), and the guardians of its
+        students (a guardian often belongs to no school org: one who names a student of the school, or whom
+        such a student names)."""
+        def ours(record: dict[str, Any]) -> bool:
+            return any(org and (school := self.school_for(org)) is not None and not self.outside(school)
+                       for org in self.orgs_of(record))
+
+        def guardian(record: dict[str, Any]) -> bool:
+            roles = [record.get("role", "")] + [r["role"] for r in self.user_roles.get(record["sourcedId"], [])
+                                                if r["roleType"].lower() == "primary"]
+            return any(ROLE_MAP.get(role.strip().lower()) == "guardian" for role in roles)
+
+        direct = {r["sourcedId"] for r in file.rows if ours(r)}
+        students = {r["sourcedId"] for r in file.rows if r["sourcedId"] in direct and not guardian(r)}
+        named = {agent for r in file.rows if r["sourcedId"] in students for agent in _split(r.get("agentSourcedIds", ""))}
+        self.in_scope = direct | {r["sourcedId"] for r in file.rows if guardian(r) and (
+            r["sourcedId"] in named or set(_split(r.get("agentSourcedIds", ""))) & students)}
+
+    def user_outside(self, file: _File, record: dict[str, Any], user: User | None) -> bool:
+        """A school admin's roster: refuse (with the reason) a person not of their school, and an account that
+        also belongs to another school or is a district admin (ending or demoting it would change more than
+        their school)."""
+        if self.scope is None:
+            return False
+        sid = record["sourcedId"]
+        why = None
+        if sid not in self.in_scope and not (user is not None and self.members.get(user.id, set()) & self.scope):
+            why = f"user {sid} is not a person of your school (their orgs: {', '.join(self.orgs_of(record)) or 'none'})"
+        elif user is not None and user.district_admin:
+            why = f"user {sid} is a district admin; a district admin's roster changes their account"
+        elif user is not None and (record["status"].lower() in ("tobedeleted", "inactive")
+                                   or record.get("enabledUser", "").lower() in ("false", "0", "no")) \
+                and user.active and self.members.get(user.id, set()) - self.scope:
+            why = f"user {sid} also belongs to another school, so their account stays active"
+        if why is None:
+            return False
+        self.rejected_users[sid] = record["_row"]
+        self.reject(file, record, self.not_yours(why))
+        return True
+
     def users_file(self, file: _File) -> None:
+        if self.scope is not None:
+            self.find_in_scope(file)
         for record in file.rows:
             state = self.status(file, record)
             if state is None:
@@ -730,6 +833,8 @@ class _Importer:
             sid = record["sourcedId"]
             self.user_rows[sid] = record["_row"]
             user = self.users.get(sid)
+            if self.user_outside(file, record, user):
+                continue
             if state == "deleted":
                 if user is not None and user.active:
                     if self.actor is not None and user.id == self.actor.id:
@@ -800,6 +905,12 @@ class _Importer:
             taken_by = f"user {holder.sourced_id}" if holder.sourced_id else f"an existing {holder.role} account"
             self.reject(file, record, f"the username {username} is already used by {taken_by}.")
             return
+        if user is not None and self.loses_last_district_admin(file, record, user, role):
+            return
+        if self.scope is not None and role == "admin" and self.district_word(record):
+            self.rejected_users[sid] = record["_row"]
+            self.reject(file, record, self.not_yours(f"user {sid} is a district administrator"))
+            return
         if user is None:
             try:
                 user = create_user(self.session, email=email, username=username, name=name, role=role,
@@ -821,7 +932,14 @@ class _Importer:
             self.count("users", True, False)
             return
         old_email, old_username = (user.email or "").lower(), (user.username or "").lower()
-        changed = self.set(user, email=email, username=username, name=name, role=role, grade_level=grade) or adopted
+        # The roster's word on the roles it manages: a role, and an admin's kind (district or school admin).
+        district = user.district_admin if not self.says_role(record) else role == "admin" and self.district_word(record)
+        before, after = _kind(user.role, user.district_admin), _kind(role, district)
+        if before != after:
+            self.role_change(user, record, before, after)
+            user.district_admin = district
+        changed = self.set(user, email=email, username=username, name=name, role=role, grade_level=grade) or adopted \
+            or before != after
         if language is not None:  # an SIS that says nothing leaves the person's own choice alone
             changed = self.set(user, language=language) or changed
         if old_email != (email or ""):
@@ -849,17 +967,56 @@ class _Importer:
         user = self.users.get(sid)
         if user is None or sid in self.rejected_users or record["status"].lower() in ("tobedeleted", "inactive"):
             return
-        roles = self.user_roles.get(sid, [])
-        org_sids = _split(record.get("orgSourcedIds", "")) + [r.get("orgSourcedId", "") for r in roles]
-        schools = [school for org in org_sids if org and (school := self.school_for(org)) is not None]
+        schools = [school for org in self.orgs_of(record) if org and (school := self.school_for(org)) is not None]
         for school in schools:
-            self.join(user.id, school.id)
-        if user.role == "admin":
-            source_roles = {record.get("role", "").strip().lower()} | {r["role"].strip().lower() for r in roles}
-            district_org = any(self.other_orgs.get(org, {}).get("type", "").lower() in ("district", "state", "national")
-                               for org in org_sids)
-            if source_roles & {"districtadministrator", "systemadministrator"} or district_org or not schools:
-                user.district_admin = True  # never made a school admin by a roster: a district admin stays one
+            if not self.outside(school):
+                self.join(user.id, school.id)
+        if user in self.new_users:  # (an existing account's kind was settled by upsert_user)
+            user.district_admin = user.role == "admin" and self.district_word(record)
+
+    def says_role(self, record: dict[str, Any]) -> bool:
+        """Does the file say this user's role? (A 1.2 delta of users.csv alone does not.)"""
+        return self.version == "1.1" or bool(self.user_roles.get(record["sourcedId"])) or bool(record.get("role"))
+
+    def district_word(self, record: dict[str, Any]) -> bool:
+        """Does the roster make this administrator a district admin? A district or system administrator, an
+        administrator of a district (state, national) org, or of no school; a site administrator, or an
+        administrator of schools only, is the admin of those schools."""
+        roles = self.user_roles.get(record["sourcedId"], [])
+        org_sids = self.orgs_of(record)
+        source_roles = {record.get("role", "").strip().lower()} | {r["role"].strip().lower() for r in roles}
+        district_org = any(self.other_orgs.get(org, {}).get("type", "").lower() in ("district", "state", "national")
+                           for org in org_sids)
+        schools = [org for org in org_sids if org and self.school_for(org) is not None]
+        return bool(source_roles & {"districtadministrator", "systemadministrator"}) or district_org or not schools
+
+    def role_change(self, user: User, record: dict[str, Any], before: str, after: str) -> None:
+        """A change of an account's role or admin kind: listed in the report (the dry run shows it) and audited."""
+        self.report.role_changes.append(f"{user.name} ({record['sourcedId']}, {self.files['users'].filename} row "
+                                        f"{record['_row']}): {before} → {after}")
+        self.session.add(AuditEvent(actor_id=self.actor.id if self.actor else None, action="roster.role_change",
+                                    target_type="user", target_id=user.id,
+                                    detail={"sourced_id": record["sourcedId"], "before": before, "after": after}))
+
+    def loses_last_district_admin(self, file: _File, record: dict[str, Any], user: User, role: str) -> bool:
+        """The roster makes a district admin something less: refused (with the reason) for the last active
+        district admin and for the importer's own account; the row's other changes wait with it."""
+        if not user.district_admin or not self.says_role(record) or (role == "admin" and self.district_word(record)):
+            return False
+        others = self.session.scalar(select(func.count()).select_from(User).where(
+            User.district_admin.is_(True), User.active.is_(True), User.role == "admin", User.id != user.id)) or 0
+        after = "a school admin" if role == "admin" else f"a {role}"
+        if self.actor is not None and user.id == self.actor.id:
+            why = (f"user {record['sourcedId']} is your own account, a district admin, which this roster makes "
+                   f"{after}; it was left as it is (another district admin's import may change it).")
+        elif others == 0:
+            why = (f"user {record['sourcedId']} ({user.name}) is the last district admin, which this roster makes "
+                   f"{after}; it was left as it is (make another district admin first).")
+        else:
+            return False
+        self.rejected_users[record["sourcedId"]] = record["_row"]
+        self.reject(file, record, why)
+        return True
 
     def join(self, user_id: int, school_id: int | None) -> None:
         from gradebook.models import SchoolMember
@@ -904,7 +1061,8 @@ class _Importer:
                                               relationship_label=label[:40]))
                 self.session.flush()
             for school_id in sorted(self.members.get(student.id, ())):  # a guardian: their children's schools
-                self.join(guardian.id, school_id)
+                if self.scope is None or school_id in self.scope:
+                    self.join(guardian.id, school_id)
             self.count("guardian_links", exists is None, False)
 
     # -- enrollments
@@ -918,6 +1076,9 @@ class _Importer:
             section = self.sections.get(record["classSourcedId"])
             user = self.users.get(record["userSourcedId"])
             if state == "deleted":
+                if self.scope is not None and section is not None and section.school_id not in self.scope:
+                    self.reject(file, record, self.not_yours(f"the class {record['classSourcedId']} is another school's"))
+                    continue
                 self.end_enrollment(sid, role, section, user)
                 continue
             if role not in ("student", "teacher"):
@@ -929,6 +1090,9 @@ class _Importer:
             if section is None:
                 self.reject(file, record, f"classSourcedId {record['classSourcedId'] or '(empty)'} is not a class in "
                                           "classes.csv or an earlier import.")
+                continue
+            if self.scope is not None and section.school_id not in self.scope:
+                self.reject(file, record, self.not_yours(f"the class {record['classSourcedId']} is another school's"))
                 continue
             if user is None or record["userSourcedId"] in self.rejected_users:
                 user_sid = record["userSourcedId"]
@@ -1023,24 +1187,27 @@ class _Importer:
             listed = {r["sourcedId"] for r in files["academicSessions"].rows}
             for sid in list(self.terms):
                 if sid not in listed:
-                    self.deactivate_term(sid)
+                    self.deactivate_term(sid)  # (a school admin's: only their school's terms)
         if "classes" in files and files["classes"].mode == "bulk":
             listed = {r["sourcedId"] for r in files["classes"].rows}
             for sid, section in self.sections.items():
-                if sid not in listed and section.active:
+                if sid not in listed and section.active and self.ours(section.school_id):
                     section.active = False
                     self.report.deactivated["sections"] += 1
         if "users" in files and files["users"].mode == "bulk":
             listed = {r["sourcedId"] for r in files["users"].rows}
             for sid, user in self.users.items():
-                if sid not in listed and user.active and not (self.actor is not None and user.id == self.actor.id):
+                if sid not in listed and user.active and not (self.actor is not None and user.id == self.actor.id) \
+                        and (self.scope is None or (self.members.get(user.id, set()) and not user.district_admin
+                                                    and self.members.get(user.id, set()) <= self.scope)):
                     user.active = False
                     self.report.deactivated["users"] += 1
         if "enrollments" in files and files["enrollments"].mode == "bulk":
             rows = files["enrollments"].rows
             listed = {r["sourcedId"] for r in rows}
+            school_of = {s.id: s.school_id for s in self.sections.values()}
             for sid, enrollment in self.enrollment_by_sid.items():
-                if sid not in listed and enrollment.active:
+                if sid not in listed and enrollment.active and self.ours(school_of.get(enrollment.section_id)):
                     enrollment.active = False
                     self.report.deactivated["enrollments"] += 1
             teaching = {(r["classSourcedId"], r["userSourcedId"]) for r in rows if r["role"].lower() == "teacher"
@@ -1049,7 +1216,7 @@ class _Importer:
             user_sid = {u.id: sid for sid, u in self.users.items()}
             for link in self.session.scalars(select(SectionTeacher)).all():
                 pair = (section_sid.get(link.section_id), user_sid.get(link.teacher_id))
-                if None not in pair and pair not in teaching:
+                if None not in pair and pair not in teaching and self.ours(school_of.get(link.section_id)):
                     self.session.delete(link)
                     self.report.deactivated["teachers"] += 1
         self.session.flush()
@@ -1096,13 +1263,21 @@ class _Importer:
         self.report.emailed = len(people)
 
 
+def _kind(role: str, district_admin: bool) -> str:
+    return role if role != "admin" else "district admin" if district_admin else "school admin"
+
+
 def import_oneroster(session: Session, data: bytes, *, actor: User | None, progress: Progress | None = None,
-                     dry_run: bool = False, skip_rejected: bool = False, base_url: str | None = None) -> RosterReport:
+                     dry_run: bool = False, skip_rejected: bool = False, base_url: str | None = None,
+                     school_ids: list[int] | None = None) -> RosterReport:
     """Import a OneRoster 1.1 or 1.2 CSV zip (bulk or delta); see the module docstring for the rules.
 
     Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a zip with a
     rejected row imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
     ``progress(percent, stage)``, if given, is told as each file is imported (for the admin's progress bar).
+    ``school_ids``: a school admin's roster: rows of other schools (orgs, terms the district owns that the
+    file would change, classes, people, enrollments) are rejected with the reason, and nothing outside these
+    schools is created, changed or deactivated.
     New accounts are e-mailed their set-password link once the import is kept; ``base_url`` (else the app's
     BASE_URL) starts the link.
     """
@@ -1112,7 +1287,7 @@ def import_oneroster(session: Session, data: bytes, *, actor: User | None, progr
     importers: list[_Importer] = []
 
     def write() -> RosterReport:
-        importers.append(_Importer(session, files, actor, report, version))
+        importers.append(_Importer(session, files, actor, report, version, school_ids))
         importers[-1].run(progress)
         order = {f"{name}.csv": index for index, name in enumerate(FILE_ORDER)}
         report.rejected.sort(key=lambda r: (order.get(r.file, len(order)), r.row or 0))

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradebook.interop import queue
-from gradebook.models import Job, Section, User
+from gradebook.models import Job, School, Section, User
 from gradebook.services import ServiceError
 
-TITLES = {"recompute": "Recompute every section's levels", "export": "Whole-school export",
+TITLES = {"recompute": "Recompute every section's levels", "export": "School export",
           "backup": "Backup"}
 DOWNLOAD_NAMES = {"export": "gradebook-school-export.zip", "backup": "gradebook-backup.zip"}
 
@@ -36,7 +36,10 @@ def create(session: Session, *, kind: str, actor: User, reason: str = "", school
     if kind not in TITLES:
         raise ServiceError("That is not a job this page can start.")
     stored = secrets.token_hex(16) + ".zip" if kind in DOWNLOAD_NAMES else ""
-    job = Job(kind=kind, filename=DOWNLOAD_NAMES.get(kind, TITLES[kind]), stored_name=stored,
+    filename = DOWNLOAD_NAMES.get(kind, TITLES[kind])
+    if kind == "export" and school_id is not None:
+        filename = f"gradebook-school-{school_id}-export.zip"
+    job = Job(kind=kind, filename=filename, stored_name=stored,
               created_by_id=actor.id, options={"reason": reason[:200]} if reason else {}, school_id=school_id)
     session.add(job)
     session.flush()
@@ -68,12 +71,17 @@ def run_export(session: Session, app: Flask, job: Job, progress: queue.Progress)
     from gradebook.interop.backup import write_atomically
     from gradebook.interop.export import school_zip
 
+    school_ids = [job.school_id] if job.school_id is not None else None  # None: the whole district
     with write_atomically(folder(app) / job.stored_name) as output:
-        counts = school_zip(session, output=output, files_folder=app.config["UPLOAD_FOLDER"], progress=progress)
+        counts = school_zip(session, output=output, files_folder=app.config["UPLOAD_FOLDER"], progress=progress,
+                            school_ids=school_ids)
+    school = session.get(School, job.school_id) if job.school_id is not None else None
     message = " ".join((
-        ngettext("The whole school is ready to download: %(num)d row", "The whole school is ready to download: "
-                 "%(num)d rows", sum(counts.values())),
-        ngettext("from %(num)d table.", "from %(num)d tables.", len(counts))))
+        f"{school.name}'s export is ready to download:" if school is not None
+        else "The whole district's export is ready to download:",
+        ngettext("%(num)d row", "%(num)d rows", sum(counts.values())),
+        ngettext("from %(num)d table", "from %(num)d tables", len(counts)),
+        ngettext("and %(num)d file.", "and %(num)d files.", counts.files)))
     return message, {"summary": message, "facts": [], "lists": {}, "links": []}
 
 

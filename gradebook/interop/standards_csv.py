@@ -462,8 +462,11 @@ def title_from_filename(filename: str) -> str:
 
 def import_standards_csv(session: Session, data: bytes, *, framework_title: str, actor: User | None,
                          dry_run: bool = False, skip_rejected: bool = False,
-                         filename: str = "the spreadsheet") -> ImportReport:
+                         filename: str = "the spreadsheet", school_id: int | None = None) -> ImportReport:
     """Import (or re-import) a spreadsheet of standards into the framework with this title.
+
+    ``school_id``: a school admin's import, into that school's frameworks (another school's frameworks are
+    not looked at; the district's framework of that title is not changed: refused with the reason).
 
     Under the import rule (gradebook/interop/rule.py): ``dry_run`` reports and changes nothing; a file with a
     rejected row imports nothing (``outcome == "blocked"``) unless ``skip_rejected``.
@@ -477,7 +480,13 @@ def import_standards_csv(session: Session, data: bytes, *, framework_title: str,
                       "(type a title on the import page to name it otherwise).")
     if not title or len(title) > TITLE_MAX:
         raise ServiceError(f"Give the framework a title of 1 to {TITLE_MAX} characters.", "framework_title")
-    frameworks = session.scalars(select(Framework).where(Framework.title == title).order_by(Framework.id)).all()
+    titled = select(Framework).where(Framework.title == title).order_by(Framework.id)
+    if school_id is not None:
+        titled = titled.where(Framework.school_id.is_(None) | (Framework.school_id == school_id))
+    frameworks = session.scalars(titled).all()
+    if school_id is not None and any(f.school_id is None for f in frameworks):
+        raise ServiceError(f"“{title}” is the district's framework: a district admin updates it. Give your "
+                           "school's framework another title. Nothing was imported.", "framework_title")
     if len(frameworks) > 1:
         raise ServiceError(f"Several frameworks are titled “{title}”; rename one first. Nothing was imported.",
                            "framework_title")
@@ -491,7 +500,7 @@ def import_standards_csv(session: Session, data: bytes, *, framework_title: str,
         nonlocal framework
         created = framework is None
         if framework is None:
-            framework = Framework(title=title, source="csv")
+            framework = Framework(title=title, source="csv", school_id=school_id)
             session.add(framework)
             session.flush()
         outcome = apply_tree(session, framework, planned, match_on="code")

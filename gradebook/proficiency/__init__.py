@@ -62,6 +62,7 @@ from .scale import (
     contrast_ratio,
 )
 from .signals import FLAG_CODES, TRENDS, Flag, flags, trend
+from .summary import Summariser, Summary, summarise, summarise_rollup
 
 __all__ = [
     "AA_CONTRAST",
@@ -102,6 +103,8 @@ __all__ = [
     "Route",
     "Scale",
     "Step",
+    "Summariser",
+    "Summary",
     "WhatIf",
     "apply_override",
     "at_mastery",
@@ -120,6 +123,8 @@ __all__ = [
     "round_half_up",
     "round_score",
     "rollup",
+    "summarise",
+    "summarise_rollup",
     "trend",
     "what_if",
 ]

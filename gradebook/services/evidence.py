@@ -123,7 +123,7 @@ def _lock_student(session: Session, section: Section, student_id: int) -> None:
     update and the section row for share (a policy change updates it, so it waits for saves in progress and
     they for it), both until commit; the section is re-read as committed. SQLite needs none of it: BEGIN
     IMMEDIATE already runs one writer at a time."""
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or _holds_lock(session, section.id, student_id):
         return
     # One statement: the section FOR SHARE (re-read into `section`), the enrolment FOR UPDATE (no row when
     # the student is not enrolled: the save is refused by its scope check anyway).
@@ -132,6 +132,38 @@ def _lock_student(session: Session, section: Section, student_id: int) -> None:
         "AND enrollments.student_id = :student_id WHERE sections.id = :section_id "
         "FOR SHARE OF sections FOR UPDATE OF enrollments").bindparams(section_id=section.id, student_id=student_id))
         .execution_options(populate_existing=True)).scalar_one_or_none()  # fetched: `section` re-read
+
+
+_LOCKS = "gradebook_student_locks"
+
+
+def _transaction(session: Session) -> Any:
+    from sqlalchemy.orm import scoped_session
+
+    return (session() if isinstance(session, scoped_session) else session).get_transaction()
+
+
+def _holds_lock(session: Session, section_id: int, student_id: int) -> bool:
+    """Whether this transaction already took the student's lock (`load_section_for_save`)."""
+    held = session.info.get(_LOCKS)
+    return held is not None and held[0] is _transaction(session) and (section_id, student_id) in held[1]
+
+
+def load_section_for_save(session: Session, section_id: int, user: User,
+                          student_id: int) -> tuple[Section | None, bool]:
+    """The section as `load_section_with_settings` loads it for a request, and on PostgreSQL, in the same
+    statement, the lock a save of `student_id`'s evidence takes (`_lock_student`, which then sends nothing):
+    one round trip fewer for a score save. A student not enrolled there: the section is loaded unlocked (the
+    save is refused by its scope check)."""
+    from gradebook.services.proficiency import load_section_with_settings
+
+    if session.get_bind().dialect.name != "postgresql":
+        return load_section_with_settings(session, section_id, user)
+    section, teaches = load_section_with_settings(session, section_id, user, lock_student_id=student_id)
+    if section is None:
+        return load_section_with_settings(session, section_id, user)
+    session.info[_LOCKS] = (_transaction(session), {(section_id, student_id)})
+    return section, teaches
 
 
 def closed_message(section: Section) -> str:

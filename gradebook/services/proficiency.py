@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, event, exists, func, insert, inspect, literal, select, update
@@ -182,9 +183,10 @@ def _section_kind(user: Any) -> str:
     return "teacher" if role == "teacher" else "other"
 
 
-def _section_with_settings_query(kind: str) -> Any:
-    """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters)."""
-    query = _SECTION_QUERIES.get(kind)
+def _section_with_settings_query(kind: str, lock: bool = False) -> Any:
+    """load_section_with_settings's statement for a kind of user, built once (ids are bound parameters).
+    `lock` (PostgreSQL): also the section FOR SHARE and the enrolment of `student_id` FOR UPDATE."""
+    query = _SECTION_QUERIES.get((kind, lock))
     if query is not None:
         return query
     from gradebook.models import SectionTeacher
@@ -209,20 +211,32 @@ def _section_with_settings_query(kind: str) -> Any:
         .outerjoin(ProficiencyScale, ProficiencyScale.id == func.coalesce(Section.scale_id, default_scale))
         .outerjoin(ScaleLevel, ScaleLevel.scale_id == ProficiencyScale.id)
         .where(Section.id == bindparam("section_id")).order_by(ScaleLevel.id))
-    _SECTION_QUERIES[kind] = query
+    if lock:
+        from gradebook.models import Enrollment
+
+        query = (query.join(Enrollment, (Enrollment.section_id == Section.id)
+                            & (Enrollment.student_id == bindparam("student_id")))
+                 .suffix_with("FOR SHARE OF sections FOR UPDATE OF enrollments")
+                 .execution_options(populate_existing=True))
+    _SECTION_QUERIES[(kind, lock)] = query
     return query
 
 
-def load_section_with_settings(session: Session, section_id: int, user: Any) -> tuple[Section | None, bool]:
+def load_section_with_settings(session: Session, section_id: int, user: Any,
+                               lock_student_id: int | None = None) -> tuple[Section | None, bool]:
     """A section, whether `user` teaches it (a district admin teaches every section, a school admin those of
     their schools), and the school's settings and the section's scale with its levels, in one statement: a
     page or a save of the section then reads no setting again in this transaction (they are remembered as
-    `scale_for` and `school_policy` remember). The statement is built once per kind of user."""
+    `scale_for` and `school_policy` remember). The statement is built once per kind of user.
+    `lock_student_id` (PostgreSQL only): the same statement takes a save's lock (services/evidence.py,
+    `_lock_student`); no row, (None, False), when that student has no enrolment in the section."""
     kind = _section_kind(user)
     params: dict[str, Any] = {"section_id": section_id}
     if kind in ("school_admin", "teacher"):
         params["user_id"] = user.id
-    rows = session.execute(_section_with_settings_query(kind), params).all()
+    if lock_student_id is not None:
+        params["student_id"] = lock_student_id
+    rows = session.execute(_section_with_settings_query(kind, lock_student_id is not None), params).all()
     if not rows:
         return None, False
     section, teaches_it, scale_row = rows[0][:3]
@@ -336,90 +350,194 @@ def section_context(session: Session, section: Section, policy: prof.Policy | No
     )
 
 
-@dataclass(frozen=True)
-class Computed:
-    score: float | None
-    level_points: float | None
-    evidence_count: int
-    needed: int
-    method: str
-    trend: str | None
-    last_observed_on: date | None
+# The cached result of one student on one standard, in the cache's column order (score, level_points,
+# evidence_count, needed, method, trend, last_observed_on): a tuple, compared with a stored row as it is.
+Computed = prof.Summary
 
 
 def compute_standard(ctx: SectionContext, observations: Sequence[prof.Observation]) -> Computed:
-    result = prof.compute_with_policy(list(observations), ctx.policy, scale=ctx.scale)
-    level = result.level
-    counted = [o for o in observations if o.weight > 0]
-    return Computed(
-        score=result.score,
-        level_points=level.points if level is not None and result.score is not None else None,
-        evidence_count=result.count,
-        needed=result.needed,
-        method=ctx.policy.method,
-        trend=prof.trend(counted) if counted else None,
-        last_observed_on=max((o.observed_on for o in counted if o.observed_on), default=None),
-    )
+    return prof.summarise(list(observations), ctx.policy, ctx.scale)
 
 
 def compute_parent(ctx: SectionContext, parent_id: int, child_scores: dict[int, float | None]) -> Computed:
-    children = [
-        prof.ChildResult(code=ctx.competencies[cid].code, statement=ctx.competencies[cid].short_name or
-                         ctx.competencies[cid].statement, score=child_scores.get(cid))
-        for cid in ctx.children_of.get(parent_id, [])
-    ]
-    result = prof.rollup(children, ctx.policy.rollup, mastery=ctx.scale.mastery.points, scale=ctx.scale)
-    return Computed(
-        score=result.score,
-        level_points=result.level.points if result.level is not None and result.score is not None else None,
-        evidence_count=result.count,
-        needed=len(result.missing),
-        method=f"rollup:{ctx.policy.rollup}",
-        trend=None,
-        last_observed_on=None,
-    )
+    children = ctx.children_of.get(parent_id, [])
+    return prof.summarise_rollup([child_scores.get(cid) for cid in children], ctx.policy.rollup, ctx.scale,
+                                 [ctx.competencies[cid].code for cid in children])
 
 
-# ---------------------------------------------------------------- computing a section
+# ---------------------------------------------------------------- computing sections, in bulk
+#
+# A district's recompute reads millions of pieces of evidence. They are read as plain tuples by the driver's
+# own cursor (no ORM object, no SQLAlchemy row per piece), grouped by cell in a dict, and computed by
+# prof.Summariser, which gives what compute_standard gives on Observations without building one per piece
+# (tests/unit/test_proficiency_summary.py proves it). Everything else a section needs is read for a batch of
+# sections at once, a few statements a batch whatever its size.
+
+BATCH_SECTIONS = 64  # sections computed and written together: a few statements each, memory bounded
+
+
+def _raw_cursor(session: Session) -> tuple[Any, bool]:
+    """The DBAPI cursor of the session's connection (its transaction), and whether it is SQLite's."""
+    connection = session.connection()
+    return connection.connection.driver_connection.cursor(), connection.dialect.name == "sqlite"
+
+
+def _in(ids: Sequence[int], sqlite: bool) -> tuple[str, list[Any]]:
+    """`IN (…)` for the driver's own cursor: a list of placeholders on SQLite, one array on PostgreSQL."""
+    if sqlite:
+        return (f"IN ({','.join('?' * len(ids))})" if ids else "IN (NULL)"), list(ids)
+    return "= ANY(%s)", [list(ids)]
+
+
+def _as_date(value: Any) -> date | None:
+    """A date as the driver returns it: a date from psycopg, ISO text from SQLite."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_CELL_ORDER = itemgetter(5)  # evidence rows by id, as cell_observations reads them
+_EVIDENCE_SQL = ("SELECT section_id, student_id, competency_id, observed_on, recorded_at, id, score, assessment_id "
+                 "FROM evidence WHERE deleted_at IS NULL AND status = 'scored' AND section_id {sections}")
+
+
+def _section_contexts(session: Session, sections: Sequence[Section],
+                      policy: prof.Policy | None = None) -> dict[int, SectionContext]:
+    """section_context for several sections in two statements (their standards, then the parents)."""
+    ids = [s.id for s in sections]
+    rows = session.execute(
+        select(SectionStandard.section_id, SectionStandard.competency_id, Competency)
+        .join(Competency, Competency.id == SectionStandard.competency_id)
+        .where(SectionStandard.section_id.in_(ids))
+        .order_by(SectionStandard.section_id, SectionStandard.position)
+    ).all()
+    competencies: dict[int, Competency] = {c.id: c for _, _, c in rows}
+    parent_ids = {c.parent_id for c in competencies.values() if c.parent_id is not None} - competencies.keys()
+    if parent_ids:
+        for parent in session.scalars(select(Competency).where(Competency.id.in_(parent_ids))):
+            competencies[parent.id] = parent
+    standards: dict[int, list[int]] = defaultdict(list)
+    for section_id, cid, _ in rows:
+        standards[section_id].append(cid)
+    out = {}
+    for section in sections:
+        standard_ids = standards.get(section.id, [])
+        children_of: dict[int, list[int]] = defaultdict(list)
+        for cid in standard_ids:
+            parent_id = competencies[cid].parent_id
+            if parent_id is not None:
+                children_of[parent_id].append(cid)
+        needed = set(standard_ids) | children_of.keys()
+        out[section.id] = SectionContext(
+            section=section,
+            scale=scale_for(session, section),
+            policy=policy if policy is not None else policy_for(session, section),
+            standard_ids=standard_ids,
+            parent_of={cid: competencies[cid].parent_id for cid in standard_ids},
+            children_of=dict(children_of),
+            competencies={cid: competencies[cid] for cid in needed},
+        )
+    return out
+
+
+def _sources(session: Session, section_ids: Sequence[int]) -> dict[int, dict[Any, tuple[float, str]]]:
+    """What each assessment of these sections makes of its evidence, as _observation says it (the weight
+    before the policy, the kind): set not to count, it weighs 0. Evidence without one (key None) is an
+    observation. Section id → assessment id → (weight, kind)."""
+    found: dict[int, dict[Any, tuple[float, str]]] = {sid: {None: (1.0, "observation")} for sid in section_ids}
+    for aid, section_id, kind, counts in session.execute(
+            select(Assessment.id, Assessment.section_id, Assessment.kind, Assessment.counts)
+            .where(Assessment.section_id.in_(section_ids))):
+        found[section_id][aid] = _source(kind, counts)
+    return found
+
+
+def _source(kind: str | None, counts: bool) -> tuple[float, str]:
+    return (0.0 if kind is not None and not counts else 1.0, kind or "observation")
+
+
+def _compute_sections(session: Session, sections: Sequence[Section], student_ids: Iterable[int] | None = None,
+                      policy: prof.Policy | None = None) -> dict[int, dict[tuple[int, int], Computed]]:
+    """compute_section for several sections: section id → {(student_id, competency_id): Computed}."""
+    contexts = _section_contexts(session, sections, policy)
+    ids = [s.id for s in sections]
+    wanted = None if student_ids is None else list(dict.fromkeys(student_ids))
+    students: dict[int, list[int]] = defaultdict(list)
+    if wanted is None:
+        for section_id, student_id in session.execute(
+                select(Enrollment.section_id, Enrollment.student_id).where(Enrollment.section_id.in_(ids))
+                .order_by(Enrollment.id)):
+            students[section_id].append(student_id)
+    override_query = select(Override.section_id, Override.student_id, Override.competency_id, Override.level_points) \
+        .where(Override.section_id.in_(ids), Override.cleared_at.is_(None)).order_by(Override.id)
+    if wanted is not None:
+        override_query = override_query.where(Override.student_id.in_(wanted))
+    overrides: dict[int, dict[tuple[int, int], float]] = defaultdict(dict)
+    for section_id, student_id, competency_id, points in session.execute(override_query):
+        overrides[section_id][(student_id, competency_id)] = points
+    sources = _sources(session, ids)
+
+    cursor, sqlite = _raw_cursor(session)
+    in_sections, params = _in(ids, sqlite)
+    sql = _EVIDENCE_SQL.format(sections=in_sections)
+    if wanted is not None:
+        in_students, more = _in(wanted, sqlite)
+        sql += f" AND student_id {in_students}"
+        params += more
+    cursor.execute(sql, params)
+    cells: defaultdict[tuple[int, int, int], list[tuple]] = defaultdict(list)
+    for row in cursor.fetchall():
+        cells[row[:3]].append(row)
+    cursor.close()
+
+    out: dict[int, dict[tuple[int, int], Computed]] = {}
+    date_of = _as_date if sqlite else None
+    for section in sections:
+        section_id = section.id
+        ctx = contexts[section_id]
+        summariser = prof.Summariser(ctx.policy, ctx.scale, sources[section_id], date_of=date_of)
+        summarise, rollup, empty = summariser.summarise, summariser.rollup, summariser.empty
+        section_overrides = overrides.get(section_id)
+        computed: dict[tuple[int, int], Computed] = {}
+        standard_ids, children_of = ctx.standard_ids, list(ctx.children_of.items())
+        for student_id in (wanted if wanted is not None else students[section_id]):
+            scores: dict[int, float | None] = {}
+            for cid in standard_ids:
+                rows = cells.get((section_id, student_id, cid))
+                if rows is None:
+                    result = empty
+                else:
+                    if len(rows) > 1:
+                        rows.sort(key=_CELL_ORDER)
+                    try:
+                        result = summarise(rows)
+                    except KeyError:  # evidence of another section's assessment (not made by the app): read it
+                        summariser = _with_sources(session, summariser, sources[section_id], rows)
+                        summarise, rollup = summariser.summarise, summariser.rollup
+                        result = summarise(rows)
+                computed[(student_id, cid)] = result
+                scores[cid] = result.score
+            if section_overrides:  # a teacher's override wins, in the roll-up too
+                for cid in standard_ids:
+                    scores[cid] = section_overrides.get((student_id, cid), scores[cid])
+            for parent_id, children in children_of:
+                computed[(student_id, parent_id)] = rollup([scores[cid] for cid in children])
+        out[section_id] = computed
+    return out
+
+
+def _with_sources(session: Session, summariser: prof.Summariser, sources: dict[Any, tuple[float, str]],
+                  rows: list[tuple]) -> prof.Summariser:
+    missing = [row[-1] for row in rows if row[-1] not in sources]
+    for aid, kind, counts in session.execute(
+            select(Assessment.id, Assessment.kind, Assessment.counts).where(Assessment.id.in_(missing))):
+        sources[aid] = _source(kind, counts)
+    return prof.Summariser(summariser.policy, summariser.scale, sources, date_of=summariser.date_of)
+
 
 def compute_section(session: Session, section: Section, student_ids: Iterable[int] | None = None,
                     policy: prof.Policy | None = None) -> dict[tuple[int, int], Computed]:
     """(student_id, competency_id) → computed result for every enrolled student, standard and parent.
     With `policy`, what that policy would give (a preview): nothing is written, the section is not touched."""
-    ctx = section_context(session, section, policy)
-    if student_ids is None:
-        student_ids = session.scalars(select(Enrollment.student_id).where(Enrollment.section_id == section.id)).all()
-    student_ids = list(student_ids)
-    evidence_rows = session.connection().execute(  # plain Core rows: a district reads millions
-        select(*_EVIDENCE_COLUMNS)
-        .outerjoin(Assessment, Assessment.id == Evidence.assessment_id)
-        .where(Evidence.section_id == section.id, Evidence.student_id.in_(student_ids),
-               Evidence.deleted_at.is_(None), Evidence.status == "scored",
-               Evidence.competency_id.in_(ctx.standard_ids))
-    )
-    by_cell: dict[tuple[int, int], list[prof.Observation]] = defaultdict(list)
-    policy = ctx.policy
-    for student_id, competency_id, *rest in evidence_rows:
-        by_cell[(student_id, competency_id)].append(_observation(policy, *rest))
-    for observations in by_cell.values():  # by id whatever order the database returns, as cell_observations
-        observations.sort(key=_by_ref)
-    overrides = {
-        (o.student_id, o.competency_id): o.level_points
-        for o in session.scalars(select(Override).where(Override.section_id == section.id,
-                                                        Override.cleared_at.is_(None),
-                                                        Override.student_id.in_(student_ids)))
-    }
-    out: dict[tuple[int, int], Computed] = {}
-    for student_id in student_ids:
-        child_scores: dict[int, float | None] = {}
-        for cid in ctx.standard_ids:
-            computed = compute_standard(ctx, by_cell.get((student_id, cid), []))
-            out[(student_id, cid)] = computed
-            # A teacher's override wins, in the roll-up too.
-            child_scores[cid] = overrides.get((student_id, cid), computed.score)
-        for parent_id in ctx.children_of:
-            out[(student_id, parent_id)] = compute_parent(ctx, parent_id, child_scores)
-    return out
+    return _compute_sections(session, [section], student_ids, policy)[section.id]
 
 
 def _apply(record: ProficiencyRecord, computed: Computed) -> None:
@@ -457,9 +575,19 @@ class RecomputeReport:
         return self.created + len(self.changed) + self.removed
 
 
-_STORED = (ProficiencyRecord.id, ProficiencyRecord.student_id, ProficiencyRecord.competency_id, ProficiencyRecord.score,
-           ProficiencyRecord.level_points, ProficiencyRecord.evidence_count, ProficiencyRecord.needed,
-           ProficiencyRecord.method, ProficiencyRecord.trend, ProficiencyRecord.last_observed_on)
+_STORED_SQL = ("SELECT id, section_id, student_id, competency_id, score, level_points, evidence_count, needed, method, "
+               "trend, last_observed_on FROM proficiency_records WHERE section_id {sections}")
+_VALUES = ("score", "level_points", "evidence_count", "needed", "method", "trend", "last_observed_on")
+_INSERTED = ("student_id", "competency_id", "section_id", *_VALUES, "computed_at")
+_SQLITE_UPDATE = ("UPDATE proficiency_records SET score = ?, level_points = ?, evidence_count = ?, needed = ?, "
+                  "method = ?, trend = ?, last_observed_on = ?, computed_at = ? WHERE id = ?")
+_SQLITE_INSERT = f"INSERT INTO proficiency_records ({', '.join(_INSERTED)}) VALUES ({', '.join('?' * len(_INSERTED))})"
+_PG_UPDATE = (
+    "UPDATE proficiency_records AS p SET score = v.score, level_points = v.level_points, "
+    "evidence_count = v.evidence_count, needed = v.needed, method = v.method, trend = v.trend, "
+    "last_observed_on = v.last_observed_on, computed_at = %s FROM unnest(%s::int[], %s::float8[], %s::float8[], "
+    "%s::int[], %s::int[], %s::text[], %s::text[], %s::date[]) "
+    "AS v(id, score, level_points, evidence_count, needed, method, trend, last_observed_on) WHERE p.id = v.id")
 
 
 def store(session: Session, section: Section, computed: dict[tuple[int, int], Computed],
@@ -467,46 +595,70 @@ def store(session: Session, section: Section, computed: dict[tuple[int, int], Co
     """Write computed results to the cache, reporting every row that differed.
 
     The cache is read as plain rows and compared in Python; only the rows that changed are written (one
-    executemany UPDATE, computed_at set to now), new rows in one multi-row INSERT, rows no longer wanted in one
-    DELETE. Cache rows this session had loaded as objects are expired afterwards, so they read what was written."""
+    UPDATE, computed_at set to now), new rows in one INSERT (COPY on PostgreSQL), rows no longer wanted in
+    one DELETE. Cache rows this session had loaded as objects are expired afterwards, so they read what was
+    written."""
+    return _store_sections(session, {section.id: computed}, student_ids, report)
+
+
+def _store_sections(session: Session, computed_by_section: dict[int, dict[tuple[int, int], Computed]],
+                    student_ids: Iterable[int] | None = None,
+                    report: RecomputeReport | None = None) -> RecomputeReport:
     report = report or RecomputeReport()
-    query = select(*_STORED).where(ProficiencyRecord.section_id == section.id)
+    ids = list(computed_by_section)
+    if not ids:
+        return report
+    session.flush()  # (the cache is read by the driver's cursor: what the session holds must be written first)
+    cursor, sqlite = _raw_cursor(session)
+    in_sections, params = _in(ids, sqlite)
+    sql = _STORED_SQL.format(sections=in_sections)
     if student_ids is not None:
-        query = query.where(ProficiencyRecord.student_id.in_(list(student_ids)))
-    existing = {(row[1], row[2]): row for row in session.execute(query)}
-    new_rows: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    now = utcnow()
-    for key, value in computed.items():
-        report.rows += 1
-        row = existing.pop(key, None)
-        wanted = (value.score, value.level_points, value.evidence_count, value.needed, value.method, value.trend,
-                  value.last_observed_on)
-        if row is None:
-            new_rows.append({"student_id": key[0], "competency_id": key[1], "section_id": section.id,
-                             "score": value.score, "level_points": value.level_points,
-                             "evidence_count": value.evidence_count, "needed": value.needed,
-                             "method": value.method, "trend": value.trend,
-                             "last_observed_on": value.last_observed_on, "computed_at": now})
-            report.created += 1
-            continue
-        if tuple(row[3:]) != wanted:
-            report.changed.append(
-                f"section {section.id} student {key[0]} competency {key[1]}: "
-                f"{row[3]} ({row[4]}) -> {value.score} ({value.level_points})"
-            )
-            updates.append({"record_id": row[0], "score": value.score, "level_points": value.level_points,
-                            "evidence_count": value.evidence_count, "needed": value.needed, "method": value.method,
-                            "trend": value.trend, "last_observed_on": value.last_observed_on, "computed_at": now})
-    table = ProficiencyRecord.__table__
+        in_students, more = _in(list(student_ids), sqlite)
+        sql += f" AND student_id {in_students}"
+        params += more
+    cursor.execute(sql, params)
+    existing = {}
+    for row in cursor.fetchall():
+        if sqlite and isinstance(row[10], str):
+            row = (*row[:10], date.fromisoformat(row[10]))
+        existing[row[1:4]] = row
+    new_rows: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    changed = report.changed
+    for section_id, computed in computed_by_section.items():
+        report.rows += len(computed)
+        for (student_id, competency_id), value in computed.items():
+            row = existing.pop((section_id, student_id, competency_id), None)
+            if row is None:
+                new_rows.append((student_id, competency_id, section_id, *value))
+            elif row[4:] != value:
+                changed.append(f"section {section_id} student {student_id} competency {competency_id}: "
+                               f"{row[4]} ({row[5]}) -> {value.score} ({value.level_points})")
+                updates.append((row[0], *value))
+    report.created += len(new_rows)
     removed = [row[0] for row in existing.values()]  # a standard no longer assessed, or a student no longer enrolled
+    report.removed += len(removed)
+    now = utcnow()
+    table = ProficiencyRecord.__table__
     for start in range(0, len(removed), 500):
         session.execute(table.delete().where(table.c.id.in_(removed[start:start + 500])))
-    report.removed += len(removed)
-    if updates:  # one executemany: only the rows whose values changed
-        session.execute(table.update().where(table.c.id == bindparam("record_id")), updates)
-    if new_rows:  # one executemany INSERT through Core, no ORM object per row (a first recompute creates them all)
-        session.execute(insert(table), new_rows)
+    if sqlite and (updates or new_rows):  # the driver's executemany, dates as SQLAlchemy stores them
+        dialect = session.get_bind().dialect
+        as_text = table.c.last_observed_on.type.dialect_impl(dialect).bind_processor(dialect) or (lambda d: d)
+        stamp = (table.c.computed_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda d: d))(now)
+    if updates:  # only the rows whose values changed
+        if sqlite:
+            cursor.executemany(_SQLITE_UPDATE, [(*u[1:7], as_text(u[7]), stamp, u[0]) for u in updates])
+        else:  # one statement, the changes as arrays
+            cursor.execute(_PG_UPDATE, [now, *(list(column) for column in zip(*updates, strict=True))])
+    if new_rows:  # a first recompute creates them all
+        if sqlite:
+            cursor.executemany(_SQLITE_INSERT, [(*r[:9], as_text(r[9]), stamp) for r in new_rows])
+        else:
+            with cursor.copy(f"COPY proficiency_records ({', '.join(_INSERTED)}) FROM STDIN") as copy:
+                for r in new_rows:
+                    copy.write_row((*r, now))
+    cursor.close()
     if updates or removed:
         for obj in list(session.identity_map.values()):
             if isinstance(obj, ProficiencyRecord):  # (reading its section would load it: expire them all)
@@ -590,12 +742,18 @@ def write_cached_rows(session: Session, section_id: int, student_id: int, comput
         session.execute(insert(table), inserts)
 
 
-def recompute(session: Session, section_ids: Iterable[int] | None = None) -> RecomputeReport:
-    """Rebuild the cache from evidence alone, and report every row that differed."""
+def recompute(session: Session, section_ids: Iterable[int] | None = None, *,
+              progress: Any = None) -> RecomputeReport:
+    """Rebuild the cache from evidence alone, and report every row that differed. Sections are computed and
+    written a batch at a time (BATCH_SECTIONS); ``progress(done, total)`` is called after each batch."""
     query = select(Section).order_by(Section.id)
     if section_ids is not None:
         query = query.where(Section.id.in_(list(section_ids)))
     report = RecomputeReport()
-    for section in session.scalars(query).all():
-        store(session, section, compute_section(session, section), report=report)
+    sections = session.scalars(query).all()
+    for start in range(0, len(sections), BATCH_SECTIONS):
+        batch = sections[start:start + BATCH_SECTIONS]
+        _store_sections(session, _compute_sections(session, batch), report=report)
+        if progress is not None:
+            progress(start + len(batch), len(sections))
     return report

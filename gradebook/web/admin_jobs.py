@@ -10,10 +10,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from gradebook.authz import admin_scope, discloses, discloses_none, every_student, roles_required
+from gradebook.authz import admin_scope, discloses, discloses_none, job_students, roles_required
 from gradebook.extensions import db
 from gradebook.interop import queue, school_jobs
-from gradebook.models import Job
+from gradebook.models import Job, School
 from gradebook.services import ServiceError
 from gradebook.web import render_page_or_fragment
 from gradebook.web.admin import bp
@@ -32,16 +32,21 @@ def _app() -> Any:
 @roles_required("admin")
 @discloses_none("jobs: their kinds, file names and progress")
 def jobs() -> Any:
-    """Recent jobs of every kind; a POST starts an export or a backup."""
+    """Recent jobs of every kind; a POST starts an export (of one school, or a district admin's of the whole
+    district) or a backup (the whole installation: a district admin's)."""
     error = None
+    scope = admin_scope()
     if request.method == "POST":
         kind = request.form.get("kind", "")
         try:
             if kind not in STARTABLE:
                 raise ServiceError("Choose an export or a backup to make.")
-            if not admin_scope().district:
-                raise ServiceError("The whole export and the backup hold every school: a district admin makes them.")
-            job = school_jobs.create(db.session, kind=kind, actor=current_user)
+            school_id = None
+            if kind == "backup" and not scope.district:
+                raise ServiceError(BACKUP_REFUSED)
+            if kind == "export":
+                school_id = _export_school(scope)
+            job = school_jobs.create(db.session, kind=kind, actor=current_user, school_id=school_id)
             job_id = job.id
             db.session.commit()
             queue.enqueue(_app(), job_id)
@@ -53,7 +58,27 @@ def jobs() -> Any:
     recent = db.session.scalars(listed).all()
     if error is None and any([queue.check(db.session, _app(), job) for job in recent]):
         recent = db.session.scalars(listed).all()
-    return render_template("admin/jobs.html", recent=recent, kinds=KINDS, error=error), 422 if error else 200
+    schools = list(db.session.scalars(select(School).order_by(School.name))) if scope.district else list(
+        db.session.scalars(select(School).where(School.id.in_(scope.school_ids or [])).order_by(School.name)))
+    return render_template("admin/jobs.html", recent=recent, kinds=KINDS, error=error, schools=schools,
+                           district=scope.district, chosen=scope.school_for_new), 422 if error else 200
+
+
+BACKUP_REFUSED = ("A backup holds the whole installation, every school: a district admin makes it. Make your "
+                  "school's export instead: every person, section, record and file of your school.")
+
+
+def _export_school(scope: Any) -> int | None:
+    """The school an export holds: the form's choice among the admin's schools; a district admin's empty
+    choice is the whole district. A school admin's export is always of one of their schools."""
+    raw = (request.form.get("school") or "").strip()
+    if not raw:
+        if scope.district:
+            return None
+        return scope.school_for_new  # type: ignore[no-any-return]
+    if not raw.isdigit() or int(raw) >= 2**31 or not scope.sees_school(int(raw)) or db.session.get(School, int(raw)) is None:
+        raise ServiceError("Choose one of your schools to export.")
+    return int(raw)
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -69,7 +94,7 @@ def job(job_id: int) -> Any:
 
 @bp.get("/jobs/<int:job_id>/download")
 @roles_required("admin")
-@discloses("school_export", students=every_student)
+@discloses("school_export", students=job_students)
 def job_download(job_id: int) -> Any:
     job = admin_scope().job_or_404(job_id)
     path = school_jobs.output_path(_app(), job)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from gradebook import authz
 from gradebook.authz import discloses, roles_required
@@ -29,7 +30,7 @@ from gradebook.models import (
 )
 from gradebook.services import gradebook as read
 from gradebook.services.paths import ready_counts
-from gradebook.services.proficiency import load_section_with_settings, scale_for
+from gradebook.services.proficiency import load_section_with_settings
 from gradebook.web import MAX_ID, refuse_writes_to_closed, render_page_or_fragment
 from gradebook.web.downloads import send_download
 
@@ -53,7 +54,13 @@ def _load_section() -> None:
     """The section in the URL is loaded and authorised once, here (after the role check)."""
     if g.section_id is None:
         return
-    section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
+    locks = getattr(current_app.view_functions.get(request.endpoint or ""), "locks_student", None)
+    if locks is not None and request.method == "POST" and isinstance((request.view_args or {}).get(locks), int):
+        from gradebook.services.evidence import load_section_for_save  # the save's lock in the same statement
+
+        section, teaches = load_section_for_save(db.session, g.section_id, current_user, request.view_args[locks])
+    else:
+        section, teaches = load_section_with_settings(db.session, g.section_id, current_user)
     authz.require(section is not None and teaches)
     g.section = section
     refuse_writes_to_closed(section)  # type: ignore[arg-type]
@@ -112,15 +119,7 @@ def my_sections() -> str:
     counts = dict(db.session.execute(
         select(Enrollment.section_id, func.count()).where(Enrollment.active.is_(True), Enrollment.section_id.in_(ids))
         .group_by(Enrollment.section_id)).all())
-    scale = scale_for(db.session, None)
-    from gradebook.models import ProficiencyRecord
-
-    leaf_ids = select(SectionStandard.competency_id).where(SectionStandard.section_id == ProficiencyRecord.section_id)
-    mastery_rows = db.session.execute(
-        select(ProficiencyRecord.section_id,
-               func.count().filter(ProficiencyRecord.level_points >= scale.mastery.points), func.count())
-        .where(ProficiencyRecord.section_id.in_(ids), ProficiencyRecord.competency_id.in_(leaf_ids))
-        .group_by(ProficiencyRecord.section_id)).all()
+    mastery_rows = db.session.execute(_mastery_counts(ids)).all()
     mastery = {sid: (at, total) for sid, at, total in mastery_rows}
     requests = dict(db.session.execute(
         select(ReassessmentRequest.section_id, func.count())
@@ -136,6 +135,27 @@ def my_sections() -> str:
         .where(Evidence.section_id.in_(ids)).order_by(FeedbackReply.created_at.desc()).limit(8)).all()
     return render_template("gradebook/my_sections.html", sections=sections, counts=counts, mastery=mastery,
                            requests=requests, missing=missing, replies=replies, ready=ready)
+
+
+def _mastery_counts(section_ids: list[int]) -> Any:
+    """Per section: its student–standard pairs at mastery (by the section's scale: its own, else its school's,
+    else the district's, as `scale_for` decides) and all its pairs, in one statement however many schools."""
+    from gradebook.models import District, ProficiencyRecord, ProficiencyScale, ScaleLevel, School
+
+    first_school = select(School.id).order_by(School.id).limit(1).scalar_subquery()
+    district_scale = select(District.default_scale_id).order_by(District.id).limit(1).scalar_subquery()
+    first_scale = select(ProficiencyScale.id).order_by(ProficiencyScale.id).limit(1).scalar_subquery()
+    mastery = aliased(ScaleLevel)
+    leaf_ids = select(SectionStandard.competency_id).where(SectionStandard.section_id == ProficiencyRecord.section_id)
+    return (select(ProficiencyRecord.section_id,
+                   func.count().filter(ProficiencyRecord.level_points >= mastery.points), func.count())
+            .join(Section, Section.id == ProficiencyRecord.section_id)
+            .outerjoin(School, School.id == func.coalesce(Section.school_id, first_school))
+            .outerjoin(mastery, (mastery.scale_id == func.coalesce(Section.scale_id, School.default_scale_id,
+                                                                 district_scale, first_scale))
+                       & mastery.is_mastery.is_(True))
+            .where(ProficiencyRecord.section_id.in_(section_ids), ProficiencyRecord.competency_id.in_(leaf_ids))
+            .group_by(ProficiencyRecord.section_id))
 
 
 # ------------------------------------------------------------------ the class mastery grid

@@ -314,10 +314,8 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
                 sheet = _saved_cell_sheet(cell)
             else:  # nothing was written (the same value again, a removal, a retry): read the cell as stored
                 sheet = read.load_entry_sheet(db.session, _section(), assessment, student)
-            body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
-                                   error=None, typed=None, conflict=None, state="saved", oob=False) + \
-                render_template("gradebook/_level_badge.html", cell=sheet.cell(student.id, standard.id), scale=sheet.scale,
-                                badge_id=f"prof-{student.id}-{standard.id}", oob=True)
+            body = render_template("gradebook/_saved_cell.html", sheet=sheet, student=student, standard=standard,
+                                   error=None, typed=None, conflict=None, state="saved", oob=False)
             authz.audit_before_commit(200)  # the cell shown goes out with the save: one transaction, one commit
         db.session.commit()
     except StaleWrite as stale:
@@ -337,6 +335,9 @@ def save_cell(assessment_id: int, student_id: int, competency_id: int) -> Any:
         body = render_template("gradebook/_entry_cell.html", sheet=sheet, student=student, standard=standard,
                                error=error, typed=text, conflict=conflict, state="error", oob=False)
     return Response(body, status=409 if conflict else 422 if error else 200)
+
+
+save_cell.locks_student = "student_id"  # type: ignore[attr-defined]  # its POST: the lock with the section
 
 
 @bp.post("/sections/<int:section_id>/assessments/<int:assessment_id>/fill")

@@ -32,7 +32,12 @@ def scale_css() -> Response:
     from gradebook.extensions import db
     from gradebook.services.scale_css import stylesheet
 
-    css, versions = stylesheet(db.session)
+    scale_id, school_id = (value if value is not None and 0 < value < 2**31 else None
+                           for value in (request.args.get("scale", type=int), request.args.get("school", type=int)))
+    viewer = scale_id is None and school_id is None and current_user.is_authenticated
+    if viewer:
+        school_id = _viewers_school()
+    css, versions = stylesheet(db.session, scale_id=scale_id, school_id=school_id)
     response = make_response(css)
     response.mimetype = "text/css"
     if request.args.get("v") in versions:
@@ -41,9 +46,28 @@ def scale_css() -> Response:
         response.cache_control.immutable = True
     else:
         response.cache_control.no_cache = True
+        if viewer:  # the viewer's school's colours: not for a shared cache
+            response.cache_control.private = True
         response.add_etag()
         response.make_conditional(request)
     return response
+
+
+def _viewers_school() -> int | None:
+    """The school whose colours a page without a scale shows: a district admin's picked school, else the
+    viewer's (first) school; None: the first school's."""
+    from flask import session
+    from sqlalchemy import select
+
+    from gradebook.authz import ADMIN_SCHOOL_KEY
+    from gradebook.extensions import db
+    from gradebook.models import SchoolMember
+
+    picked = session.get(ADMIN_SCHOOL_KEY)
+    if isinstance(picked, int) and current_user.role == "admin":
+        return picked
+    return db.session.scalar(select(SchoolMember.school_id).where(SchoolMember.user_id == current_user.id)
+                             .order_by(SchoolMember.school_id).limit(1))
 
 
 @bp.app_template_global()
@@ -52,8 +76,8 @@ def scale_css_url() -> str:
     from gradebook.extensions import db
     from gradebook.services.scale_css import version_already_read
 
-    version = version_already_read(db.session)
-    return url_for("main.scale_css", v=version) if version else url_for("main.scale_css")
+    params = version_already_read(db.session)
+    return url_for("main.scale_css", **params) if params else url_for("main.scale_css")
 
 
 @bp.get("/healthz")

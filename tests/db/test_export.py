@@ -130,3 +130,11 @@ def test_student_record_shows_only_the_entries_shared_with_family(app: Flask) ->
 
     assert "Shared bridge model" in html
     assert "Private draft" not in html and "For teachers only" not in html
+
+
+def test_a_schools_export_has_a_rule_for_every_table() -> None:
+    """A new table must say which of its rows are a school's, or a school's export would leave it out (or,
+    worse, the table's every row would need a rule written later): `school_rows` names every table."""
+    from gradebook.interop.export import school_rows
+
+    assert set(school_rows([1])) == set(Base.metadata.tables)

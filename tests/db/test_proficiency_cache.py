@@ -180,3 +180,14 @@ def test_evidence_observed_and_recorded_at_the_same_moment_is_taken_in_the_order
     assert _cache()[(student.id, standard.id)] == 2.95  # 1 × 0.35 + 4 × 0.65, not 4 × 0.35 + 1 × 0.65
     assert explain.for_standard(db.session, world.section, student.id, standard.id).score == 2.95
     assert recompute(db.session).differences == 0
+
+
+def test_computing_and_storing_for_no_student_is_nothing_and_fails_nothing(app: Flask) -> None:
+    from gradebook.services.proficiency import store
+
+    world = make_section(students=2, standards=2)
+    _record_scores(world, [2, 3])
+    before = _cache()
+    assert compute_section(db.session, world.section, []) == {}
+    assert store(db.session, world.section, {}, []).differences == 0
+    assert _cache() == before

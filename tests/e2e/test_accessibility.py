@@ -107,7 +107,8 @@ def pages_for(role: str, d: Demo) -> list[str]:
     maya = db.session.scalar(select(User.id).where(User.email == STUDENT))
     return ["/admin/", "/admin/users", f"/admin/users/{maya}", f"/admin/users/{maya}/audit", "/admin/sections",
             f"/admin/sections/{d.admin_section}", "/admin/frameworks", f"/admin/frameworks/{d.framework}",
-            f"/admin/competencies/{d.standard}", "/admin/imports", "/admin/policy", "/admin/grade-bridge", "/admin/scale"]
+            f"/admin/competencies/{d.standard}", "/admin/imports", "/admin/jobs", "/admin/policy", "/admin/grade-bridge",
+            "/admin/scale"]
 
 
 LOGINS = {"teacher": TEACHER, "student": STUDENT, "guardian": GUARDIAN, "admin": ADMIN}

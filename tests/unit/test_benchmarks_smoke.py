@@ -51,3 +51,13 @@ def test_load_benchmark_runs_on_sqlite(capsys, monkeypatch) -> None:  # type: ig
     assert load_benchmark.main(["--grid-only", "--teachers", "2", "--seconds", "1", "--workers", "2",
                                 "--no-postgres"]) == 0
     assert "p99 ÷ p50 =" in capsys.readouterr().out
+
+
+def test_the_save_benchmark_runs_over_http_on_sqlite(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks import over_http
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert over_http.main(["--saves", "2", "--repeat", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("saves ÷ trivial route =") == 2
+    assert "224 update revisions for 224 saves" in out  # 20 warm-up saves, two runs of 2 + 100 (CPU): each wrote

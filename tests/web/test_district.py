@@ -233,11 +233,43 @@ def test_a_school_admins_import_brings_a_framework_of_their_school(client: Flask
     assert imported and {f.school_id for f in imported} == {_north.section.school_id}
     jobs = db.session.scalars(select(ImportJob)).all()
     assert {j.school_id for j in jobs} == {_north.section.school_id}
-    refused = _upload(client, "oneroster", "roster.zip", b"PK")  # rosters are the district's
-    assert refused.status_code == 422 and "district admin" in refused.get_data(as_text=True)
+    checked = _upload(client, "oneroster", "roster.zip", b"PK")  # a roster of their school (test_school_admin_data)
+    assert checked.status_code == 303
+    jobs = db.session.scalars(select(ImportJob).order_by(ImportJob.id)).all()
+    assert {j.school_id for j in jobs} == {_north.section.school_id}
     login_as(south_admin)
     assert client.get(f"/admin/frameworks/{imported[0].id}").status_code == 404
     assert client.get(f"/admin/imports/{jobs[0].id}").status_code == 404
     assert f"/admin/imports/{jobs[0].id}" not in client.get("/admin/imports").get_data(as_text=True)
     frameworks_page = client.get("/admin/frameworks").get_data(as_text=True)
     assert imported[0].title not in frameworks_page and south.standards[0].framework_id  # the library stays
+
+
+def test_my_sections_counts_mastery_by_each_sections_school_scale_in_a_fixed_number_of_statements(  # type: ignore[no-untyped-def]
+        client: FlaskClient, login_as, count_queries) -> None:
+    """A district admin's "My sections": North's mastery is level 3, South's own scale puts it at 4, so the same
+    level 3 is at mastery in North and not in South; the page's statements do not grow with the schools."""
+    import re
+
+    from tests.builders import make_school
+    from tests.web.test_scale_colours import _scale_form
+
+    north_school = make_school()
+    south_school = School(name="South Middle", default_policy={}, default_scale_id=north_school.default_scale_id)
+    db.session.add(south_school)
+    db.session.commit()
+    north = make_section(students=1, standards=1, name="A North class", school=north_school)
+    login_as(make_user("admin"))
+    with count_queries() as one_school:
+        client.get("/sections")
+    login_as(make_user("admin", school=south_school))
+    assert client.post("/admin/scale", data={**_scale_form(), "mastery": "4"}).status_code == 303
+    south = make_section(students=1, standards=1, name="B South class", school=south_school)
+    make_evidence(north, north.students[0], north.standards[0], score=3)
+    make_evidence(south, south.students[0], south.standards[0], score=3)
+    login_as(make_user("admin"))
+    with count_queries() as two_schools:
+        page = client.get("/sections").get_data(as_text=True)
+    shown = re.findall(r"<strong>(\d+)%</strong> of student–standard pairs at mastery", page)
+    assert shown == ["100", "0"], shown  # North (mastery 3), then South (mastery 4)
+    assert two_schools.count == one_school.count, (one_school.count, two_schools.count)

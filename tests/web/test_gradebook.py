@@ -8,12 +8,13 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gradebook.extensions import db
 from gradebook.models import (
     Assessment,
     AssessmentStandard,
+    AuditEvent,
     Competency,
     Evidence,
     EvidenceRevision,
@@ -23,6 +24,7 @@ from gradebook.models import (
 from gradebook.services.evidence import CellValue, record_evidence, remove_evidence, set_override
 from gradebook.services.proficiency import scale_row_for
 from tests.builders import SectionWorld, make_assessment, make_habit, make_habits, make_section, make_user
+from tests.conftest import is_postgres
 
 HTMX = {"HX-Request": "true"}
 ON = date(2026, 10, 5)
@@ -601,6 +603,48 @@ def test_a_score_save_takes_at_most_eight_statements(client: FlaskClient, count_
     assert recompute(db.session, [world.section.id]).changed == []  # the rows the save wrote are right
     shown = response.get_data(as_text=True)
     assert f'value="{value}"' in shown and "saved" in shown
+
+
+def test_a_score_save_takes_the_students_lock_in_the_sections_own_statement(  # type: ignore[no-untyped-def]
+        client: FlaskClient, count_queries, small_and_large) -> None:
+    """PostgreSQL: the lock a save takes (the section FOR SHARE, the student's enrolment FOR UPDATE) rides in
+    the statement that loads the section for the request, not in a round trip of its own; SQLite: none."""
+    _small, (world, assessment) = small_and_large
+    student, standard = world.students[2], world.standards[0]
+    url = f"/sections/{world.section.id}/assessments/{assessment.id}/cells/{student.id}/{standard.id}"
+    with count_queries() as queries:
+        response = client.post(url, data={f"cell-{student.id}-{standard.id}": "3"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    locking = [s for s in queries.statements if "FOR UPDATE" in s.upper() or "FOR SHARE" in s.upper()]
+    if is_postgres():
+        assert len(locking) == 1 and "FOR SHARE OF sections FOR UPDATE OF enrollments" in locking[0], locking
+        assert "scale_levels" in locking[0]  # the section's settings' statement
+    else:
+        assert locking == []
+    other = make_user("student")  # not enrolled: refused as before (the section is then loaded without a lock)
+    url = f"/sections/{world.section.id}/assessments/{assessment.id}/cells/{other.id}/{standard.id}"
+    assert client.post(url, data={f"cell-{other.id}-{standard.id}": "3"}, headers={"HX-Request": "true"}).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Evidence).where(Evidence.student_id == other.id)) == 0
+
+
+def test_a_page_writes_its_audit_rows_in_its_own_reading_transaction_on_postgresql(  # type: ignore[no-untyped-def]
+        client: FlaskClient, small_and_large) -> None:
+    """PostgreSQL: the grid's disclosure rows go into the transaction that read the grid (one COMMIT, no
+    COMMIT and BEGIN between); SQLite: the read ends first, so the write begins IMMEDIATE on its own."""
+    _small, (world, _assessment) = small_and_large
+    commits: list[int] = []
+
+    def _count(_conn) -> None:  # type: ignore[no-untyped-def]
+        commits.append(1)
+
+    event.listen(db.engine, "commit", _count)
+    try:
+        assert client.get(f"/sections/{world.section.id}").status_code == 200
+    finally:
+        event.remove(db.engine, "commit", _count)
+    assert len(commits) == (1 if is_postgres() else 2), commits
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "view.grid")) == len(world.students)
 
 
 def test_the_grid_takes_at_most_eight_statements_from_1_to_100_students(

@@ -107,7 +107,7 @@ def test_only_an_export_or_a_backup_can_be_started_and_an_unfinished_job_has_not
     early = client.get(started.location + "/download")
     assert (early.status_code, early.location) == (303, started.location)
     listing = client.get("/admin/jobs").get_data(as_text=True)
-    assert "Whole-school export" in listing and "queued" in listing
+    assert "School export" in listing and "queued" in listing
 
 
 def test_a_failed_export_says_so_and_leaves_no_file(app: Flask, client: FlaskClient, login_as, monkeypatch) -> None:  # type: ignore[no-untyped-def]

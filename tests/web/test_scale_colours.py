@@ -36,7 +36,7 @@ def test_a_page_showing_levels_links_the_colours_by_their_version_and_a_change_s
     admin = make_user("admin")
     login_as(world.teacher)
     before = _stylesheet_url(client.get(f"/sections/{world.section.id}").get_data(as_text=True))
-    assert "?v=" in before
+    assert "v=" in before and "school=" in before
     cached = client.get(before)
     assert "immutable" in cached.headers["Cache-Control"] and "max-age=31536000" in cached.headers["Cache-Control"]
 
@@ -88,3 +88,39 @@ def test_a_pale_colour_is_kept_with_dark_text_that_reads_well(client: FlaskClien
 def test_every_default_level_reads_at_wcag_aa() -> None:
     for level in prof.DEFAULT_SCALE.levels:
         assert level.text_contrast >= prof.AA_CONTRAST, level.label
+
+
+def test_each_schools_pages_show_its_own_scales_colours(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Two schools, one level coloured differently: each school's teacher gets their school's colour, by a URL
+    that names the school (so a cache never gives one school's colours to the other)."""
+    from gradebook.models import School
+    from tests.builders import make_school
+
+    north_school = make_school()
+    south_school = School(name="South Middle", default_policy={}, default_scale_id=north_school.default_scale_id)
+    db.session.add(south_school)
+    db.session.commit()
+    north = make_section(students=1, standards=1, name="North class", school=north_school)
+    south = make_section(students=1, standards=1, name="South class", school=south_school)
+    login_as(make_user("admin", school=south_school))
+    assert client.post("/admin/scale", data=_scale_form(c3="#1d4f91")).status_code == 303  # South's own copy
+    db.session.expire_all()
+    assert db.session.get(School, south_school.id).default_scale_id != north_school.default_scale_id
+
+    urls, sheets = {}, {}
+    for key, world in (("north", north), ("south", south)):
+        login_as(world.teacher)
+        for name, page in (("grid", f"/sections/{world.section.id}"), ("list", "/sections")):
+            urls[key, name] = url = _stylesheet_url(client.get(page).get_data(as_text=True))
+            if name == "grid":
+                sheets[key] = client.get(url).get_data(as_text=True)
+        unversioned = client.get("/scale.css")  # a page that read no scale: the viewer's school's colours
+        assert ("private" in unversioned.headers["Cache-Control"]) and \
+            (".lv-3{background:#1d4f91;" in unversioned.get_data(as_text=True)) == (key == "south")
+    assert ".lv-3{background:#1d4f91;" in sheets["south"]
+    assert ".lv-3{background:#1d4f91;" not in sheets["north"] and ".lv-3{background:" in sheets["north"]
+    assert f"school={north_school.id}" in urls["north", "grid"] and f"school={south_school.id}" in urls["south", "grid"]
+    assert urls["north", "grid"] != urls["south", "grid"]
+    # Another school's versioned URL is the other school's colours, kept for a year: no mixing.
+    swapped = client.get(urls["north", "grid"].replace(f"school={north_school.id}", f"school={south_school.id}"))
+    assert "no-cache" in swapped.headers["Cache-Control"]
