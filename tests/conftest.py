@@ -1,5 +1,10 @@
 """Shared fixtures: an app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), a clean database per test,
-logins, a SQL query counter, and builders (tests/builders.py)."""
+logins, a SQL query counter, and builders (tests/builders.py).
+
+Under pytest-xdist (`bin/test` runs `-n 3`) each worker process has a database of its own: SQLite in a
+temporary folder of the process (with its uploads and outbox), PostgreSQL in `<TEST_DATABASE_URL's
+database>_<worker>` (e.g. `test_gw0`), created when missing and emptied (schema dropped, migrated again) at
+the start of every run."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from gradebook import create_app
 from gradebook.extensions import db
@@ -22,8 +28,40 @@ PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def xdist_worker() -> str:
+    """The pytest-xdist worker this process is (`gw0`, `gw1`, …), or "" when the suite runs serially."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
 def database_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_sqlite_dir()}/test.sqlite"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{_sqlite_dir()}/test.sqlite"
+    if xdist_worker():
+        parsed = make_url(url)
+        url = parsed.set(database=f"{parsed.database}_{xdist_worker()}").render_as_string(hide_password=False)
+        if not _worker_database_ready:
+            _create_worker_database(url)
+    return url
+
+
+_worker_database_ready = False
+
+
+def _create_worker_database(url: str) -> None:
+    """On PostgreSQL under xdist: CREATE this worker's database unless it is there (through the base one),
+    before anything connects to it (the migration tests' admin connection may come before the app)."""
+    global _worker_database_ready
+    base = make_url(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    name = make_url(url).database
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    _worker_database_ready = True
 
 
 _tmp: tempfile.TemporaryDirectory | None = None
@@ -42,7 +80,9 @@ def is_postgres() -> bool:
 
 def pytest_report_header(config: pytest.Config) -> str:
     url = database_url()
-    return f"gradebook database: {'PostgreSQL' if is_postgres() else 'SQLite'} ({url.split('@')[-1]})"
+    workers = config.getoption("numprocesses", None) if config.pluginmanager.hasplugin("xdist") else None
+    each = f", {workers} workers: one database each" if workers else ""
+    return f"gradebook database: {'PostgreSQL' if is_postgres() else 'SQLite'} ({url.split('@')[-1]}{each})"
 
 
 class FreshClient(FlaskClient):
@@ -74,6 +114,7 @@ def _app() -> Iterator[Flask]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": os.path.join(_sqlite_dir(), "uploads"),
         "MAIL_OUTBOX": os.path.join(_sqlite_dir(), "outbox"),
+        "JOB_QUEUE_URL": f"sqlite:///{_sqlite_dir()}/job-queue.sqlite",  # not instance/'s: one per xdist worker
         "SERVER_NAME": None,
         # The test body keeps a read transaction open between requests; deferred BEGIN lets it
         # read without holding SQLite's write lock while a live server (BEGIN IMMEDIATE) writes.

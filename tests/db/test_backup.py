@@ -197,6 +197,7 @@ def demo_backups(scratch: Callable[[str], str], tmp_path_factory: pytest.TempPat
     return _get
 
 
+@pytest.mark.xdist_group("backup_demo")  # under pytest-xdist, on one worker: the demo is seeded once per kind
 @pytest.mark.parametrize(("source", "target"), [
     ("sqlite", "sqlite"), ("sqlite", "postgresql"), ("postgresql", "sqlite"),
 ])

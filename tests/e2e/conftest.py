@@ -54,6 +54,9 @@ def live_app(_app: Flask) -> Flask:
         "LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_FOLDER": _app.config["UPLOAD_FOLDER"],
+        # This process's own outbox and job store (not instance/'s, which other xdist workers share).
+        "MAIL_OUTBOX": _app.config["MAIL_OUTBOX"],
+        "JOB_QUEUE_URL": _app.config["JOB_QUEUE_URL"],
     })
 
 

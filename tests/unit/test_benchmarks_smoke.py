@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from benchmarks import gradebook as gradebook_benchmark
 from benchmarks import load as load_benchmark
 from benchmarks import proficiency as proficiency_benchmark
 from benchmarks._district import section_sizes
+
+# Each one starts gunicorn (the load test two workers) and drives it hard: under pytest-xdist they run one
+# after the other on one worker, not all at once.
+pytestmark = pytest.mark.xdist_group("benchmarks")
 
 
 def test_section_sizes_cover_everyone_in_classes_of_25_to_30() -> None:
