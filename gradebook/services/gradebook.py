@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -205,6 +206,24 @@ def section_groups(session: Session, section_id: int) -> list[Group]:
     return list(groups.values())
 
 
+def _columns_select(chosen: Callable[[Any, Any], Sequence[Any]]) -> Select:
+    """The statement behind the grid's columns: a section's standards and habits in their places, each standard
+    with its parent, each habit with its framework's method and scale levels (one row a level). `chosen` gives
+    what it selects from the parent alias and the habit flag; the section is a bound parameter."""
+    parent = aliased(Competency)
+    placed = union_all(
+        select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
+               literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
+        select(SectionHabit.competency_id, SectionHabit.position, literal(1))
+        .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
+    return (select(*chosen(parent, placed.c.habit))
+            .join(placed, placed.c.cid == Competency.id)
+            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
+            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
+            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
+            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+
+
 _COLUMNS_QUERY: list[Select] = []
 
 
@@ -212,19 +231,8 @@ def section_columns(session: Session, section_id: int) -> tuple[list[Group], lis
     """The grid's columns in one statement: the standards (grouped under their parents) and, apart, the
     habits of work the section tracks, each with its framework's method and scale levels."""
     if not _COLUMNS_QUERY:  # built once, the section a bound parameter (building it costs more than running it)
-        parent = aliased(Competency)
-        placed = union_all(
-            select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
-                   literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
-            select(SectionHabit.competency_id, SectionHabit.position, literal(1))
-            .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
-        _COLUMNS_QUERY.append(
-            select(Competency, parent, placed.c.habit, Framework.habit_method, ScaleLevel)
-            .join(placed, placed.c.cid == Competency.id)
-            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
-            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
-            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
-            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+        _COLUMNS_QUERY.append(_columns_select(lambda parent, habit: (Competency, parent, habit, Framework.habit_method,
+                                                                      ScaleLevel)))
     rows = session.execute(_COLUMNS_QUERY[0], {"section_id": section_id}).all()
     groups: dict[int | None, Group] = {}
     for standard, parent_row, habit, _method, _level in rows:
@@ -501,22 +509,11 @@ def _grid_columns(session: Session, section_id: int) -> tuple[list[Group], list[
     """`section_columns` as rows (Core, no entities): the standards grouped under their parents and, apart,
     the habits with their methods and scales, in one statement."""
     if not _GRID_COLUMNS:  # built once, the section a bound parameter
-        parent = aliased(Competency)
-        placed = union_all(
-            select(SectionStandard.competency_id.label("cid"), SectionStandard.position.label("pos"),
-                   literal(0).label("habit")).where(SectionStandard.section_id == bindparam("section_id")),
-            select(SectionHabit.competency_id, SectionHabit.position, literal(1))
-            .where(SectionHabit.section_id == bindparam("section_id"))).subquery()
-        _GRID_COLUMNS.append(
-            select(Competency.id, Competency.code, Competency.short_name, Competency.statement, Competency.parent_id,
-                   parent.id, parent.code, parent.short_name, parent.statement, parent.parent_id,
-                   placed.c.habit, Framework.habit_method, ScaleLevel.id, ScaleLevel.points, ScaleLevel.label,
-                   ScaleLevel.colour, ScaleLevel.is_mastery, ScaleLevel.description)
-            .join(placed, placed.c.cid == Competency.id)
-            .outerjoin(parent, (parent.id == Competency.parent_id) & (placed.c.habit == 0))
-            .outerjoin(Framework, (Framework.id == Competency.framework_id) & (placed.c.habit == 1))
-            .outerjoin(ScaleLevel, ScaleLevel.scale_id == Framework.scale_id)
-            .order_by(placed.c.habit, placed.c.pos, Competency.code, ScaleLevel.points.desc()))
+        _GRID_COLUMNS.append(_columns_select(lambda parent, habit: (
+            Competency.id, Competency.code, Competency.short_name, Competency.statement, Competency.parent_id,
+            parent.id, parent.code, parent.short_name, parent.statement, parent.parent_id,
+            habit, Framework.habit_method, ScaleLevel.id, ScaleLevel.points, ScaleLevel.label,
+            ScaleLevel.colour, ScaleLevel.is_mastery, ScaleLevel.description)))
     groups: dict[int | None, Group] = {}
     habit_rows: list[tuple[Any, str | None, LevelRow | None]] = []
     for row in session.connection().execute(_GRID_COLUMNS[0], {"section_id": section_id}).all():
